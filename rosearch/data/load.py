@@ -1,0 +1,96 @@
+"""Load a study's labelled text as a `datasets.DatasetDict` with splits train / dev / test.
+
+Every source ends in the same shape: columns `text` (str) and `label` (int, 0 … K-1).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import datasets
+
+from rosearch.config.schema import DataConfig
+from rosearch.data.embedded import movie_snippets
+from rosearch.errors import ConfigError, ResourceUnavailable
+from rosearch.hub import require_hub
+
+SPLITS = ("train", "dev", "test")
+
+
+def load_splits(cfg: DataConfig, *, hub_hint: str = "") -> datasets.DatasetDict:
+    """The raw splits (text, label), seeded and capped as the config asks."""
+    found = _load_source(cfg, hub_hint)
+    found = {name: _standardise(ds, cfg) for name, ds in found.items()}
+    found = _carve_missing(found, cfg)
+    labels = sorted(set(found["train"]["label"]))
+    _check_labels(found, labels)
+    caps = {"train": cfg.max_train_examples, "dev": cfg.max_dev_examples, "test": cfg.max_dev_examples}
+    out = {}
+    for name in SPLITS:
+        ds = found[name].shuffle(seed=cfg.seed)
+        if caps[name] is not None and len(ds) > caps[name]:
+            ds = ds.select(range(caps[name]))
+        out[name] = ds.flatten_indices()
+    return datasets.DatasetDict(out)
+
+
+def _load_source(cfg: DataConfig, hub_hint: str) -> dict[str, datasets.Dataset]:
+    if cfg.source == "embedded":
+        texts, labels = movie_snippets()
+        return {"train": datasets.Dataset.from_dict({cfg.text_column: texts, cfg.label_column: labels})}
+    if cfg.source == "hub":
+        require_hub(f"Dataset '{cfg.name}'" + (f" ({cfg.subset})" if cfg.subset else ""), hint=hub_hint)
+        try:
+            loaded = datasets.load_dataset(cfg.name, cfg.subset)
+        except (ConnectionError, FileNotFoundError, ValueError) as err:
+            raise ResourceUnavailable(f"Could not load dataset '{cfg.name}' ({cfg.subset}) with datasets: {err}. {hub_hint}") from None
+        out = {}
+        for ours, theirs in cfg.splits.items():
+            if theirs not in loaded:
+                raise ConfigError(f"data.splits.{ours}", theirs, f"The dataset's splits are: {', '.join(loaded)}.")
+            out[ours] = loaded[theirs]
+        if "train" not in out:
+            raise ConfigError("data.splits", cfg.splits, "Map at least train: <split name>.")
+        return out
+    out = {}
+    for ours, path in (cfg.files or {}).items():
+        if not Path(path).is_file():
+            raise ConfigError(f"data.files.{ours}", path, "No such file.")
+        builder = "json" if cfg.source == "jsonl" else "csv"
+        out[ours] = datasets.load_dataset(builder, data_files=str(path), split="train")
+    return out
+
+
+def _standardise(ds: datasets.Dataset, cfg: DataConfig) -> datasets.Dataset:
+    for key, column in (("text_column", cfg.text_column), ("label_column", cfg.label_column)):
+        if column not in ds.column_names:
+            raise ConfigError(f"data.{key}", column, f"The data has columns: {', '.join(ds.column_names)}.")
+    ds = ds.select_columns([cfg.text_column, cfg.label_column])
+    if cfg.text_column != "text":
+        ds = ds.rename_column(cfg.text_column, "text")
+    if cfg.label_column != "label":
+        ds = ds.rename_column(cfg.label_column, "label")
+    if ds.features["label"].dtype not in ("int64", "int32", "int8", "int16"):
+        ds = ds.cast_column("label", datasets.Value("int64"))
+    return ds.filter(lambda t: isinstance(t, str) and t.strip() != "", input_columns="text")
+
+
+def _carve_missing(found: dict[str, datasets.Dataset], cfg: DataConfig) -> dict[str, datasets.Dataset]:
+    """Hold out dev / test from train, seeded, where the source has none."""
+    train = found["train"]
+    for name, fraction in (("dev", cfg.dev_fraction), ("test", cfg.test_fraction)):
+        if name in found:
+            continue
+        parts = train.train_test_split(test_size=fraction, seed=cfg.seed, shuffle=True)
+        train, found[name] = parts["train"], parts["test"]
+    found["train"] = train
+    return found
+
+
+def _check_labels(found: dict[str, datasets.Dataset], labels: list[int]) -> None:
+    if len(labels) < 2 or labels != list(range(len(labels))):
+        raise ConfigError("data.label_column", labels, "Labels must be integers 0 … K-1 with K ≥ 2 (map them first).")
+    for name in ("dev", "test"):
+        extra = set(found[name]["label"]) - set(labels)
+        if extra:
+            raise ConfigError("data.label_column", sorted(extra), f"The {name} split has labels the train split lacks.")

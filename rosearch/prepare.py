@@ -1,0 +1,177 @@
+"""The prepare stage: everything a study needs that does not depend on the genome, computed once.
+
+tokenized splits · teacher (fine-tuned if asked) · teacher logits on train and dev · teacher
+metrics · the fixed attack subset · the teacher's embedding basis. Each cached entry is keyed by a
+hash of exactly the config it depends on, so a change to (say) the attack settings never
+re-trains the teacher.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import datasets
+import numpy as np
+import torch
+from transformers import AutoModelForSequenceClassification, PreTrainedModel, PreTrainedTokenizerBase
+
+from rosearch.cache import DiskCache
+from rosearch.config import StudyConfig, config_hash, stable_hash, to_dict
+from rosearch.data import load_splits
+from rosearch.errors import RosearchError
+from rosearch.hub import require_hub
+from rosearch.student.cost import count_flops, count_params
+from rosearch.teacher import embedding_basis, load_teacher, load_tokenizer, resolve_source
+from rosearch.train import accuracy, fit, loader, make_accelerator, predict
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class Prepared:
+    """What every trial of a study reads (in memory)."""
+
+    tokenizer: PreTrainedTokenizerBase
+    splits: datasets.DatasetDict  # tokenized; train also holds `teacher_logits`
+    teacher: PreTrainedModel
+    teacher_metrics: dict[str, Any]  # dev_accuracy, test_accuracy, params, flops, finetune_seconds
+    attack_examples: list[dict[str, Any]]  # [{"text", "label", "dev_index"}], fixed for the study
+    num_labels: int
+    embedding_basis: torch.Tensor | None
+    keys: dict[str, str] = field(default_factory=dict)  # cache keys, stored with the study
+
+
+def hub_hint(cfg: StudyConfig) -> str:
+    return "Without the hub, run the embedded study instead: rosearch-optuna optimize --study demo." if cfg.name != "demo" else ""
+
+
+def hub_resources(cfg: StudyConfig) -> list[str]:
+    """The study's resources that only the Hugging Face hub can provide."""
+    needs = []
+    if cfg.data.source == "hub":
+        needs.append(f"dataset '{cfg.data.name}'" + (f" ({cfg.data.subset})" if cfg.data.subset else ""))
+    model = cfg.teacher.model
+    if not model.startswith("pypi:") and not Path(model).is_dir():
+        needs.append(f"teacher model '{model}'")
+    return needs
+
+
+def prepare(cfg: StudyConfig, *, cache: DiskCache, log: Log = print, progress: bool = True) -> Prepared:
+    hint = hub_hint(cfg)
+    needs = hub_resources(cfg)
+    if needs:  # name every missing resource at once, before any work
+        require_hub("The " + " and the ".join(needs), hint=hint)
+    source = resolve_source(cfg.teacher.model, hub_hint=hint)
+    tokenizer = load_tokenizer(source)
+    accelerator = make_accelerator(cfg.distill.mixed_precision)
+
+    data_key = stable_hash({"data": to_dict(cfg.data), "tokenizer": cfg.teacher.model})
+    data_dir = cache.get_or_build("data", data_key, lambda tmp: _build_data(cfg, tokenizer, tmp, hint, log))
+    splits = datasets.load_from_disk(str(data_dir))
+    num_labels = len(set(splits["train"]["labels"]))
+    log(f"data: {', '.join(f'{k} {len(v)}' for k, v in splits.items())} examples, {num_labels} labels  [{data_dir}]")
+
+    teacher_key = stable_hash({"teacher": config_hash(cfg, "teacher"), "data": data_key})
+    if cfg.teacher.finetune is not None:
+        teacher_dir = cache.get_or_build(
+            "teacher", teacher_key, lambda tmp: _finetune_teacher(cfg, source, tokenizer, splits, num_labels, accelerator, tmp, log, progress)
+        )
+        teacher = AutoModelForSequenceClassification.from_pretrained(teacher_dir)
+    else:
+        teacher_dir = None
+        teacher = load_teacher(cfg.teacher, source, num_labels=num_labels, tokenizer=tokenizer)
+    teacher.eval()
+
+    out_dir = cache.get_or_build("teacher_outputs", teacher_key, lambda tmp: _teacher_outputs(cfg, teacher, teacher_dir, tokenizer, splits, accelerator, tmp, log))
+    metrics = json.loads((out_dir / "metrics.json").read_text())
+    if metrics["dev_accuracy"] < cfg.teacher.min_dev_accuracy:
+        raise RosearchError(
+            f"The teacher reaches {metrics['dev_accuracy']:.1%} dev accuracy, below teacher.min_dev_accuracy "
+            f"({cfg.teacher.min_dev_accuracy:.0%}). Train it longer (teacher.finetune.epochs) or lower the bar."
+        )
+    log(f"teacher: dev accuracy {metrics['dev_accuracy']:.1%}, {metrics['params'] / 1e6:.1f}M parameters  [{teacher_dir or source}]")
+
+    train_logits = np.load(out_dir / "train_logits.npy")
+    splits["train"] = splits["train"].add_column("teacher_logits", train_logits.tolist())
+    dev_logits = np.load(out_dir / "dev_logits.npy")
+    attack_examples = select_attack_subset(
+        splits["dev"]["text"], splits["dev"]["labels"], dev_logits.argmax(-1), n=cfg.attack.n_examples, seed=cfg.attack.seed
+    )
+    basis = embedding_basis(teacher) if cfg.distill.init_embeddings == "teacher_pca" else None
+    return Prepared(
+        tokenizer=tokenizer,
+        splits=splits,
+        teacher=teacher,
+        teacher_metrics=metrics,
+        attack_examples=attack_examples,
+        num_labels=num_labels,
+        embedding_basis=basis,
+        keys={"data": data_key, "teacher": teacher_key},
+    )
+
+
+def select_attack_subset(texts: list[str], labels: list[int], teacher_preds: Any, *, n: int, seed: int) -> list[dict[str, Any]]:
+    """`n` dev examples the teacher classifies correctly, drawn with `seed`, in dev order.
+
+    Attacking only examples the teacher gets right is the field's convention (TextAttack skips the
+    others); the same subset for every trial makes trials' robustness comparable.
+    """
+    correct = [i for i, (y, p) in enumerate(zip(labels, teacher_preds)) if int(y) == int(p)]
+    rng = np.random.default_rng(seed)
+    picked = sorted(rng.choice(len(correct), size=min(n, len(correct)), replace=False).tolist())
+    return [{"text": texts[correct[i]], "label": int(labels[correct[i]]), "dev_index": correct[i]} for i in picked]
+
+
+def _build_data(cfg: StudyConfig, tokenizer: PreTrainedTokenizerBase, out: Path, hint: str, log: Log) -> None:
+    log("data: loading and tokenizing (cached after the first run)")
+    raw = load_splits(cfg.data, hub_hint=hint)
+    tokenized = raw.map(
+        lambda batch: tokenizer(batch["text"], truncation=True, max_length=cfg.data.max_length),
+        batched=True,
+        desc="tokenize",
+    )
+    tokenized = tokenized.rename_column("label", "labels")
+    tokenized.save_to_disk(str(out))
+
+
+def _finetune_teacher(cfg, source, tokenizer, splits, num_labels, accelerator, out: Path, log: Log, progress: bool) -> None:
+    ft = cfg.teacher.finetune
+    log(f"teacher: fine-tuning {cfg.teacher.model} ({cfg.teacher.init}) for {ft.epochs} epoch(s) on {len(splits['train'])} examples (cached after)")
+    model = load_teacher(cfg.teacher, source, num_labels=num_labels, tokenizer=tokenizer)
+    data = loader(splits["train"], tokenizer, batch_size=ft.batch_size, shuffle=True, seed=cfg.seed)
+    result = fit(
+        model, data, lambda m, batch: m(**batch).loss,
+        accelerator=accelerator, epochs=ft.epochs, lr=ft.lr, weight_decay=ft.weight_decay,
+        warmup_ratio=ft.warmup_ratio, grad_clip=1.0, seed=cfg.seed, desc="teacher fine-tune", progress=progress,
+    )
+    model = accelerator.unwrap_model(model)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    (out / "finetune.json").write_text(json.dumps({"seconds": result.seconds, "steps": result.steps, "config": to_dict(ft)}, indent=2))
+    log(f"teacher: fine-tuned in {result.seconds:.0f} s ({result.steps} steps)")
+
+
+def _teacher_outputs(cfg, teacher, teacher_dir, tokenizer, splits, accelerator, out: Path, log: Log) -> None:
+    log("teacher: computing logits on train and dev (cached after)")
+    start = time.perf_counter()
+    outputs = {}
+    for name in ("train", "dev", "test"):
+        logits, labels = predict(teacher, loader(splits[name], tokenizer, batch_size=cfg.teacher.batch_size, shuffle=False), accelerator=accelerator)
+        outputs[name] = (logits, labels)
+        if name != "test":
+            np.save(out / f"{name}_logits.npy", logits.numpy())
+    finetune = json.loads((Path(teacher_dir) / "finetune.json").read_text()) if teacher_dir else {}
+    metrics = {
+        "dev_accuracy": accuracy(*outputs["dev"]),
+        "test_accuracy": accuracy(*outputs["test"]),
+        "train_accuracy": accuracy(*outputs["train"]),
+        "params": count_params(teacher),
+        "flops": count_flops(teacher, seq_len=cfg.data.max_length, vocab_size=len(tokenizer)),
+        "finetune_seconds": finetune.get("seconds"),
+        "logits_seconds": time.perf_counter() - start,
+    }
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))

@@ -1,0 +1,1 @@
+"""The search: genome encoding, fitness, the trial objective and the Optuna study."""

@@ -1,0 +1,102 @@
+"""Build, distil and measure one student genome: the body of every trial."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from rosearch.attack import AttackReport, run_attack
+from rosearch.config import StudyConfig
+from rosearch.prepare import Prepared
+from rosearch.search.fitness import rosearch_fitness
+from rosearch.search.genome import Genome
+from rosearch.student import build_student, count_flops, count_params
+from rosearch.train import accuracy, fit, kd_loss, loader, make_accelerator, predict
+from rosearch.train.loop import FitResult
+
+
+@dataclass
+class TrialResult:
+    metrics: dict[str, float]  # accuracy, attack_accuracy, attack_success_rate, params, flops, fitness, ...
+    timings: dict[str, float]  # seconds: train, evaluate, attack, other
+    attack: AttackReport
+    fit: FitResult
+    model: torch.nn.Module = field(repr=False)
+
+
+def distill_student(genome: Genome, cfg: StudyConfig, prep: Prepared, *, seed: int, progress: bool = True, teacher_logits: str | None = None) -> tuple[torch.nn.Module, FitResult]:
+    """A new student for `genome`, trained by logit KD from cached (or online) teacher logits."""
+    d = cfg.distill
+    student = build_student(
+        genome,
+        vocab_size=len(prep.tokenizer),
+        num_labels=prep.num_labels,
+        pad_token_id=prep.tokenizer.pad_token_id,
+        max_position_embeddings=cfg.data.max_length,
+        dropout=cfg.space.dropout,
+        embedding_basis=prep.embedding_basis,
+    )
+    train = prep.splits["train"]
+    if d.max_train_examples is not None and len(train) > d.max_train_examples:
+        train = train.select(range(d.max_train_examples))  # already shuffled with data.seed
+    mode = teacher_logits or d.teacher_logits
+    accelerator = make_accelerator(d.mixed_precision)
+    data = loader(train, prep.tokenizer, batch_size=d.batch_size, shuffle=True, extra=("teacher_logits",), seed=seed)
+    teacher = prep.teacher.to(accelerator.device) if mode == "online" else None
+
+    def loss_fn(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        cached = batch.pop("teacher_logits")
+        labels = batch.pop("labels")
+        if teacher is None:
+            target = cached
+        else:
+            with torch.no_grad():
+                target = teacher(**batch).logits
+        return kd_loss(model(**batch).logits, target, labels, temperature=d.temperature, alpha=d.alpha)
+
+    result = fit(
+        student, data, loss_fn, accelerator=accelerator, epochs=d.epochs, lr=d.lr, weight_decay=d.weight_decay,
+        warmup_ratio=d.warmup_ratio, grad_clip=d.grad_clip, seed=seed, desc="distill", progress=progress,
+    )
+    return accelerator.unwrap_model(student), result
+
+
+def evaluate_genome(genome: Genome, cfg: StudyConfig, prep: Prepared, *, seed: int, progress: bool = True) -> TrialResult:
+    """Distil a student for `genome`; measure clean accuracy, robustness, size; score its fitness."""
+    start = time.perf_counter()
+    student, fitted = distill_student(genome, cfg, prep, seed=seed, progress=progress)
+
+    t0 = time.perf_counter()
+    accelerator = make_accelerator(cfg.distill.mixed_precision)
+    dev = loader(prep.splits["dev"], prep.tokenizer, batch_size=128, shuffle=False)
+    clean = accuracy(*predict(student, dev, accelerator=accelerator))
+    t_eval = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    report = run_attack(student.cpu(), prep.tokenizer, prep.attack_examples, cfg.attack, max_length=cfg.data.max_length, progress=progress)
+    t_attack = time.perf_counter() - t0
+
+    params = count_params(student)
+    metrics = {
+        "accuracy": clean,
+        "attack_accuracy": report.metrics.accuracy_under_attack,
+        "attack_success_rate": report.metrics.success_rate,
+        "attack_subset_accuracy": report.metrics.clean_accuracy,
+        "avg_perturbed_share": report.metrics.avg_perturbed_share,
+        "avg_queries": report.metrics.avg_queries,
+        "params": float(params),
+        "flops": float(count_flops(student, seq_len=cfg.data.max_length, vocab_size=len(prep.tokenizer))),
+        "compression": prep.teacher_metrics["params"] / params,
+    }
+    metrics["fitness"] = rosearch_fitness(
+        accuracy=clean, attack_accuracy=metrics["attack_accuracy"], params=params,
+        teacher_params=prep.teacher_metrics["params"], weights=cfg.fitness,
+    )
+    total = time.perf_counter() - start
+    timings = {"train": fitted.seconds, "evaluate": t_eval, "attack": t_attack}
+    timings["other"] = total - sum(timings.values())
+    timings["total"] = total
+    return TrialResult(metrics, timings, report, fitted, student)

@@ -1,0 +1,43 @@
+"""The Pareto front as a table: `study.best_trials` with metrics and fitness."""
+
+from __future__ import annotations
+
+import optuna
+
+_COLUMNS = (
+    ("trial", lambda t: f"#{t.number}"),
+    ("accuracy", lambda t: f"{_m(t, 'accuracy'):.1%}"),
+    ("under attack", lambda t: f"{_m(t, 'attack_accuracy'):.1%}"),
+    ("attack success", lambda t: f"{_m(t, 'attack_success_rate'):.1%}"),
+    ("params", lambda t: f"{_m(t, 'params') / 1e6:.2f}M"),
+    ("MFLOPs", lambda t: f"{_m(t, 'flops') / 1e6:.1f}"),
+    ("fitness", lambda t: f"{t.user_attrs.get('fitness', float('nan')):.3f}"),
+)
+
+
+def _m(trial: optuna.trial.FrozenTrial, name: str) -> float:
+    return float(trial.user_attrs.get("metrics", {}).get(name, float("nan")))
+
+
+def trial_line(trial: optuna.trial.FrozenTrial) -> str:
+    """One line per finished trial, for the optimize log."""
+    if trial.state != optuna.trial.TrialState.COMPLETE:
+        reason = trial.user_attrs.get("fail_reason", "")
+        return f"trial #{trial.number} {trial.state.name.lower()}" + (f": {reason}" if reason else "")
+    t = trial.user_attrs.get("timings", {})
+    cells = "  ".join(f"{name} {fmt(trial)}" for name, fmt in _COLUMNS[1:])
+    return f"trial #{trial.number}  {cells}  ({t.get('total', 0):.0f} s: train {t.get('train', 0):.0f}, attack {t.get('attack', 0):.0f})"
+
+
+def front_table(study: optuna.Study) -> str:
+    """The Pareto-optimal trials, best fitness first, with each architecture in words."""
+    best = sorted(study.best_trials, key=lambda t: -t.user_attrs.get("fitness", float("-inf")))
+    if not best:
+        return "No completed trials yet."
+    rows = [[name for name, _ in _COLUMNS]] + [[fmt(t) for _, fmt in _COLUMNS] for t in best]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(_COLUMNS))]
+    lines = ["  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.append("")
+    lines += [f"#{t.number}: {t.user_attrs.get('architecture', '')}" for t in best]
+    return "\n".join(lines)

@@ -1,0 +1,166 @@
+"""The student genome and its exact mapping to Optuna define-by-run parameters.
+
+A genome describes one cell (AdaBERT/DARTS style) that the student repeats `n_cells` times, each
+repetition with its own weights. The cell's inputs are the outputs of the two previous cells
+(state 0 = c_{k-2}, state 1 = c_{k-1}; both are the embeddings for the first cell). Node i takes
+two of the states 0 … i+1 (the cell inputs and the nodes before it), applies one operation to each
+and sums them; the cell's output is the mean of its nodes, added to c_{k-1} and layer-normalised.
+
+Encoding (one Optuna parameter each):
+    hidden_size, embedding_size, n_cells            always
+    node{i}_in{j}   in 0 … i+1,  node{i}_op{j}     always (j = 0, 1)
+    n_heads_h{hidden}                              only if an attention op is used; its choices are
+                                                   the head counts dividing that hidden size, so an
+                                                   impossible head count cannot be sampled
+    ffn_multiplier                                 only if an ffn op is used
+The conditional parameters are the structure's own (RoSearch/AdaBERT give attention heads only to
+attention operations); NSGA-II samples them at random when a parent lacks them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import optuna
+
+from rosearch.config.schema import SpaceConfig
+
+
+@dataclass(frozen=True)
+class Node:
+    """One intermediate node: two (input state, operation) pairs, summed."""
+
+    inputs: tuple[int, int]
+    ops: tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Genome:
+    """Everything needed to build a student; the canonical record stored with every trial."""
+
+    hidden_size: int
+    embedding_size: int
+    n_cells: int
+    nodes: tuple[Node, ...]
+    n_heads: int | None = None  # set iff an attention op is used
+    ffn_multiplier: int | None = None  # set iff an ffn op is used
+
+    @property
+    def ops_used(self) -> set[str]:
+        return {op for node in self.nodes for op in node.ops}
+
+    @property
+    def ffn_size(self) -> int | None:
+        return None if self.ffn_multiplier is None else self.ffn_multiplier * self.hidden_size
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["nodes"] = [{"inputs": list(n.inputs), "ops": list(n.ops)} for n in self.nodes]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Genome:
+        nodes = tuple(Node(tuple(n["inputs"]), tuple(n["ops"])) for n in data["nodes"])  # type: ignore[arg-type]
+        return cls(
+            hidden_size=int(data["hidden_size"]),
+            embedding_size=int(data["embedding_size"]),
+            n_cells=int(data["n_cells"]),
+            nodes=nodes,
+            n_heads=data.get("n_heads"),
+            ffn_multiplier=data.get("ffn_multiplier"),
+        )
+
+    def describe(self) -> str:
+        """The architecture in words, e.g. for logs and model cards."""
+        parts = []
+        for i, node in enumerate(self.nodes):
+            terms = " + ".join(f"{op}({_state_name(s)})" for s, op in zip(node.inputs, node.ops))
+            parts.append(f"n{i} = {terms}")
+        extra = []
+        if self.n_heads is not None:
+            extra.append(f"{self.n_heads} heads")
+        if self.ffn_size is not None:
+            extra.append(f"ffn {self.ffn_size}")
+        head = f"{self.n_cells} cell(s) × hidden {self.hidden_size}, embeddings {self.embedding_size}"
+        return head + (f" ({', '.join(extra)})" if extra else "") + "; cell: " + "; ".join(parts)
+
+
+def _state_name(state: int) -> str:
+    return {0: "c[k-2]", 1: "c[k-1]"}.get(state, f"n{state - 2}")
+
+
+def heads_param(hidden_size: int) -> str:
+    return f"n_heads_h{hidden_size}"
+
+
+def head_choices(space: SpaceConfig, hidden_size: int) -> list[int]:
+    return [h for h in space.heads if hidden_size % h == 0]
+
+
+def suggest(trial: optuna.Trial, space: SpaceConfig) -> Genome:
+    """Sample a genome through Optuna's define-by-run API."""
+    hidden = trial.suggest_categorical("hidden_size", space.hidden_sizes)
+    embedding = trial.suggest_categorical("embedding_size", space.embedding_sizes)
+    n_cells = trial.suggest_categorical("n_cells", space.n_cells)
+    nodes = []
+    for i in range(space.n_nodes):
+        inputs = tuple(trial.suggest_categorical(f"node{i}_in{j}", list(range(i + 2))) for j in range(2))
+        ops = tuple(trial.suggest_categorical(f"node{i}_op{j}", space.ops) for j in range(2))
+        nodes.append(Node(inputs, ops))  # type: ignore[arg-type]
+    used = {op for node in nodes for op in node.ops}
+    n_heads = trial.suggest_categorical(heads_param(hidden), head_choices(space, hidden)) if "attention" in used else None
+    ffn = trial.suggest_categorical("ffn_multiplier", space.ffn_multipliers) if "ffn" in used else None
+    return Genome(hidden, embedding, n_cells, tuple(nodes), n_heads, ffn)
+
+
+def to_params(genome: Genome) -> dict[str, Any]:
+    """The Optuna parameters that `suggest` would have drawn for this genome."""
+    params: dict[str, Any] = {
+        "hidden_size": genome.hidden_size,
+        "embedding_size": genome.embedding_size,
+        "n_cells": genome.n_cells,
+    }
+    for i, node in enumerate(genome.nodes):
+        for j in range(2):
+            params[f"node{i}_in{j}"] = node.inputs[j]
+            params[f"node{i}_op{j}"] = node.ops[j]
+    if genome.n_heads is not None:
+        params[heads_param(genome.hidden_size)] = genome.n_heads
+    if genome.ffn_multiplier is not None:
+        params["ffn_multiplier"] = genome.ffn_multiplier
+    return params
+
+
+def from_params(params: dict[str, Any], space: SpaceConfig) -> Genome:
+    """Rebuild a genome from a trial's parameters (replays `suggest` on a FixedTrial)."""
+    return suggest(optuna.trial.FixedTrial(params), space)
+
+
+def validate(genome: Genome, space: SpaceConfig) -> list[str]:
+    """Reasons this genome is outside `space` (empty when it is inside)."""
+    problems = []
+    for name, value, choices in (
+        ("hidden_size", genome.hidden_size, space.hidden_sizes),
+        ("embedding_size", genome.embedding_size, space.embedding_sizes),
+        ("n_cells", genome.n_cells, space.n_cells),
+    ):
+        if value not in choices:
+            problems.append(f"{name}={value} not in {choices}")
+    if len(genome.nodes) != space.n_nodes:
+        problems.append(f"{len(genome.nodes)} nodes, the space has {space.n_nodes}")
+    for i, node in enumerate(genome.nodes):
+        for s, op in zip(node.inputs, node.ops):
+            if not 0 <= s < i + 2:
+                problems.append(f"node {i} reads state {s}, only 0..{i + 1} exist")
+            if op not in space.ops:
+                problems.append(f"node {i} op {op!r} not in the space")
+    if ("attention" in genome.ops_used) != (genome.n_heads is not None):
+        problems.append("n_heads must be set exactly when attention is used")
+    elif genome.n_heads is not None and genome.n_heads not in head_choices(space, genome.hidden_size):
+        problems.append(f"n_heads={genome.n_heads} does not divide hidden_size={genome.hidden_size} or is not offered")
+    if ("ffn" in genome.ops_used) != (genome.ffn_multiplier is not None):
+        problems.append("ffn_multiplier must be set exactly when ffn is used")
+    elif genome.ffn_multiplier is not None and genome.ffn_multiplier not in space.ffn_multipliers:
+        problems.append(f"ffn_multiplier={genome.ffn_multiplier} not in {space.ffn_multipliers}")
+    return problems

@@ -1,0 +1,51 @@
+"""The Optuna objective: one trial = suggest a genome, evaluate it, record everything."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import optuna
+import torch
+
+from rosearch.config import StudyConfig
+from rosearch.attack.run import AttackCrash
+from rosearch.errors import ResourceUnavailable, TrialFailure
+from rosearch.prepare import Prepared
+from rosearch.search.evaluate import evaluate_genome
+from rosearch.search.genome import suggest
+from rosearch.train import NonFiniteLoss
+
+#: The one place that decides which failures are data (the trial fails, the study goes on).
+#: Anything else is a bug and stops the study with its traceback.
+TOLERATED: tuple[type[BaseException], ...] = (NonFiniteLoss, torch.OutOfMemoryError, AttackCrash)
+
+
+class Objective:
+    def __init__(self, cfg: StudyConfig, prep: Prepared, *, config_hash: str, progress: bool = True, on_result: Callable[[optuna.Trial, dict], None] | None = None) -> None:
+        self.cfg = cfg
+        self.prep = prep
+        self.config_hash = config_hash
+        self.progress = progress
+        self.on_result = on_result
+
+    def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
+        genome = suggest(trial, self.cfg.space)
+        trial.set_user_attr("genome", genome.to_dict())
+        trial.set_user_attr("architecture", genome.describe())
+        trial.set_user_attr("config_hash", self.config_hash)
+        try:
+            result = evaluate_genome(genome, self.cfg, self.prep, seed=self.cfg.seed + trial.number, progress=self.progress)
+        except ResourceUnavailable:
+            raise  # a user problem, not this trial's: stop with the message
+        except TOLERATED as err:
+            reason = f"{type(err).__name__}: {err}"
+            trial.set_user_attr("fail_reason", reason[:2000])
+            raise TrialFailure(reason) from err
+        trial.set_user_attr("metrics", result.metrics)
+        trial.set_user_attr("fitness", result.metrics["fitness"])
+        trial.set_user_attr("timings", result.timings)
+        trial.set_user_attr("attack", {"recipe": result.attack.recipe, **result.attack.metrics.to_dict()})
+        trial.set_user_attr("adversarial_examples", result.attack.examples)
+        if self.on_result:
+            self.on_result(trial, result.metrics)
+        return tuple(float(result.metrics[o.metric]) for o in self.cfg.search.objectives)

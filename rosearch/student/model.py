@@ -1,0 +1,180 @@
+"""The student as a real `transformers` model, built from a genome.
+
+`RoSearchStudentConfig` holds the genome, so `save_pretrained` / `from_pretrained` rebuild the exact
+architecture; TextAttack's `HuggingFaceModelWrapper` and Accelerate take it like any HF model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+from transformers import PretrainedConfig, PreTrainedModel
+from transformers.modeling_outputs import SequenceClassifierOutput
+
+from rosearch.search.genome import Genome
+from rosearch.student.ops import build_op
+
+
+class RoSearchStudentConfig(PretrainedConfig):
+    """Config of a searched student; `genome` is `Genome.to_dict()`."""
+
+    model_type = "rosearch-student"
+
+    def __init__(
+        self,
+        genome: dict[str, Any] | None = None,
+        vocab_size: int = 30522,
+        max_position_embeddings: int = 512,
+        dropout: float = 0.1,
+        layer_norm_eps: float = 1e-12,
+        initializer_range: float = 0.02,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.genome = genome
+        self.vocab_size = vocab_size
+        self.max_position_embeddings = max_position_embeddings
+        self.dropout = dropout
+        self.layer_norm_eps = layer_norm_eps
+        self.initializer_range = initializer_range
+
+
+class Cell(nn.Module):
+    """One repetition of the searched cell (see rosearch.search.genome for the wiring)."""
+
+    def __init__(self, genome: Genome, dropout: float, eps: float) -> None:
+        super().__init__()
+        d = genome.hidden_size
+        self.inputs = [node.inputs for node in genome.nodes]
+        self.ops = nn.ModuleList(
+            nn.ModuleList(
+                build_op(op, d, n_heads=genome.n_heads, ffn_size=genome.ffn_size, dropout=dropout) for op in node.ops
+            )
+            for node in genome.nodes
+        )
+        self.dropout = nn.Dropout(dropout)
+        self.norm = nn.LayerNorm(d, eps=eps)
+
+    def forward(self, prev2: torch.Tensor, prev1: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        states = [prev2, prev1]
+        for inputs, ops in zip(self.inputs, self.ops):
+            states.append(sum(op(states[s], mask) for s, op in zip(inputs, ops)))
+        nodes = torch.stack(states[2:]).mean(0)  # [n_nodes, B, L, d] → [B, L, d]
+        return self.norm(prev1 + self.dropout(nodes))
+
+
+class RoSearchStudentForSequenceClassification(PreTrainedModel):
+    """Embeddings → n_cells searched cells → masked mean pooling → classifier."""
+
+    config_class = RoSearchStudentConfig
+    base_model_prefix = "student"
+    main_input_name = "input_ids"
+
+    def __init__(self, config: RoSearchStudentConfig) -> None:
+        super().__init__(config)
+        if config.genome is None:
+            raise ValueError("RoSearchStudentConfig.genome is required")
+        genome = Genome.from_dict(config.genome)
+        e, d = genome.embedding_size, genome.hidden_size
+        self.word_embeddings = nn.Embedding(config.vocab_size, e, padding_idx=config.pad_token_id)
+        self.position_embeddings = nn.Embedding(config.max_position_embeddings, e)
+        self.embed_norm = nn.LayerNorm(e, eps=config.layer_norm_eps)
+        self.embed_proj = nn.Linear(e, d) if e != d else nn.Identity()
+        self.dropout = nn.Dropout(config.dropout)
+        self.cells = nn.ModuleList(Cell(genome, config.dropout, config.layer_norm_eps) for _ in range(genome.n_cells))
+        self.pre_classifier = nn.Linear(d, d)
+        self.classifier = nn.Linear(d, config.num_labels)
+        self.post_init()
+
+    def _init_weights(self, module: nn.Module) -> None:
+        if isinstance(module, (nn.Linear, nn.Conv1d)):
+            module.weight.data.normal_(0.0, self.config.initializer_range)
+            if module.bias is not None:
+                module.bias.data.zero_()
+        elif isinstance(module, nn.Embedding):
+            module.weight.data.normal_(0.0, self.config.initializer_range)
+            if module.padding_idx is not None:
+                module.weight.data[module.padding_idx].zero_()
+        elif isinstance(module, nn.LayerNorm):
+            module.weight.data.fill_(1.0)
+            module.bias.data.zero_()
+
+    def get_input_embeddings(self) -> nn.Embedding:
+        return self.word_embeddings
+
+    def set_input_embeddings(self, value: nn.Embedding) -> None:
+        self.word_embeddings = value
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,  # accepted for BERT tokenizers; unused
+        labels: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        return_dict: bool | None = None,
+        **_: Any,
+    ) -> SequenceClassifierOutput:
+        if inputs_embeds is None:
+            inputs_embeds = self.word_embeddings(input_ids)  # [B, L, e]
+        batch, length = inputs_embeds.shape[:2]
+        if attention_mask is None:
+            attention_mask = torch.ones(batch, length, dtype=torch.long, device=inputs_embeds.device)
+        mask = attention_mask.bool()
+        positions = torch.arange(length, device=inputs_embeds.device)
+        h = self.embed_norm(inputs_embeds + self.position_embeddings(positions)[None])
+        h = self.dropout(self.embed_proj(h)) * mask.unsqueeze(-1)  # [B, L, d], pads zeroed
+        prev2 = prev1 = h
+        for cell in self.cells:
+            prev2, prev1 = prev1, cell(prev2, prev1, mask)
+        m = mask.unsqueeze(-1).to(prev1.dtype)
+        pooled = (prev1 * m).sum(1) / m.sum(1).clamp_min(1.0)  # masked mean over tokens: [B, d]
+        logits = self.classifier(self.dropout(torch.tanh(self.pre_classifier(pooled))))
+        loss = None
+        if labels is not None:
+            loss = nn.functional.cross_entropy(logits.float(), labels)
+        return SequenceClassifierOutput(loss=loss, logits=logits)
+
+
+def register_auto_classes() -> None:
+    """Make `AutoConfig` / `AutoModelForSequenceClassification` know the student (idempotent)."""
+    from transformers import AutoConfig, AutoModelForSequenceClassification
+
+    try:
+        AutoConfig.register(RoSearchStudentConfig.model_type, RoSearchStudentConfig)
+        AutoModelForSequenceClassification.register(RoSearchStudentConfig, RoSearchStudentForSequenceClassification)
+    except ValueError:  # already registered in this process
+        pass
+
+
+def build_student(
+    genome: Genome,
+    *,
+    vocab_size: int,
+    num_labels: int,
+    pad_token_id: int,
+    max_position_embeddings: int,
+    dropout: float,
+    embedding_basis: torch.Tensor | None = None,
+) -> RoSearchStudentForSequenceClassification:
+    """A freshly initialised student. `embedding_basis` [V, ≥1]: teacher token embeddings in their
+    principal directions (see rosearch.teacher.embedding_basis); its first `embedding_size` columns,
+    rescaled to the usual init scale, start the student's token embeddings."""
+    config = RoSearchStudentConfig(
+        genome=genome.to_dict(),
+        vocab_size=vocab_size,
+        num_labels=num_labels,
+        pad_token_id=pad_token_id,
+        max_position_embeddings=max_position_embeddings,
+        dropout=dropout,
+    )
+    model = RoSearchStudentForSequenceClassification(config)
+    if embedding_basis is not None:
+        k = min(genome.embedding_size, embedding_basis.shape[1])
+        cols = embedding_basis[:, :k]
+        with torch.no_grad():
+            weight = model.word_embeddings.weight
+            weight[:, :k] = cols / cols.std().clamp_min(1e-8) * config.initializer_range * 2
+    return model

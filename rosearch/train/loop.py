@@ -1,0 +1,118 @@
+"""One Accelerate training loop for the teacher's fine-tuning and every student's distillation.
+
+Follows Accelerate's examples/nlp_example.py: one `prepare`, `accelerator.backward`,
+`gather_for_metrics`. CPU, GPU, multi-GPU and bf16/fp16 come from Accelerate's own configuration
+(`accelerate config` / `accelerate launch`) plus the `mixed_precision` argument.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import datasets
+import torch
+from accelerate import Accelerator
+from accelerate.utils import set_seed
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase, get_linear_schedule_with_warmup
+
+#: loss_fn(model, batch) → scalar loss; batch holds input_ids, attention_mask, labels (+ extras).
+LossFn = Callable[[torch.nn.Module, dict[str, torch.Tensor]], torch.Tensor]
+
+MODEL_COLUMNS = ("input_ids", "attention_mask", "token_type_ids", "labels")
+
+
+class NonFiniteLoss(FloatingPointError):
+    """Training diverged (NaN or infinite loss)."""
+
+
+@dataclass
+class FitResult:
+    steps: int
+    seconds: float
+    last_loss: float
+
+
+def make_accelerator(mixed_precision: str) -> Accelerator:
+    return Accelerator(mixed_precision=mixed_precision)
+
+
+def loader(ds: datasets.Dataset, tokenizer: PreTrainedTokenizerBase, *, batch_size: int, shuffle: bool, extra: tuple[str, ...] = (), seed: int = 0) -> DataLoader:
+    """Batches padded to their own longest example (dynamic padding)."""
+    keep = [c for c in (*MODEL_COLUMNS, *extra) if c in ds.column_names]
+    collate = DataCollatorWithPadding(tokenizer)
+    generator = torch.Generator().manual_seed(seed)
+    return DataLoader(ds.select_columns(keep), batch_size=batch_size, shuffle=shuffle, collate_fn=collate, generator=generator)
+
+
+def fit(
+    model: torch.nn.Module,
+    train: DataLoader,
+    loss_fn: LossFn,
+    *,
+    accelerator: Accelerator,
+    epochs: float,
+    lr: float,
+    weight_decay: float,
+    warmup_ratio: float,
+    grad_clip: float | None,
+    seed: int,
+    desc: str = "train",
+    progress: bool = True,
+) -> FitResult:
+    """Train `model` in place for `epochs` passes over `train` (fractions allowed) with AdamW."""
+    set_seed(seed)
+    total = max(1, math.ceil(epochs * len(train)))
+    decay = [p for n, p in model.named_parameters() if p.ndim > 1 and "norm" not in n.lower()]
+    no_decay = [p for n, p in model.named_parameters() if not (p.ndim > 1 and "norm" not in n.lower())]
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=lr)
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(warmup_ratio * total), total)
+    model, optimizer, train, scheduler = accelerator.prepare(model, optimizer, train, scheduler)
+    model.train()
+    start, step, loss_value = time.perf_counter(), 0, float("nan")
+    bar = tqdm(total=total, desc=desc, leave=False, disable=not progress or not accelerator.is_local_main_process, dynamic_ncols=True)
+    while step < total:
+        for batch in train:
+            loss = loss_fn(model, batch)
+            if not torch.isfinite(loss):
+                raise NonFiniteLoss(f"{desc}: loss became {loss.item()} at step {step}")
+            accelerator.backward(loss)
+            if grad_clip:
+                accelerator.clip_grad_norm_(model.parameters(), grad_clip)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+            step += 1
+            loss_value = loss.item()
+            bar.update()
+            bar.set_postfix(loss=f"{loss_value:.3f}", refresh=False)
+            if step >= total:
+                break
+    bar.close()
+    model.eval()
+    return FitResult(steps=step, seconds=time.perf_counter() - start, last_loss=loss_value)
+
+
+@torch.inference_mode()
+def predict(model: torch.nn.Module, data: DataLoader, *, accelerator: Accelerator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Logits [N, K] and labels [N] over `data`, in order (gathered across processes)."""
+    # Only the loader is prepared (sharded across processes); inference needs no DDP wrapper.
+    data = accelerator.prepare_data_loader(data)
+    model = model.to(accelerator.device).eval()
+    all_logits, all_labels = [], []
+    for batch in data:
+        labels = batch.pop("labels")
+        with accelerator.autocast():
+            logits = model(**batch).logits
+        logits, labels = accelerator.gather_for_metrics((logits, labels))
+        all_logits.append(logits.float().cpu())
+        all_labels.append(labels.cpu())
+    return torch.cat(all_logits), torch.cat(all_labels)
+
+
+def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    return float((logits.argmax(-1) == labels).float().mean())

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from rosearch.config import StudyConfig, config_hash, load_study, project_root, to_dict
+from rosearch.config._build import build
+from rosearch.errors import ConfigError
+
+ROOT = project_root()
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "studies").glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_study_loads(path: Path) -> None:
+    cfg = load_study(str(path))
+    assert cfg.name == path.stem
+    assert cfg.search.objectives
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "configs").rglob("*.yaml")), ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_every_config_piece_builds(path: Path) -> None:
+    section = {"spaces": "space", "attacks": "attack", "kd": "distill"}[path.parent.name]
+    cfg = build(StudyConfig, {section: yaml.safe_load(path.read_text())}, "")
+    assert getattr(cfg, section) is not None
+
+
+# (yaml mapping, key the message must name, a word the fix must contain)
+BAD = [
+    ({"data": {"source": "parquet"}}, "data.source", "embedded"),
+    ({"data": {"max_length": 2}}, "data.max_length", "between"),
+    ({"data": {"dev_fraction": 1.5}}, "data.dev_fraction", "[0, 1)"),
+    ({"data": {"source": "csv"}}, "data.files", "train"),
+    ({"data": {"txt_column": "x"}}, "data.txt_column", "text_column"),
+    ({"teacher": {"init": "scratch", "finetune": None}}, "teacher.finetune", "finetune"),
+    ({"teacher": {"scratch": {"hidden_size": 30, "num_heads": 4}}}, "teacher.scratch.num_heads", "divide"),
+    ({"space": {"ops": ["attention", "lstm"]}}, "space.ops[1]", "conv3"),
+    ({"space": {"hidden_sizes": [63], "heads": [2, 4]}}, "space.hidden_sizes", "divides"),
+    ({"space": {"n_cells": []}}, "space.n_cells", "at least one"),
+    ({"space": {"n_nodes": 0}}, "space.n_nodes", "1 to 8"),
+    ({"distill": {"alpha": 1.5}}, "distill.alpha", "[0, 1]"),
+    ({"distill": {"lr": "fast"}}, "distill.lr", "number"),
+    ({"distill": {"mixed_precision": "fp8"}}, "distill.mixed_precision", "bf16"),
+    ({"attack": {"recipe": "hotflip"}}, "attack.recipe", "deepwordbug"),
+    ({"attack": {"n_examples": 0}}, "attack.n_examples", "greater than 0"),
+    ({"search": {"sampler": "cmaes"}}, "search.sampler", "nsga2"),
+    ({"search": {"objectives": [{"metric": "bleu", "direction": "maximize"}]}}, "search.objectives[0].metric", "accuracy"),
+    ({"search": {"objectives": [{"metric": "accuracy", "direction": "up"}]}}, "search.objectives[0].direction", "maximize"),
+    ({"search": {"population_size": 1}}, "search.population_size", "2 or more"),
+    ({"fitness": {"size": -1}}, "fitness.size", "0 or more"),
+    ({"name": "my study!"}, "name", "letters"),
+    ({"seed": 1.5}, "seed", "integer"),
+]
+
+
+@pytest.mark.parametrize("raw, key, fix", BAD, ids=[b[1] for b in BAD])
+def test_bad_config_names_key_value_and_fix(raw: dict, key: str, fix: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        build(StudyConfig, raw, "")
+    assert info.value.key == key
+    assert fix in str(info.value)
+    assert "got" in str(info.value)
+
+
+def test_yaml_scientific_notation_is_a_number() -> None:
+    cfg = build(StudyConfig, {"distill": {"lr": "5e-5"}}, "")
+    assert cfg.distill.lr == pytest.approx(5e-5)
+
+
+def test_hash_ignores_run_settings_but_not_results_settings() -> None:
+    base = build(StudyConfig, {}, "")
+    assert config_hash(base) == config_hash(build(StudyConfig, {"search": {"n_trials": 99}, "runs_dir": "elsewhere"}, ""))
+    assert config_hash(base) != config_hash(build(StudyConfig, {"distill": {"lr": 0.01}}, ""))
+
+
+def test_config_round_trips_through_dict() -> None:
+    cfg = load_study("demo")
+    assert build(StudyConfig, to_dict(cfg), "") == cfg
+
+
+def test_unknown_study_lists_known_ones() -> None:
+    with pytest.raises(ConfigError, match="demo"):
+        load_study("no-such-study")
+
+
+def test_piece_path_is_resolved_from_study_file(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text("space: configs/spaces/tiny.yaml\n")
+    assert load_study(str(tmp_path / "s.yaml")).space.hidden_sizes == [16, 32]
+    (tmp_path / "t.yaml").write_text("space: configs/spaces/nope.yaml\n")
+    with pytest.raises(ConfigError, match="space"):
+        load_study(str(tmp_path / "t.yaml"))
