@@ -54,3 +54,10 @@ def test_missing_column_names_the_key(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_splits(DataConfig(source="jsonl", name=None, files={"train": str(path)}))
     assert info.value.key == "data.label_column" and "stars" in str(info.value)
+
+
+def test_string_labels_are_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("text,label\n" + "good film,pos\nbad film,neg\n" * 10)
+    with pytest.raises(ConfigError, match="Map them to integers"):
+        load_splits(DataConfig(source="csv", name=None, files={"train": str(path)}))

@@ -70,8 +70,15 @@ def _standardise(ds: datasets.Dataset, cfg: DataConfig) -> datasets.Dataset:
         ds = ds.rename_column(cfg.text_column, "text")
     if cfg.label_column != "label":
         ds = ds.rename_column(cfg.label_column, "label")
-    if ds.features["label"].dtype not in ("int64", "int32", "int8", "int16"):
-        ds = ds.cast_column("label", datasets.Value("int64"))
+    feature = ds.features["label"]
+    if isinstance(feature, datasets.ClassLabel):
+        pass  # already 0 … K-1
+    elif feature.dtype not in ("int64", "int32", "int16", "int8"):
+        example = ds[0]["label"] if len(ds) else None
+        raise ConfigError(
+            "data.label_column", cfg.label_column,
+            f"Labels must be integers 0 … K-1; this column holds {feature.dtype} values (e.g. {example!r}). Map them to integers first.",
+        )
     return ds.filter(lambda t: isinstance(t, str) and t.strip() != "", input_columns="text")
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+from accelerate.utils import set_seed
 
 from rosearch.attack import AttackReport, run_attack
 from rosearch.config import StudyConfig
@@ -30,6 +31,7 @@ class TrialResult:
 def distill_student(genome: Genome, cfg: StudyConfig, prep: Prepared, *, seed: int, progress: bool = True, teacher_logits: str | None = None) -> tuple[torch.nn.Module, FitResult]:
     """A new student for `genome`, trained by logit KD from cached (or online) teacher logits."""
     d = cfg.distill
+    set_seed(seed)  # the student's initial weights are part of what the seed fixes
     student = build_student(
         genome,
         vocab_size=len(prep.tokenizer),
