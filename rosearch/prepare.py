@@ -17,6 +17,7 @@ from typing import Any, Callable
 import datasets
 import numpy as np
 import torch
+from accelerate.utils import set_seed
 from transformers import AutoModelForSequenceClassification, PreTrainedModel, PreTrainedTokenizerBase
 
 from rosearch.cache import DiskCache
@@ -141,12 +142,12 @@ def _build_data(cfg: StudyConfig, tokenizer: PreTrainedTokenizerBase, out: Path,
 def _finetune_teacher(cfg, source, tokenizer, splits, num_labels, accelerator, out: Path, log: Log, progress: bool) -> None:
     ft = cfg.teacher.finetune
     log(f"teacher: fine-tuning {cfg.teacher.model} ({cfg.teacher.init}) for {ft.epochs} epoch(s) on {len(splits['train'])} examples (cached after)")
+    set_seed(cfg.seed)  # the new classifier head (or scratch BERT) is initialised here
     model = load_teacher(cfg.teacher, source, num_labels=num_labels, tokenizer=tokenizer)
     data = loader(splits["train"], tokenizer, batch_size=ft.batch_size, shuffle=True, seed=cfg.seed)
     result = fit(
         model, data, lambda m, batch: m(**batch).loss,
-        accelerator=accelerator, epochs=ft.epochs, lr=ft.lr, weight_decay=ft.weight_decay,
-        warmup_ratio=ft.warmup_ratio, grad_clip=1.0, seed=cfg.seed, desc="teacher fine-tune", progress=progress,
+        accelerator=accelerator, optim=ft, grad_clip=1.0, seed=cfg.seed, desc="teacher fine-tune", progress=progress,
     )
     model = accelerator.unwrap_model(model)
     model.save_pretrained(out)

@@ -29,7 +29,7 @@ def describe_study(cfg: StudyConfig) -> str:
         f"data       {data}, max_length {d.max_length}",
         f"teacher    {cfg.teacher.model} ({cfg.teacher.init}" + (f", fine-tuned {cfg.teacher.finetune.epochs} epoch(s))" if cfg.teacher.finetune else ")"),
         f"space      hidden {s.hidden_sizes}, embeddings {s.embedding_sizes}, cells {s.n_cells}, {s.n_nodes} nodes, ops {', '.join(s.ops)}",
-        f"distill    {cfg.distill.epochs} epoch(s), batch {cfg.distill.batch_size}, lr {cfg.distill.lr}, τ {cfg.distill.temperature}, α {cfg.distill.alpha}, {cfg.distill.mixed_precision} precision",
+        f"distill    {cfg.distill.epochs} epoch(s), batch {cfg.distill.batch_size}, lr {cfg.distill.lr}, τ {cfg.distill.temperature}, α {cfg.distill.alpha}, mixed precision {cfg.distill.mixed_precision}",
         f"attack     {cfg.attack.recipe} on {cfg.attack.n_examples} dev examples (seed {cfg.attack.seed})",
         f"search     {cfg.search.sampler}, {objectives}; fitness weights acc {cfg.fitness.accuracy}, rob {cfg.fitness.robustness}, size {cfg.fitness.size}",
         f"storage    {cfg.search.storage}",

@@ -85,3 +85,39 @@ def test_sst2_without_the_hub_stops_fast_and_points_at_demo(tmp_path: Path) -> N
     assert result.returncode == 2, result.stderr
     assert "glue" in result.stderr and "--study demo" in result.stderr and "Traceback" not in result.stderr
     assert time.perf_counter() - start < 30
+
+
+def test_a_killed_worker_is_recovered_on_the_next_run(tmp_path: Path) -> None:
+    """kill -9 during a trial; the next run fails the stale trial (heartbeat) and retries its parameters."""
+    tiny = (Path(__file__).parents[1] / "studies" / "tiny.yaml").read_text()
+    study_file = tmp_path / "crashy.yaml"
+    study_file.write_text(tiny.replace("search:\n", "search:\n  heartbeat_interval: 1\n"))
+    runs = tmp_path / "runs"
+    storage = f"sqlite:///{runs / 'crashy' / 'study.db'}"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    args = [sys.executable, "-m", "rosearch.cli", "optimize", "--study", str(study_file), "--runs-dir", str(runs), "--no-progress"]
+    proc = subprocess.Popen([*args, "--n-trials", "5"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        running = None
+        deadline = time.time() + 300
+        while running is None and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.3)
+            try:
+                trials = optuna.load_study(study_name="crashy", storage=storage).trials
+            except Exception:  # noqa: BLE001 - the database is not there yet
+                continue
+            # running, and past `suggest` (its genome is recorded): its parameters are all set
+            running = next((t for t in trials if t.state == optuna.trial.TrialState.RUNNING and "genome" in t.user_attrs), None)
+        assert running is not None, "no trial was ever seen running"
+        proc.kill()
+    finally:
+        proc.wait()
+    time.sleep(3)  # > 2 missed heartbeats
+    result = subprocess.run([*args, "--n-trials", "1"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    trials = optuna.load_study(study_name="crashy", storage=storage).trials
+    stale = trials[running.number]
+    assert stale.state == optuna.trial.TrialState.FAIL
+    retried = [t for t in trials if t.system_attrs.get("failed_trial") == running.number]
+    assert len(retried) == 1 and retried[0].params == running.params
+    assert retried[0].state == optuna.trial.TrialState.COMPLETE

@@ -12,6 +12,7 @@ from rosearch.config.schema import (
     FinetuneConfig,
     FitnessConfig,
     ObjectiveConfig,
+    OptimConfig,
     ScratchTeacherConfig,
     SearchConfig,
     SpaceConfig,
@@ -21,7 +22,7 @@ from rosearch.config.schema import (
 
 __all__ = [
     "KNOWN_METRICS", "KNOWN_OPS", "RECIPES", "AttackConfig", "DataConfig", "DistillConfig",
-    "FinetuneConfig", "FitnessConfig", "ObjectiveConfig", "ScratchTeacherConfig", "SearchConfig",
+    "FinetuneConfig", "FitnessConfig", "ObjectiveConfig", "OptimConfig", "ScratchTeacherConfig", "SearchConfig",
     "SpaceConfig", "StudyConfig", "TeacherConfig", "config_hash", "load_study", "project_root",
     "resolve_study_path", "stable_hash", "to_dict", "with_storage",
 ]

@@ -123,13 +123,15 @@ class ScratchTeacherConfig:
 
 
 @dataclass
-class FinetuneConfig:
-    """Fine-tuning of the teacher on the study's train split (once, then cached)."""
+class OptimConfig:
+    """AdamW with linear warm-up and decay: what every training run here shares."""
 
+    # Passes over the training data; fractions allowed.
     epochs: float = 1.0
     batch_size: int = 32
     lr: float = 5e-5
     weight_decay: float = 0.01
+    # Share of the steps spent warming the learning rate up from 0.
     warmup_ratio: float = 0.1
 
     def __post_init__(self) -> None:
@@ -139,6 +141,11 @@ class FinetuneConfig:
         _fraction("warmup_ratio", self.warmup_ratio, high_open=True)
         if self.weight_decay < 0:
             raise ConfigError("weight_decay", self.weight_decay, "Use 0 or more.")
+
+
+@dataclass
+class FinetuneConfig(OptimConfig):
+    """Fine-tuning of the teacher on the study's train split (once, then cached)."""
 
 
 @dataclass
@@ -208,14 +215,11 @@ class SpaceConfig:
 
 
 @dataclass
-class DistillConfig:
+class DistillConfig(OptimConfig):
     """Knowledge distillation of each trial's student (logit KD, Hinton et al. 2015)."""
 
-    epochs: float = 1.0
-    batch_size: int = 32
+    # Students start from scratch (but for their embeddings): a larger rate than fine-tuning's.
     lr: float = 1e-3
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.1
     grad_clip: float = 1.0
     # Softmax temperature τ of the KD term (scaled by τ²).
     temperature: float = 2.0
@@ -232,16 +236,11 @@ class DistillConfig:
     teacher_logits: Literal["cached", "online"] = "cached"
 
     def __post_init__(self) -> None:
-        _positive("epochs", self.epochs)
-        _positive("batch_size", self.batch_size)
-        _positive("lr", self.lr)
+        super().__post_init__()
         _positive("temperature", self.temperature)
         _positive("grad_clip", self.grad_clip)
         _fraction("alpha", self.alpha)
-        _fraction("warmup_ratio", self.warmup_ratio, high_open=True)
         _positive("max_train_examples", self.max_train_examples, allow_none=True)
-        if self.weight_decay < 0:
-            raise ConfigError("weight_decay", self.weight_decay, "Use 0 or more.")
 
 
 @dataclass

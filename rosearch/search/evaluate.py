@@ -60,8 +60,7 @@ def distill_student(genome: Genome, cfg: StudyConfig, prep: Prepared, *, seed: i
         return kd_loss(model(**batch).logits, target, labels, temperature=d.temperature, alpha=d.alpha)
 
     result = fit(
-        student, data, loss_fn, accelerator=accelerator, epochs=d.epochs, lr=d.lr, weight_decay=d.weight_decay,
-        warmup_ratio=d.warmup_ratio, grad_clip=d.grad_clip, seed=seed, desc="distill", progress=progress,
+        student, data, loss_fn, accelerator=accelerator, optim=d, grad_clip=d.grad_clip, seed=seed, desc="distill", progress=progress,
     )
     return accelerator.unwrap_model(student), result
 

@@ -20,6 +20,8 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase, get_linear_schedule_with_warmup
 
+from rosearch.config.schema import OptimConfig
+
 #: loss_fn(model, batch) → scalar loss; batch holds input_ids, attention_mask, labels (+ extras).
 LossFn = Callable[[torch.nn.Module, dict[str, torch.Tensor]], torch.Tensor]
 
@@ -55,22 +57,19 @@ def fit(
     loss_fn: LossFn,
     *,
     accelerator: Accelerator,
-    epochs: float,
-    lr: float,
-    weight_decay: float,
-    warmup_ratio: float,
+    optim: OptimConfig,
     grad_clip: float | None,
     seed: int,
     desc: str = "train",
     progress: bool = True,
 ) -> FitResult:
-    """Train `model` in place for `epochs` passes over `train` (fractions allowed) with AdamW."""
+    """Train `model` in place for `optim.epochs` passes over `train` (fractions allowed) with AdamW."""
     set_seed(seed)
-    total = max(1, math.ceil(epochs * len(train)))
+    total = max(1, math.ceil(optim.epochs * len(train)))
     decay = [p for n, p in model.named_parameters() if p.ndim > 1 and "norm" not in n.lower()]
     no_decay = [p for n, p in model.named_parameters() if not (p.ndim > 1 and "norm" not in n.lower())]
-    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=lr)
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(warmup_ratio * total), total)
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": optim.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=optim.lr)
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(optim.warmup_ratio * total), total)
     model, optimizer, train, scheduler = accelerator.prepare(model, optimizer, train, scheduler)
     model.train()
     start, step, loss_value = time.perf_counter(), 0, float("nan")

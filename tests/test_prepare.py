@@ -1,0 +1,43 @@
+"""The prepare stage on the tiny study: cached, deterministic, and the teacher logits are right."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from rosearch.cache import DiskCache
+from rosearch.config import load_study
+from rosearch.train import loader, make_accelerator, predict
+
+
+def test_prepare_is_deterministic_and_cached(tmp_path: Path) -> None:
+    from rosearch.prepare import prepare
+
+    cfg = load_study("tiny")
+    logs: list[str] = []
+    a = prepare(cfg, cache=DiskCache(tmp_path / "a"), log=logs.append, progress=False)
+    b = prepare(cfg, cache=DiskCache(tmp_path / "b"), log=lambda _: None, progress=False)
+    assert any("fine-tuning" in line for line in logs)
+    assert a.teacher_metrics["dev_accuracy"] == b.teacher_metrics["dev_accuracy"] > 0.6
+    for x, y in zip(a.teacher.parameters(), b.teacher.parameters()):
+        torch.testing.assert_close(x, y)
+    assert a.attack_examples == b.attack_examples and len(a.attack_examples) == cfg.attack.n_examples
+    np.testing.assert_array_equal(np.array(a.splits["train"]["teacher_logits"]), np.array(b.splits["train"]["teacher_logits"]))
+
+    again_logs: list[str] = []
+    c = prepare(cfg, cache=DiskCache(tmp_path / "a"), log=again_logs.append, progress=False)
+    assert not any("fine-tuning" in line or "computing logits" in line for line in again_logs)
+    assert c.teacher_metrics == a.teacher_metrics
+
+    # the cached logits are the teacher's logits on the train split, in order
+    sample = a.splits["train"].select(range(40))
+    fresh, _ = predict(a.teacher, loader(sample, a.tokenizer, batch_size=16, shuffle=False), accelerator=make_accelerator("no"))
+    torch.testing.assert_close(torch.tensor(sample["teacher_logits"]), fresh, atol=1e-4, rtol=1e-4)
+
+    # every attack example is a dev example the teacher classifies correctly
+    dev = a.splits["dev"]
+    for example in a.attack_examples:
+        assert dev[example["dev_index"]]["text"] == example["text"]
+        assert dev[example["dev_index"]]["labels"] == example["label"]
