@@ -20,6 +20,7 @@ from pathlib import Path
 
 import torch
 
+from rosearch.attack.resources import import_textattack
 from rosearch.cache import DiskCache
 from rosearch.cli import _quiet_libraries
 from rosearch.config import load_study
@@ -48,6 +49,7 @@ def main() -> None:
     t0 = time.perf_counter()
     prep = prepare(cfg, cache=DiskCache(Path(cfg.runs_dir) / "cache"), log=print, progress=False)
     prepare_s = time.perf_counter() - t0
+    import_textattack()  # as optimize does: once, before the trials
 
     rows = []
     for name, genome in GENOMES.items():

@@ -15,16 +15,20 @@ from urllib.parse import urlparse
 from rosearch.errors import ResourceUnavailable
 
 
-@functools.lru_cache(maxsize=1)
-def hub_reachable(timeout: float = 3.0) -> bool:
-    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
-    parsed = urlparse(endpoint)
+@functools.lru_cache(maxsize=None)
+def reachable(url: str | None = None, timeout: float = 3.0) -> bool:
+    """Whether one TCP connection to `url`'s host opens (default: the Hugging Face hub endpoint)."""
+    parsed = urlparse(url or os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
         with socket.create_connection((parsed.hostname or "huggingface.co", port), timeout=timeout):
             return True
     except OSError:
         return False
+
+
+def hub_reachable() -> bool:
+    return reachable()
 
 
 def offline_mode() -> bool:

@@ -9,11 +9,14 @@ from typing import Callable
 import optuna
 from tqdm.auto import tqdm
 
+from rosearch.attack.recipes import describe_recipe
 from rosearch.cache import DiskCache
 from rosearch.config import StudyConfig, config_hash, to_dict
 from rosearch.errors import TrialFailure
 from rosearch.prepare import prepare
-from rosearch.search.front import front_table, trial_line
+from rosearch.attack.resources import import_textattack, missing_for, preflight
+from rosearch.search.artifacts import TrialArtifacts
+from rosearch.search.front import evaluations_table, front_table, trial_line
 from rosearch.search.objective import Objective
 from rosearch.search.study import completed, load_existing, open_study, record_study_attrs
 
@@ -30,7 +33,8 @@ def describe_study(cfg: StudyConfig) -> str:
         f"teacher    {cfg.teacher.model} ({cfg.teacher.init}" + (f", fine-tuned {cfg.teacher.finetune.epochs} epoch(s))" if cfg.teacher.finetune else ")"),
         f"space      hidden {s.hidden_sizes}, embeddings {s.embedding_sizes}, cells {s.n_cells}, {s.n_nodes} nodes, ops {', '.join(s.ops)}",
         f"distill    {cfg.distill.epochs} epoch(s), batch {cfg.distill.batch_size}, lr {cfg.distill.lr}, τ {cfg.distill.temperature}, α {cfg.distill.alpha}, mixed precision {cfg.distill.mixed_precision}",
-        f"attack     {cfg.attack.recipe} on {cfg.attack.n_examples} dev examples (seed {cfg.attack.seed})",
+        f"attack     {describe_recipe(cfg.attack.recipe)} in every trial on {cfg.attack.n_examples} dev examples (seed {cfg.attack.seed})"
+        + (f"; evaluation: {', '.join(describe_recipe(r) for r in cfg.attack.evaluation)}" if cfg.attack.evaluation else ""),
         f"search     {cfg.search.sampler}, {objectives}; fitness weights acc {cfg.fitness.accuracy}, rob {cfg.fitness.robustness}, size {cfg.fitness.size}",
         f"storage    {cfg.search.storage}",
         f"cache      {Path(cfg.runs_dir) / 'cache'}",
@@ -41,7 +45,9 @@ def optimize(cfg: StudyConfig, *, n_trials: int, out: Out = print, progress: boo
     """Prepare once, then run `n_trials` more trials (resuming the stored study if there is one)."""
     chash = config_hash(cfg)
     out(describe_study(cfg))
+    preflight(cfg.attack.recipe.name)  # the search recipe must run here: fail before any work
     prep = prepare(cfg, cache=DiskCache(Path(cfg.runs_dir) / "cache"), log=out, progress=progress)
+    import_textattack()  # once, here, so that no trial's attack time includes it
     study = open_study(cfg, config_hash=chash)
     done = len(study.trials)
     if done:
@@ -50,6 +56,10 @@ def optimize(cfg: StudyConfig, *, n_trials: int, out: Out = print, progress: boo
         "config": to_dict(cfg), "config_hash": chash, "teacher": prep.teacher_metrics,
         "cache_keys": prep.keys, "attack_examples": prep.attack_examples,
     })
+    for spec in cfg.attack.evaluation:
+        lacking = missing_for(spec.name)
+        if lacking:
+            out(f"note: evaluation recipe '{spec.name}' cannot run here (missing {', '.join(m.resource for m in lacking)}); `attack --trial` will say how to get it")
     bar = tqdm(total=n_trials, desc="trials", disable=not progress, dynamic_ncols=True)
 
     def after_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
@@ -57,13 +67,14 @@ def optimize(cfg: StudyConfig, *, n_trials: int, out: Out = print, progress: boo
         bar.update()
         gc.collect()
 
-    objective = Objective(cfg, prep, config_hash=chash, progress=progress)
+    artifacts = TrialArtifacts(Path(cfg.runs_dir) / cfg.name / "artifacts")
+    objective = Objective(cfg, prep, config_hash=chash, progress=progress, artifacts=artifacts)
     try:
         study.optimize(objective, n_trials=n_trials, catch=(TrialFailure,), callbacks=[after_trial])
     finally:
         bar.close()
     out("\nPareto front (study.best_trials):")
-    out(front_table(study))
+    _print_front(study, out)
     return study
 
 
@@ -75,5 +86,13 @@ def show(cfg: StudyConfig, *, out: Out = print) -> optuna.Study:
     teacher = study.user_attrs.get("teacher")
     if teacher:
         out(f"teacher: dev accuracy {teacher['dev_accuracy']:.1%}, {teacher['params'] / 1e6:.1f}M parameters, {teacher['flops'] / 1e6:.0f} MFLOPs")
-    out(front_table(study))
+    _print_front(study, out)
     return study
+
+
+def _print_front(study: optuna.Study, out: Out) -> None:
+    out(front_table(study))
+    evaluations = evaluations_table(study)
+    if evaluations:
+        out("\nEvaluation attacks (rosearch-optuna attack --trial):")
+        out(evaluations)

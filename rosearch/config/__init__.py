@@ -13,6 +13,7 @@ from rosearch.config.schema import (
     FitnessConfig,
     ObjectiveConfig,
     OptimConfig,
+    RecipeConfig,
     ScratchTeacherConfig,
     SearchConfig,
     SpaceConfig,
@@ -22,7 +23,7 @@ from rosearch.config.schema import (
 
 __all__ = [
     "KNOWN_METRICS", "KNOWN_OPS", "RECIPES", "AttackConfig", "DataConfig", "DistillConfig",
-    "FinetuneConfig", "FitnessConfig", "ObjectiveConfig", "OptimConfig", "ScratchTeacherConfig", "SearchConfig",
+    "FinetuneConfig", "FitnessConfig", "ObjectiveConfig", "OptimConfig", "RecipeConfig", "ScratchTeacherConfig", "SearchConfig",
     "SpaceConfig", "StudyConfig", "TeacherConfig", "config_hash", "load_study", "project_root",
     "resolve_study_path", "stable_hash", "to_dict", "with_storage",
 ]

@@ -53,6 +53,9 @@ def convert(tp: Any, value: Any, key: str) -> Any:
         if value is None and type(None) in options:
             return None
         non_none = [o for o in options if o is not type(None)]
+        mapping_option = next((o for o in non_none if dataclasses.is_dataclass(o)), None)
+        if isinstance(value, dict) and mapping_option is not None:
+            return build(mapping_option, value, key)  # its own errors name the inner key
         errors = []
         for option in non_none:
             try:

@@ -243,25 +243,78 @@ class DistillConfig(OptimConfig):
         _positive("max_train_examples", self.max_train_examples, allow_none=True)
 
 
-@dataclass
-class AttackConfig:
-    """The adversarial attack run on every trial's student."""
+#: Recipes whose word substitutions come from a candidate list that `max_candidates` can cap.
+CANDIDATE_RECIPES = ("textfooler", "bert-attack", "bae", "textbugger")
 
-    recipe: str = "deepwordbug"
-    # Size of the fixed attack subset: dev examples the teacher gets right, drawn with `seed`.
-    n_examples: int = 50
-    # Most model queries per example (null: the recipe's own limit).
+
+@dataclass
+class RecipeConfig:
+    """One TextAttack recipe and the parameters that matter when comparing robustness numbers."""
+
+    # A recipe name: deepwordbug, pruthi, pwws, textfooler, bert-attack, bae, textbugger.
+    name: str = "deepwordbug"
+    # Most model queries per example (null: unlimited, the recipe's own behaviour).
     query_budget: int | None = None
-    seed: int = 0
-    # Examples per model call while the attack queries the model.
-    batch_size: int = 64
+    # Most share of an example's words the attack may change, in (0, 1] (null: the recipe's own).
+    max_word_share: float | None = None
+    # Substitution candidates per word (textfooler, bert-attack, bae, textbugger; null: the recipe's own).
+    max_candidates: int | None = None
 
     def __post_init__(self) -> None:
-        if self.recipe not in RECIPES:
-            raise ConfigError("recipe", self.recipe, f"Use one of: {', '.join(RECIPES)}.")
-        _positive("n_examples", self.n_examples)
+        if self.name not in RECIPES:
+            raise ConfigError("name", self.name, f"Use one of: {', '.join(RECIPES)}.")
         _positive("query_budget", self.query_budget, allow_none=True)
+        if self.max_word_share is not None:
+            _fraction("max_word_share", self.max_word_share, low_open=True)
+        if self.max_candidates is not None:
+            _positive("max_candidates", self.max_candidates)
+            if self.name not in CANDIDATE_RECIPES:
+                raise ConfigError(
+                    "max_candidates", self.max_candidates,
+                    f"'{self.name}' has no candidate list to cap; only {', '.join(CANDIDATE_RECIPES)} do. Remove it.",
+                )
+
+
+def _as_recipe(value: str | RecipeConfig, key: str) -> RecipeConfig:
+    if isinstance(value, RecipeConfig):
+        return value
+    try:
+        return RecipeConfig(name=value)
+    except ConfigError as err:
+        raise ConfigError(key, err.value, err.fix) from None
+
+
+@dataclass
+class AttackConfig:
+    """Adversarial attacks: one cheap recipe inside every trial, others for chosen trials and exports."""
+
+    # The search-time recipe, run on every trial's student: a name or {name, query_budget, ...}.
+    recipe: str | RecipeConfig = "deepwordbug"
+    # Evaluation recipes: `rosearch-optuna attack --study S --trial N` and exports run them.
+    evaluation: list[str | RecipeConfig] = field(default_factory=list)
+    # Size of the fixed attack subset: dev examples the teacher gets right, drawn with `seed`.
+    n_examples: int = 50
+    seed: int = 0
+    # Texts per model call while an attack queries the model.
+    batch_size: int = 64
+    # Successful adversarial examples kept in each trial's user attrs (all go to its artifact file).
+    keep_examples: int = 5
+
+    def __post_init__(self) -> None:
+        self.recipe = _as_recipe(self.recipe, "recipe")
+        self.evaluation = [_as_recipe(r, f"evaluation[{i}]") for i, r in enumerate(self.evaluation)]
+        names = [self.recipe.name] + [r.name for r in self.evaluation]
+        if len(set(names)) != len(names):
+            raise ConfigError("evaluation", names, "Name each recipe once (the search recipe is evaluated anyway).")
+        _positive("n_examples", self.n_examples)
         _positive("batch_size", self.batch_size)
+        if self.keep_examples < 0:
+            raise ConfigError("keep_examples", self.keep_examples, "Use 0 or more.")
+
+    @property
+    def recipes(self) -> list[RecipeConfig]:
+        """The search recipe, then the evaluation recipes."""
+        return [self.recipe, *self.evaluation]  # type: ignore[list-item]
 
 
 @dataclass

@@ -77,7 +77,10 @@ def evaluate_genome(genome: Genome, cfg: StudyConfig, prep: Prepared, *, seed: i
     t_eval = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    report = run_attack(student.cpu(), prep.tokenizer, prep.attack_examples, cfg.attack, max_length=cfg.data.max_length, progress=progress)
+    report = run_attack(
+        student.cpu(), prep.tokenizer, prep.attack_examples, cfg.attack.recipe, max_length=cfg.data.max_length,
+        seed=cfg.attack.seed, batch_size=cfg.attack.batch_size, progress=progress,
+    )
     t_attack = time.perf_counter() - t0
 
     params = count_params(student)

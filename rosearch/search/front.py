@@ -41,3 +41,16 @@ def front_table(study: optuna.Study) -> str:
     lines.append("")
     lines += [f"#{t.number}: {t.user_attrs.get('architecture', '')}" for t in best]
     return "\n".join(lines)
+
+
+def evaluations_table(study: optuna.Study) -> str:
+    """Per-recipe robustness of re-built trials (`attack --trial`), one line per trial and recipe."""
+    evaluations = study.user_attrs.get("evaluations", {})
+    lines = []
+    for trial in sorted(evaluations, key=int):
+        for recipe, m in evaluations[trial].items():
+            lines.append(
+                f"#{trial}  {recipe:<12} under attack {m['accuracy_under_attack']:.1%}  success rate {m['success_rate']:.1%}  "
+                f"words perturbed {m['avg_perturbed_share']:.1%}  queries {m['avg_queries']:.1f}  (n {m['n']})"
+            )
+    return "\n".join(lines)

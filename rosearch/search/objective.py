@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Callable
-
 import optuna
 import torch
 
@@ -12,6 +10,7 @@ from rosearch.attack.run import AttackCrash
 from rosearch.errors import ResourceUnavailable, TrialFailure
 from rosearch.prepare import Prepared
 from rosearch.search.evaluate import evaluate_genome
+from rosearch.search.artifacts import TrialArtifacts
 from rosearch.search.genome import suggest
 from rosearch.train import NonFiniteLoss
 
@@ -21,12 +20,12 @@ TOLERATED: tuple[type[BaseException], ...] = (NonFiniteLoss, torch.OutOfMemoryEr
 
 
 class Objective:
-    def __init__(self, cfg: StudyConfig, prep: Prepared, *, config_hash: str, progress: bool = True, on_result: Callable[[optuna.Trial, dict], None] | None = None) -> None:
+    def __init__(self, cfg: StudyConfig, prep: Prepared, *, config_hash: str, progress: bool = True, artifacts: TrialArtifacts | None = None) -> None:
         self.cfg = cfg
         self.prep = prep
         self.config_hash = config_hash
         self.progress = progress
-        self.on_result = on_result
+        self.artifacts = artifacts
 
     def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
         genome = suggest(trial, self.cfg.space)
@@ -44,8 +43,9 @@ class Objective:
         trial.set_user_attr("metrics", result.metrics)
         trial.set_user_attr("fitness", result.metrics["fitness"])
         trial.set_user_attr("timings", result.timings)
-        trial.set_user_attr("attack", {"recipe": result.attack.recipe, **result.attack.metrics.to_dict()})
-        trial.set_user_attr("adversarial_examples", result.attack.examples)
-        if self.on_result:
-            self.on_result(trial, result.metrics)
+        report = result.attack
+        trial.set_user_attr("attacks", {report.recipe: {**report.metrics.to_dict(), "seconds": report.seconds}})
+        trial.set_user_attr("adversarial_examples", report.successes(self.cfg.attack.keep_examples))
+        if self.artifacts is not None:
+            self.artifacts.upload(trial, f"adversarial-{report.recipe}.jsonl", report.records)
         return tuple(float(result.metrics[o.metric]) for o in self.cfg.search.objectives)

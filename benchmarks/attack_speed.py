@@ -1,0 +1,79 @@
+"""Attack speed and agreement, measured in one run on a study's fixed attack subset.
+
+1. Each offline recipe on the teacher and on a typical student: examples/s, queries/s, metrics.
+2. Where the time goes, on DeepWordBug: TextAttack's stock HuggingFaceModelWrapper (pads every
+   query to the tokenizer's model_max_length) at torch's default threads and at 1 thread, against
+   our dynamic-padding wrapper at 1 thread — same model, same examples, same recipe; the success
+   rates must agree (padding-invariant models give identical predictions).
+
+    python benchmarks/attack_speed.py --study demo [--out benchmarks/attack_speed.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import torch
+
+from rosearch.attack.resources import import_textattack, missing_for
+from rosearch.attack.run import run_attack
+from rosearch.cache import DiskCache
+from rosearch.cli import _quiet_libraries
+from rosearch.config import RecipeConfig, load_study
+from rosearch.prepare import prepare
+from rosearch.search.evaluate import distill_student
+
+from trial_time import GENOMES  # noqa: E402 - the same typical student as the trial-time benchmark
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--study", default="demo")
+    parser.add_argument("--out", default="benchmarks/attack_speed.json")
+    args = parser.parse_args()
+    _quiet_libraries()
+    cfg = load_study(args.study)
+    default_threads = cfg.threads or os.cpu_count() or 1
+    torch.set_num_threads(default_threads)
+    prep = prepare(cfg, cache=DiskCache(Path(cfg.runs_dir) / "cache"), log=print, progress=False)
+    student, fit = distill_student(GENOMES["mid (attn+ffn)"], cfg, prep, seed=cfg.seed, progress=False)
+    models = {"teacher (MiniLM-L6, 22.7M)": prep.teacher.cpu().eval(), "student (mid, 4.3M)": student.cpu().eval()}
+    examples, L = prep.attack_examples, cfg.data.max_length
+
+    recipes = [r for r in ("deepwordbug", "pruthi", "pwws") if not missing_for(r)]
+    rows = []
+    for model_name, model in models.items():
+        for recipe in recipes:
+            r = run_attack(model, prep.tokenizer, examples, RecipeConfig(name=recipe), max_length=L, seed=0, progress=False)
+            rows.append({"model": model_name, "recipe": recipe, "seconds": r.seconds, "examples_per_s": r.examples_per_second, "queries_per_s": r.queries_per_second, **r.metrics.to_dict()})
+            print(rows[-1], flush=True)
+
+    textattack = import_textattack()
+    variants = []
+    for model_name, model in models.items():
+        for label, wrapper_kind, threads in (("TextAttack wrapper, default threads", "stock", default_threads), ("TextAttack wrapper, 1 thread", "stock", 1), ("ours (dynamic padding), 1 thread", "ours", 1)):
+            wrapper = textattack.models.wrappers.HuggingFaceModelWrapper(model, prep.tokenizer) if wrapper_kind == "stock" else None
+            r = run_attack(model, prep.tokenizer, examples, RecipeConfig(name="deepwordbug"), max_length=L, seed=0, progress=False, wrapper=wrapper, threads=threads)
+            variants.append({"model": model_name, "variant": label, "seconds": r.seconds, "queries_per_s": r.queries_per_second, "success_rate": r.metrics.success_rate, "accuracy_under_attack": r.metrics.accuracy_under_attack})
+            print(variants[-1], flush=True)
+
+    record = {"study": cfg.name, "date": time.strftime("%Y-%m-%d"), "tokenizer_model_max_length": prep.tokenizer.model_max_length, "examples": len(examples),
+              "student_train_seconds": fit.seconds, "rows": rows, "variants": variants}
+    Path(args.out).write_text(json.dumps(record, indent=2))
+    print("\n| model | recipe | examples/s | queries/s | success rate | accuracy under attack | words perturbed | queries/example |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['model']} | {r['recipe']} | {r['examples_per_s']:.2f} | {r['queries_per_s']:.0f} | {r['success_rate']:.1%} | {r['accuracy_under_attack']:.1%} | {r['avg_perturbed_share']:.1%} | {r['avg_queries']:.1f} |")
+    print("\n| model | DeepWordBug run | seconds | queries/s | success rate | accuracy under attack |")
+    print("|---|---|---|---|---|---|")
+    for v in variants:
+        print(f"| {v['model']} | {v['variant']} | {v['seconds']:.1f} | {v['queries_per_s']:.0f} | {v['success_rate']:.1%} | {v['accuracy_under_attack']:.1%} |")
+    print(f"\nstudent KD training in this run: {fit.seconds:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

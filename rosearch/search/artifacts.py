@@ -1,0 +1,31 @@
+"""Files attached to trials and studies through Optuna's artifact store, for optuna-dashboard."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.artifacts import FileSystemArtifactStore, upload_artifact
+
+
+class TrialArtifacts:
+    """A FileSystemArtifactStore folder (default: <runs_dir>/<study>/artifacts).
+
+    Several workers on a shared database must share this folder too (e.g. a network mount), or
+    the dashboard will not find every file.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.store = FileSystemArtifactStore(str(self.folder))
+
+    def upload(self, target: optuna.Trial | optuna.Study, name: str, rows: list[dict[str, Any]]) -> str:
+        """Upload `rows` as a JSON-lines file called `name`; returns the artifact id."""
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / name
+            path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+            return upload_artifact(artifact_store=self.store, file_path=str(path), study_or_trial=target, mimetype="application/jsonl")
