@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import time
@@ -25,7 +26,7 @@ from rosearch.cache import DiskCache
 from rosearch.cli import _quiet_libraries
 from rosearch.config import RecipeConfig, load_study
 from rosearch.prepare import prepare
-from rosearch.search.evaluate import distill_student
+from rosearch.kd.strategies import distill_student
 
 from trial_time import GENOMES  # noqa: E402 - the same typical student as the trial-time benchmark
 
@@ -34,6 +35,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--study", default="demo")
     parser.add_argument("--out", default="benchmarks/attack_speed.json")
+    parser.add_argument("--parts", default="rows,variants", help="rows (recipes × models) and/or variants (wrapper comparison)")
+    parser.add_argument("--models", default="teacher,student")
     args = parser.parse_args()
     _quiet_libraries()
     cfg = load_study(args.study)
@@ -42,11 +45,13 @@ def main() -> None:
     prep = prepare(cfg, cache=DiskCache(Path(cfg.runs_dir) / "cache"), log=print, progress=False)
     student, fit = distill_student(GENOMES["mid (attn+ffn)"], cfg, prep, seed=cfg.seed, progress=False)
     models = {"teacher (MiniLM-L6, 22.7M)": prep.teacher.cpu().eval(), "student (mid, 4.3M)": student.cpu().eval()}
+    models = {k: v for k, v in models.items() if k.split()[0] in args.models.split(",")}
+    parts = args.parts.split(",")
     examples, L = prep.attack_examples, cfg.data.max_length
 
     recipes = [r for r in ("deepwordbug", "pruthi", "pwws") if not missing_for(r)]
     rows = []
-    for model_name, model in models.items():
+    for model_name, model in (models.items() if "rows" in parts else ()):
         for recipe in recipes:
             r = run_attack(model, prep.tokenizer, examples, RecipeConfig(name=recipe), max_length=L, seed=0, progress=False)
             rows.append({"model": model_name, "recipe": recipe, "seconds": r.seconds, "examples_per_s": r.examples_per_second, "queries_per_s": r.queries_per_second, **r.metrics.to_dict()})
@@ -54,11 +59,16 @@ def main() -> None:
 
     textattack = import_textattack()
     variants = []
-    for model_name, model in models.items():
+    for model_name, model in (models.items() if "variants" in parts else ()):
+        # The stock wrapper pads every query to tokenizer.model_max_length (512 here): more than a
+        # student's position table holds (data.max_length), so for students it gets that length.
+        tokenizer = copy.copy(prep.tokenizer)
+        if model_name.startswith("student"):
+            tokenizer.model_max_length = L
         for label, wrapper_kind, threads in (("TextAttack wrapper, default threads", "stock", default_threads), ("TextAttack wrapper, 1 thread", "stock", 1), ("ours (dynamic padding), 1 thread", "ours", 1)):
-            wrapper = textattack.models.wrappers.HuggingFaceModelWrapper(model, prep.tokenizer) if wrapper_kind == "stock" else None
+            wrapper = textattack.models.wrappers.HuggingFaceModelWrapper(model, tokenizer) if wrapper_kind == "stock" else None
             r = run_attack(model, prep.tokenizer, examples, RecipeConfig(name="deepwordbug"), max_length=L, seed=0, progress=False, wrapper=wrapper, threads=threads)
-            variants.append({"model": model_name, "variant": label, "seconds": r.seconds, "queries_per_s": r.queries_per_second, "success_rate": r.metrics.success_rate, "accuracy_under_attack": r.metrics.accuracy_under_attack})
+            variants.append({"model": model_name, "variant": label, "padded_to": tokenizer.model_max_length if wrapper_kind == "stock" else "longest in batch", "seconds": r.seconds, "queries_per_s": r.queries_per_second, "success_rate": r.metrics.success_rate, "accuracy_under_attack": r.metrics.accuracy_under_attack})
             print(variants[-1], flush=True)
 
     record = {"study": cfg.name, "date": time.strftime("%Y-%m-%d"), "tokenizer_model_max_length": prep.tokenizer.model_max_length, "examples": len(examples),
@@ -68,10 +78,10 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['model']} | {r['recipe']} | {r['examples_per_s']:.2f} | {r['queries_per_s']:.0f} | {r['success_rate']:.1%} | {r['accuracy_under_attack']:.1%} | {r['avg_perturbed_share']:.1%} | {r['avg_queries']:.1f} |")
-    print("\n| model | DeepWordBug run | seconds | queries/s | success rate | accuracy under attack |")
-    print("|---|---|---|---|---|---|")
+    print("\n| model | DeepWordBug run | padded to | seconds | queries/s | success rate | accuracy under attack |")
+    print("|---|---|---|---|---|---|---|")
     for v in variants:
-        print(f"| {v['model']} | {v['variant']} | {v['seconds']:.1f} | {v['queries_per_s']:.0f} | {v['success_rate']:.1%} | {v['accuracy_under_attack']:.1%} |")
+        print(f"| {v['model']} | {v['variant']} | {v['padded_to']} | {v['seconds']:.1f} | {v['queries_per_s']:.0f} | {v['success_rate']:.1%} | {v['accuracy_under_attack']:.1%} |")
     print(f"\nstudent KD training in this run: {fit.seconds:.1f} s")
 
 

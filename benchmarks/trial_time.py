@@ -25,7 +25,8 @@ from rosearch.cache import DiskCache
 from rosearch.cli import _quiet_libraries
 from rosearch.config import load_study
 from rosearch.prepare import prepare
-from rosearch.search.evaluate import distill_student, evaluate_genome
+from rosearch.kd.strategies import distill_student
+from rosearch.search.evaluate import evaluate_genome
 from rosearch.search.genome import Genome, Node
 
 GENOMES = {

@@ -44,6 +44,8 @@ class Prepared:
     num_labels: int
     embedding_basis: torch.Tensor | None
     keys: dict[str, str] = field(default_factory=dict)  # cache keys, stored with the study
+    generators: dict[str, PreTrainedModel] = field(default_factory=dict)  # mate: "task", zeroshot: "ood"
+    ood: datasets.Dataset | None = None  # zero-shot KD's out-of-domain text, with teacher logits
 
 
 def hub_hint(cfg: StudyConfig) -> str:
@@ -68,7 +70,7 @@ def prepare(cfg: StudyConfig, *, cache: DiskCache, log: Log = print, progress: b
         require_hub("The " + " and the ".join(needs), hint=hint)
     source = resolve_source(cfg.teacher.model, hub_hint=hint)
     tokenizer = load_tokenizer(source)
-    accelerator = make_accelerator(cfg.distill.mixed_precision)
+    accelerator = make_accelerator(cfg.kd.mixed_precision)
 
     data_key = stable_hash({"data": to_dict(cfg.data), "tokenizer": cfg.teacher.model})
     data_dir = cache.get_or_build("data", data_key, lambda tmp: _build_data(cfg, tokenizer, tmp, hint, log))
@@ -102,8 +104,8 @@ def prepare(cfg: StudyConfig, *, cache: DiskCache, log: Log = print, progress: b
     attack_examples = select_attack_subset(
         splits["dev"]["text"], splits["dev"]["labels"], dev_logits.argmax(-1), n=cfg.attack.n_examples, seed=cfg.attack.seed
     )
-    basis = embedding_basis(teacher) if cfg.distill.init_embeddings == "teacher_pca" else None
-    return Prepared(
+    basis = embedding_basis(teacher) if cfg.kd.init_embeddings == "teacher_pca" else None
+    prepared = Prepared(
         tokenizer=tokenizer,
         splits=splits,
         teacher=teacher,
@@ -113,6 +115,14 @@ def prepare(cfg: StudyConfig, *, cache: DiskCache, log: Log = print, progress: b
         embedding_basis=basis,
         keys={"data": data_key, "teacher": teacher_key},
     )
+    prepare_strategies(cfg, prepared, source=source, cache=cache, log=log)
+    return prepared
+
+
+def prepare_strategies(cfg: StudyConfig, prep: Prepared, *, source: str, cache: DiskCache, log: Log) -> None:
+    from rosearch.kd.prepare import prepare_strategies as _prepare  # imports the KD strategies only here
+
+    _prepare(cfg, prep, source=source, cache=cache, log=log)
 
 
 def select_attack_subset(texts: list[str], labels: list[int], teacher_preds: Any, *, n: int, seed: int) -> list[dict[str, Any]]:

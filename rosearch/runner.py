@@ -12,6 +12,7 @@ from tqdm.auto import tqdm
 from rosearch.attack.recipes import describe_recipe
 from rosearch.cache import DiskCache
 from rosearch.config import StudyConfig, config_hash, to_dict
+from rosearch.config.schema import strategies
 from rosearch.errors import TrialFailure
 from rosearch.prepare import prepare
 from rosearch.attack.resources import import_textattack, missing_for, preflight
@@ -32,7 +33,7 @@ def describe_study(cfg: StudyConfig) -> str:
         f"data       {data}, max_length {d.max_length}",
         f"teacher    {cfg.teacher.model} ({cfg.teacher.init}" + (f", fine-tuned {cfg.teacher.finetune.epochs} epoch(s))" if cfg.teacher.finetune else ")"),
         f"space      hidden {s.hidden_sizes}, embeddings {s.embedding_sizes}, cells {s.n_cells}, {s.n_nodes} nodes, ops {', '.join(s.ops)}",
-        f"distill    {cfg.distill.epochs} epoch(s), batch {cfg.distill.batch_size}, lr {cfg.distill.lr}, τ {cfg.distill.temperature}, α {cfg.distill.alpha}, mixed precision {cfg.distill.mixed_precision}",
+        f"kd         {' | '.join(strategies(cfg.kd))}, {cfg.kd.epochs} epoch(s), batch {cfg.kd.batch_size}, lr {cfg.kd.lr}, τ {cfg.kd.temperature}, α {cfg.kd.alpha}, mixed precision {cfg.kd.mixed_precision}",
         f"attack     {describe_recipe(cfg.attack.recipe)} in every trial on {cfg.attack.n_examples} dev examples (seed {cfg.attack.seed})"
         + (f"; evaluation: {', '.join(describe_recipe(r) for r in cfg.attack.evaluation)}" if cfg.attack.evaluation else ""),
         f"search     {cfg.search.sampler}, {objectives}; fitness weights acc {cfg.fitness.accuracy}, rob {cfg.fitness.robustness}, size {cfg.fitness.size}",

@@ -105,12 +105,12 @@ def test_attack_with_a_download_recipe_fails_before_work(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     "yaml_text, needle",
     [
-        ("distill: {alpha: 2}\n", "distill.alpha: got 2"),
+        ("kd: {alpha: 2}\n", "kd.alpha: got 2"),
         ("space: {ops: [lstm]}\n", "space.ops[0]: got 'lstm'"),
         ("search: {sampler: grid}\n", "search.sampler: got 'grid'"),
         ("data: [1, 2]\n", "data: got [1, 2]"),
         ("space: configs/spaces/missing.yaml\n", "space: got 'configs/spaces/missing.yaml'"),
-        ("distill: {epochs: 1\n", "not valid YAML"),
+        ("kd: {epochs: 1\n", "not valid YAML"),
     ],
 )
 def test_bad_config_exits_2_without_traceback_or_files(tmp_path: Path, yaml_text: str, needle: str) -> None:

@@ -21,7 +21,7 @@ def test_every_study_loads(path: Path) -> None:
 
 @pytest.mark.parametrize("path", sorted((ROOT / "configs").rglob("*.yaml")), ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_every_config_piece_builds(path: Path) -> None:
-    section = {"spaces": "space", "attacks": "attack", "kd": "distill"}[path.parent.name]
+    section = {"spaces": "space", "attacks": "attack", "kd": "kd"}[path.parent.name]
     cfg = build(StudyConfig, {section: yaml.safe_load(path.read_text())}, "")
     assert getattr(cfg, section) is not None
 
@@ -39,9 +39,9 @@ BAD = [
     ({"space": {"hidden_sizes": [63], "heads": [2, 4]}}, "space.hidden_sizes", "divides"),
     ({"space": {"n_cells": []}}, "space.n_cells", "at least one"),
     ({"space": {"n_nodes": 0}}, "space.n_nodes", "1 to 8"),
-    ({"distill": {"alpha": 1.5}}, "distill.alpha", "[0, 1]"),
-    ({"distill": {"lr": "fast"}}, "distill.lr", "number"),
-    ({"distill": {"mixed_precision": "fp8"}}, "distill.mixed_precision", "bf16"),
+    ({"kd": {"alpha": 1.5}}, "kd.alpha", "[0, 1]"),
+    ({"kd": {"lr": "fast"}}, "kd.lr", "number"),
+    ({"kd": {"mixed_precision": "fp8"}}, "kd.mixed_precision", "bf16"),
     ({"attack": {"recipe": "hotflip"}}, "attack.recipe", "deepwordbug"),
     ({"attack": {"n_examples": 0}}, "attack.n_examples", "greater than 0"),
     ({"attack": {"recipe": {"name": "deepwordbug", "max_candidates": 5}}}, "attack.recipe.max_candidates", "textfooler"),
@@ -68,14 +68,14 @@ def test_bad_config_names_key_value_and_fix(raw: dict, key: str, fix: str) -> No
 
 
 def test_yaml_scientific_notation_is_a_number() -> None:
-    cfg = build(StudyConfig, {"distill": {"lr": "5e-5"}}, "")
-    assert cfg.distill.lr == pytest.approx(5e-5)
+    cfg = build(StudyConfig, {"kd": {"lr": "5e-5"}}, "")
+    assert cfg.kd.lr == pytest.approx(5e-5)
 
 
 def test_hash_ignores_run_settings_but_not_results_settings() -> None:
     base = build(StudyConfig, {}, "")
     assert config_hash(base) == config_hash(build(StudyConfig, {"search": {"n_trials": 99}, "runs_dir": "elsewhere"}, ""))
-    assert config_hash(base) != config_hash(build(StudyConfig, {"distill": {"lr": 0.01}}, ""))
+    assert config_hash(base) != config_hash(build(StudyConfig, {"kd": {"lr": 0.01}}, ""))
 
 
 def test_config_round_trips_through_dict() -> None:

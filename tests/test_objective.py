@@ -22,7 +22,7 @@ from rosearch.train import NonFiniteLoss
 def test_tolerated_failure_marks_the_trial_and_the_study_goes_on(monkeypatch, error) -> None:
     calls = []
 
-    def fake_evaluate(genome, cfg, prep, *, seed, progress):
+    def fake_evaluate(genome, cfg, prep, *, seed, progress, strategy="vanilla"):
         calls.append(seed)
         raise error
 

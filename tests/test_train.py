@@ -10,7 +10,7 @@ from transformers import BertConfig, BertForSequenceClassification
 from rosearch.config import StudyConfig
 from rosearch.config._build import build
 from rosearch.prepare import Prepared
-from rosearch.search.evaluate import distill_student
+from rosearch.kd.strategies import distill_student
 from rosearch.search.genome import Genome, Node
 from rosearch.train import accuracy, loader, make_accelerator, predict
 
@@ -44,7 +44,7 @@ def _prepared(tokenizer) -> Prepared:
 
 
 def _cfg(**distill) -> StudyConfig:
-    return build(StudyConfig, {"distill": {"epochs": 3.0, "batch_size": 8, "lr": 0.01, "alpha": 0.0, **distill}, "data": {"max_length": 16}}, "")
+    return build(StudyConfig, {"kd": {"epochs": 3.0, "batch_size": 8, "lr": 0.01, "alpha": 0.0, **distill}, "data": {"max_length": 16}}, "")
 
 
 @pytest.mark.parametrize("precision", ["no", "bf16"])

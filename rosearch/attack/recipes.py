@@ -9,6 +9,8 @@ transformation, search method — untouched except for what the `RecipeConfig` a
 
 from __future__ import annotations
 
+import contextlib
+import io
 from typing import Any
 
 from rosearch.attack.resources import import_textattack, preflight
@@ -27,7 +29,10 @@ def build_attack(spec: RecipeConfig, wrapper: Any, *, batch_size: int = 32) -> A
     textattack = import_textattack()
     cls = getattr(textattack.attack_recipes, RECIPES[spec.name])
     try:
-        attack = cls.build(wrapper)
+        # Some transformations call nltk.download() when built (PWWS: omw-1.4), noisily and in vain
+        # offline; WordNet itself was provided by the preflight.
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            attack = cls.build(wrapper)
     except (OSError, LookupError, ImportError) as err:  # a download the preflight could not foresee
         raise ResourceUnavailable(f"Attack recipe '{spec.name}' ({RECIPES[spec.name]}) needs a resource that cannot be had here: {err}") from None
     if spec.max_candidates is not None:

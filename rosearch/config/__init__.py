@@ -8,7 +8,7 @@ from rosearch.config.schema import (
     RECIPES,
     AttackConfig,
     DataConfig,
-    DistillConfig,
+    KDConfig,
     FinetuneConfig,
     FitnessConfig,
     ObjectiveConfig,
@@ -22,7 +22,7 @@ from rosearch.config.schema import (
 )
 
 __all__ = [
-    "KNOWN_METRICS", "KNOWN_OPS", "RECIPES", "AttackConfig", "DataConfig", "DistillConfig",
+    "KNOWN_METRICS", "KNOWN_OPS", "RECIPES", "AttackConfig", "DataConfig", "KDConfig",
     "FinetuneConfig", "FitnessConfig", "ObjectiveConfig", "OptimConfig", "RecipeConfig", "ScratchTeacherConfig", "SearchConfig",
     "SpaceConfig", "StudyConfig", "TeacherConfig", "config_hash", "load_study", "project_root",
     "resolve_study_path", "stable_hash", "to_dict", "with_storage",

@@ -214,16 +214,85 @@ class SpaceConfig:
         _fraction("dropout", self.dropout, high_open=True)
 
 
+STRATEGIES = ("vanilla", "kdiga", "mate", "zeroshot")
+
+
 @dataclass
-class DistillConfig(OptimConfig):
-    """Knowledge distillation of each trial's student (logit KD, Hinton et al. 2015)."""
+class KDIGAConfig:
+    """KDIGA (Shao et al., arXiv 2110.12072); defaults from the paper's code."""
+
+    alpha: float = 0.5  # weight of the KD term; 1 − α goes to cross-entropy
+    temperature: float = 1.0
+    gamma: float = 0.5  # weight of the input-gradient alignment term
+
+    def __post_init__(self) -> None:
+        _fraction("alpha", self.alpha)
+        _positive("temperature", self.temperature)
+        if self.gamma < 0:
+            raise ConfigError("gamma", self.gamma, "Use 0 or more.")
+
+
+@dataclass
+class GeneratorConfig:
+    """The masked-LM generator of MATE-KD and zero-shot KD (it must share the teacher's tokenizer)."""
+
+    # null: the teacher's source encoder with a masked-LM head trained briefly on the task's train
+    # text (offline; cached); or a hub id / folder of a masked LM with the same vocabulary.
+    model: str | None = None
+    mlm_steps: int = 300  # steps of that brief masked-LM training (model: null only)
+    mlm_lr: float = 1e-4
+    mask_prob: float = 0.3  # share of non-special tokens masked and re-filled
+    gumbel_temperature: float = 1.0
+    lr: float = 1e-5  # the generator's learning rate during adversarial training
+    generator_steps: int = 10  # the authors' code: 10 generator steps, then 100 student steps
+    student_steps: int = 100
+
+    def __post_init__(self) -> None:
+        _positive("mlm_steps", self.mlm_steps)
+        _positive("mlm_lr", self.mlm_lr)
+        _fraction("mask_prob", self.mask_prob, low_open=True, high_open=True)
+        _positive("gumbel_temperature", self.gumbel_temperature)
+        _positive("lr", self.lr)
+        _positive("generator_steps", self.generator_steps)
+        _positive("student_steps", self.student_steps)
+
+
+@dataclass
+class ZeroShotConfig:
+    """Out-of-domain text the zero-shot student learns from (it never sees task training data)."""
+
+    # embedded: VADER's other corpora (`corpora`); jsonl / csv: local files (`files`, `text_column`).
+    source: Literal["embedded", "jsonl", "csv"] = "embedded"
+    corpora: list[str] = field(default_factory=lambda: ["nyt_snippets", "amazon_snippets", "tweets"])
+    files: list[str] = field(default_factory=list)
+    text_column: str = "text"
+    max_examples: int | None = None
+
+    def __post_init__(self) -> None:
+        known = ("nyt_snippets", "amazon_snippets", "tweets", "movie_snippets")
+        if self.source == "embedded":
+            if not self.corpora:
+                raise ConfigError("corpora", self.corpora, f"Name at least one of: {', '.join(known[:3])}.")
+            for i, c in enumerate(self.corpora):
+                if c not in known[:3]:
+                    fix = "movie_snippets is the demo's task data: zero-shot KD must not train on it." if c == "movie_snippets" else f"Use one of: {', '.join(known[:3])}."
+                    raise ConfigError(f"corpora[{i}]", c, fix)
+        elif not self.files:
+            raise ConfigError("files", self.files, f"source '{self.source}' needs files: [path, ...].")
+        _positive("max_examples", self.max_examples, allow_none=True)
+
+
+@dataclass
+class KDConfig(OptimConfig):
+    """Knowledge distillation of each trial's student: logit KD (Hinton et al., 2015) and the
+    robustness-aware strategies (rosearch/kd)."""
 
     # Students start from scratch (but for their embeddings): a larger rate than fine-tuning's.
     lr: float = 1e-3
     grad_clip: float = 1.0
     # Softmax temperature τ of the KD term (scaled by τ²).
     temperature: float = 2.0
-    # Weight α of the KD term; (1 − α) goes to cross-entropy on the labels.
+    # Weight α of the KD term; (1 − α) goes to cross-entropy on the labels (vanilla strategy).
     alpha: float = 0.5
     # Cap the training examples a trial sees (a seeded subset); null uses the whole train split.
     max_train_examples: int | None = None
@@ -234,9 +303,22 @@ class DistillConfig(OptimConfig):
     init_embeddings: Literal["teacher_pca", "random"] = "teacher_pca"
     # cached: teacher logits computed once per study; online: the teacher runs at every step.
     teacher_logits: Literal["cached", "online"] = "cached"
+    # vanilla (logit KD), kdiga, mate or zeroshot; a list lets the search choose per trial.
+    strategy: str | list[str] = "vanilla"
+    kdiga: KDIGAConfig = field(default_factory=KDIGAConfig)
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    zeroshot: ZeroShotConfig = field(default_factory=ZeroShotConfig)
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        names = [self.strategy] if isinstance(self.strategy, str) else list(self.strategy)
+        if not names:
+            raise ConfigError("strategy", self.strategy, f"Name at least one of: {', '.join(STRATEGIES)}.")
+        for name in names:
+            if name not in STRATEGIES:
+                raise ConfigError("strategy", name, f"Use one of: {', '.join(STRATEGIES)} (or a list of them).")
+        if len(set(names)) != len(names):
+            raise ConfigError("strategy", names, "Name each strategy once.")
         _positive("temperature", self.temperature)
         _positive("grad_clip", self.grad_clip)
         _fraction("alpha", self.alpha)
@@ -386,7 +468,7 @@ class StudyConfig:
     data: DataConfig = field(default_factory=DataConfig)
     teacher: TeacherConfig = field(default_factory=TeacherConfig)
     space: SpaceConfig = field(default_factory=SpaceConfig)
-    distill: DistillConfig = field(default_factory=DistillConfig)
+    kd: KDConfig = field(default_factory=KDConfig)
     attack: AttackConfig = field(default_factory=AttackConfig)
     fitness: FitnessConfig = field(default_factory=FitnessConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
@@ -401,3 +483,8 @@ class StudyConfig:
         if not self.name or not all(c.isalnum() or c in "-_." for c in self.name):
             raise ConfigError("name", self.name, "Use letters, digits, '-', '_' or '.' only.")
         _positive("threads", self.threads, allow_none=True)
+
+
+def strategies(kd: KDConfig) -> list[str]:
+    """The KD strategies a study uses (one, or the list the search chooses from)."""
+    return [kd.strategy] if isinstance(kd.strategy, str) else list(kd.strategy)

@@ -7,15 +7,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-from accelerate.utils import set_seed
 
 from rosearch.attack import AttackReport, run_attack
 from rosearch.config import StudyConfig
 from rosearch.prepare import Prepared
+from rosearch.kd.strategies import distill_student
 from rosearch.search.fitness import rosearch_fitness
 from rosearch.search.genome import Genome
-from rosearch.student import build_student, count_flops, count_params
-from rosearch.train import accuracy, fit, kd_loss, loader, make_accelerator, predict
+from rosearch.student import count_flops, count_params
+from rosearch.train import accuracy, loader, make_accelerator, predict
 from rosearch.train.loop import FitResult
 
 
@@ -28,50 +28,14 @@ class TrialResult:
     model: torch.nn.Module = field(repr=False)
 
 
-def distill_student(genome: Genome, cfg: StudyConfig, prep: Prepared, *, seed: int, progress: bool = True, teacher_logits: str | None = None) -> tuple[torch.nn.Module, FitResult]:
-    """A new student for `genome`, trained by logit KD from cached (or online) teacher logits."""
-    d = cfg.distill
-    set_seed(seed)  # the student's initial weights are part of what the seed fixes
-    student = build_student(
-        genome,
-        vocab_size=len(prep.tokenizer),
-        num_labels=prep.num_labels,
-        pad_token_id=prep.tokenizer.pad_token_id,
-        max_position_embeddings=cfg.data.max_length,
-        dropout=cfg.space.dropout,
-        embedding_basis=prep.embedding_basis,
-    )
-    train = prep.splits["train"]
-    if d.max_train_examples is not None and len(train) > d.max_train_examples:
-        train = train.select(range(d.max_train_examples))  # already shuffled with data.seed
-    mode = teacher_logits or d.teacher_logits
-    accelerator = make_accelerator(d.mixed_precision)
-    data = loader(train, prep.tokenizer, batch_size=d.batch_size, shuffle=True, extra=("teacher_logits",), seed=seed)
-    teacher = prep.teacher.to(accelerator.device) if mode == "online" else None
-
-    def loss_fn(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        cached = batch.pop("teacher_logits")
-        labels = batch.pop("labels")
-        if teacher is None:
-            target = cached
-        else:
-            with torch.no_grad():
-                target = teacher(**batch).logits
-        return kd_loss(model(**batch).logits, target, labels, temperature=d.temperature, alpha=d.alpha)
-
-    result = fit(
-        student, data, loss_fn, accelerator=accelerator, optim=d, grad_clip=d.grad_clip, seed=seed, desc="distill", progress=progress,
-    )
-    return accelerator.unwrap_model(student), result
-
-
-def evaluate_genome(genome: Genome, cfg: StudyConfig, prep: Prepared, *, seed: int, progress: bool = True) -> TrialResult:
-    """Distil a student for `genome`; measure clean accuracy, robustness, size; score its fitness."""
+def evaluate_genome(genome: Genome, cfg: StudyConfig, prep: Prepared, *, seed: int, strategy: str = "vanilla", progress: bool = True) -> TrialResult:
+    """Distil a student for `genome` with `strategy`; measure clean accuracy, robustness, size;
+    score its fitness."""
     start = time.perf_counter()
-    student, fitted = distill_student(genome, cfg, prep, seed=seed, progress=progress)
+    student, fitted = distill_student(genome, cfg, prep, seed=seed, strategy=strategy, progress=progress)
 
     t0 = time.perf_counter()
-    accelerator = make_accelerator(cfg.distill.mixed_precision)
+    accelerator = make_accelerator(cfg.kd.mixed_precision)
     dev = loader(prep.splits["dev"], prep.tokenizer, batch_size=128, shuffle=False)
     clean = accuracy(*predict(student, dev, accelerator=accelerator))
     t_eval = time.perf_counter() - t0

@@ -6,6 +6,7 @@ import optuna
 
 _COLUMNS = (
     ("trial", lambda t: f"#{t.number}"),
+    ("KD", lambda t: str(t.user_attrs.get("kd_strategy", "vanilla"))),
     ("accuracy", lambda t: f"{_m(t, 'accuracy'):.1%}"),
     ("under attack", lambda t: f"{_m(t, 'attack_accuracy'):.1%}"),
     ("attack success", lambda t: f"{_m(t, 'attack_success_rate'):.1%}"),

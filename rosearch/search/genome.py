@@ -24,7 +24,7 @@ from typing import Any
 
 import optuna
 
-from rosearch.config.schema import SpaceConfig
+from rosearch.config.schema import KDConfig, SpaceConfig, strategies
 
 
 @dataclass(frozen=True)
@@ -164,3 +164,15 @@ def validate(genome: Genome, space: SpaceConfig) -> list[str]:
     elif genome.ffn_multiplier is not None and genome.ffn_multiplier not in space.ffn_multipliers:
         problems.append(f"ffn_multiplier={genome.ffn_multiplier} not in {space.ffn_multipliers}")
     return problems
+
+
+def suggest_strategy(trial: optuna.Trial, kd: KDConfig) -> str:
+    """The trial's distillation strategy: fixed when the study names one, else a categorical
+    parameter `kd_strategy` the sampler searches together with the architecture."""
+    names = strategies(kd)
+    return names[0] if len(names) == 1 else trial.suggest_categorical("kd_strategy", names)
+
+
+def trial_strategy(trial: optuna.trial.FrozenTrial, kd: KDConfig) -> str:
+    """The strategy a finished trial used (to rebuild its student)."""
+    return trial.user_attrs.get("kd_strategy") or trial.params.get("kd_strategy") or strategies(kd)[0]

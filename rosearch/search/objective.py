@@ -11,7 +11,7 @@ from rosearch.errors import ResourceUnavailable, TrialFailure
 from rosearch.prepare import Prepared
 from rosearch.search.evaluate import evaluate_genome
 from rosearch.search.artifacts import TrialArtifacts
-from rosearch.search.genome import suggest
+from rosearch.search.genome import suggest, suggest_strategy
 from rosearch.train import NonFiniteLoss
 
 #: The one place that decides which failures are data (the trial fails, the study goes on).
@@ -29,11 +29,13 @@ class Objective:
 
     def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
         genome = suggest(trial, self.cfg.space)
+        strategy = suggest_strategy(trial, self.cfg.kd)
         trial.set_user_attr("genome", genome.to_dict())
+        trial.set_user_attr("kd_strategy", strategy)
         trial.set_user_attr("architecture", genome.describe())
         trial.set_user_attr("config_hash", self.config_hash)
         try:
-            result = evaluate_genome(genome, self.cfg, self.prep, seed=self.cfg.seed + trial.number, progress=self.progress)
+            result = evaluate_genome(genome, self.cfg, self.prep, seed=self.cfg.seed + trial.number, strategy=strategy, progress=self.progress)
         except ResourceUnavailable:
             raise  # a user problem, not this trial's: stop with the message
         except TOLERATED as err:

@@ -6,6 +6,14 @@ import torch
 import torch.nn.functional as F
 
 
+def soft_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor, *, temperature: float) -> torch.Tensor:
+    """τ²·KL(softmax(t/τ) ‖ softmax(s/τ)), batch mean. The τ² keeps its gradients on the scale of a
+    hard-label term's as τ changes (Hinton et al., 2015)."""
+    s = F.log_softmax(student_logits.float() / temperature, -1)
+    t = F.log_softmax(teacher_logits.float() / temperature, -1)
+    return temperature**2 * F.kl_div(s, t, reduction="batchmean", log_target=True)
+
+
 def kd_loss(
     student_logits: torch.Tensor,
     teacher_logits: torch.Tensor,
@@ -16,11 +24,7 @@ def kd_loss(
 ) -> torch.Tensor:
     """Logit distillation (Hinton et al., 2015, "Distilling the Knowledge in a Neural Network").
 
-    loss = α·τ²·KL(softmax(t/τ) ‖ softmax(s/τ)) + (1 − α)·CE(s, y), batch-mean. The τ² keeps the
-    soft term's gradients on the scale of the hard term's as τ changes.
+    loss = α·τ²·KL(softmax(t/τ) ‖ softmax(s/τ)) + (1 − α)·CE(s, y), batch-mean.
     """
-    s = student_logits.float()
-    t = teacher_logits.float()
-    soft = F.kl_div(F.log_softmax(s / temperature, -1), F.log_softmax(t / temperature, -1), reduction="batchmean", log_target=True)
-    hard = F.cross_entropy(s, labels)
-    return alpha * temperature**2 * soft + (1 - alpha) * hard
+    hard = F.cross_entropy(student_logits.float(), labels)
+    return alpha * soft_kl(student_logits, teacher_logits, temperature=temperature) + (1 - alpha) * hard

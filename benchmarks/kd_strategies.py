@@ -1,0 +1,73 @@
+"""One fixed mid-size genome trained with each distillation strategy, next to the teacher — one run.
+
+For vanilla, KDIGA, MATE-KD and zero-shot KD: clean dev accuracy, accuracy under the study's
+search-time attack and under one other offline attack (on the study's fixed attack subset),
+training time; and the teacher's own numbers on the same examples.
+
+    python benchmarks/kd_strategies.py --study demo-kd [--out benchmarks/kd_strategies.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import torch
+
+from rosearch.attack.run import run_attack
+from rosearch.cache import DiskCache
+from rosearch.cli import _quiet_libraries
+from rosearch.config import RecipeConfig, load_study
+from rosearch.config.schema import STRATEGIES
+from rosearch.kd.strategies import distill_student
+from rosearch.prepare import prepare
+from rosearch.train import accuracy, loader, make_accelerator, predict
+
+from trial_time import GENOMES  # noqa: E402 - the same mid-size genome as the other benchmarks
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--study", default="demo-kd")
+    parser.add_argument("--other-recipe", default="pruthi")
+    parser.add_argument("--out", default="benchmarks/kd_strategies.json")
+    args = parser.parse_args()
+    _quiet_libraries()
+    cfg = load_study(args.study)
+    torch.set_num_threads(cfg.threads or os.cpu_count() or 1)
+    t0 = time.perf_counter()
+    prep = prepare(cfg, cache=DiskCache(Path(cfg.runs_dir) / "cache"), log=print, progress=False)
+    print(f"prepare: {time.perf_counter() - t0:.0f} s")
+    recipes = [cfg.attack.recipe, RecipeConfig(name=args.other_recipe)]
+    dev = loader(prep.splits["dev"], prep.tokenizer, batch_size=128, shuffle=False)
+    genome = GENOMES["mid (attn+ffn)"]
+
+    def measure(name: str, model, train_s: float | None) -> dict:
+        acc = accuracy(*predict(model, dev, accelerator=make_accelerator(cfg.kd.mixed_precision)))
+        row = {"model": name, "accuracy": acc, "train_seconds": train_s}
+        for spec in recipes:
+            r = run_attack(model.cpu().eval(), prep.tokenizer, prep.attack_examples, spec, max_length=cfg.data.max_length, seed=cfg.attack.seed, progress=False)
+            row[f"{spec.name}_accuracy"] = r.metrics.accuracy_under_attack
+            row[f"{spec.name}_success"] = r.metrics.success_rate
+        print(row, flush=True)
+        return row
+
+    rows = [measure("teacher (MiniLM-L6, 22.7M)", prep.teacher, None)]
+    for strategy in STRATEGIES:
+        student, fitted = distill_student(genome, cfg, prep, seed=cfg.seed, strategy=strategy, progress=False)
+        rows.append(measure(f"student, {strategy}", student, fitted.seconds))
+
+    Path(args.out).write_text(json.dumps({"study": cfg.name, "date": time.strftime("%Y-%m-%d"), "genome": genome.describe(), "train_examples": cfg.kd.max_train_examples, "rows": rows}, indent=2))
+    a, b = (r.name for r in recipes)
+    print(f"\n| model | clean accuracy | under {a} | under {b} | training time |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        t = "—" if r["train_seconds"] is None else f"{r['train_seconds']:.0f} s"
+        print(f"| {r['model']} | {r['accuracy']:.1%} | {r[f'{a}_accuracy']:.1%} | {r[f'{b}_accuracy']:.1%} | {t} |")
+
+
+if __name__ == "__main__":
+    main()

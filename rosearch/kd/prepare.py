@@ -1,0 +1,103 @@
+"""What the robustness-aware strategies need once per study (cached like the teacher's logits).
+
+kdiga     the teacher's per-token input gradients on the train split (see rosearch.kd.kdiga)
+mate      a masked-LM generator trained briefly on the task's train text
+zeroshot  out-of-domain text with the teacher's logits on it, and a generator trained on that text
+          only (so no task text reaches the zero-shot student, not even through the generator)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import datasets
+import numpy as np
+import torch
+from accelerate.utils import set_seed
+from transformers import AutoModelForMaskedLM, BertConfig, BertForMaskedLM, PreTrainedModel, PreTrainedTokenizerBase
+
+from rosearch.cache import DiskCache
+from rosearch.config import StudyConfig, stable_hash, to_dict
+from rosearch.config.schema import strategies
+from rosearch.errors import ConfigError
+from rosearch.kd.generator import train_mlm
+from rosearch.kd.kdiga import token_saliency
+from rosearch.kd.zeroshot import ood_texts
+from rosearch.teacher import resolve_source
+from rosearch.train import loader, make_accelerator, predict
+
+Log = Callable[[str], None]
+
+
+def prepare_strategies(cfg: StudyConfig, prep: Any, *, source: str, cache: DiskCache, log: Log) -> None:
+    """Add to `prep` what the study's strategies need: saliency column, generators, OOD data."""
+    names = strategies(cfg.kd)
+    teacher_key = prep.keys["teacher"]
+    if "kdiga" in names:
+        key = stable_hash({"teacher": teacher_key, "what": "saliency"})
+        folder = cache.get_or_build("teacher_saliency", key, lambda tmp: _saliency(cfg, prep, tmp, log))
+        saliency = np.load(folder / "train_saliency.npy")
+        prep.splits["train"] = prep.splits["train"].add_column("teacher_saliency", saliency.tolist())
+    if "mate" in names:
+        prep.generators["task"] = _generator(cfg, prep, source, cache, texts=prep.splits["train"], name="task", log=log)
+    if "zeroshot" in names:
+        key = stable_hash({"teacher": teacher_key, "zeroshot": to_dict(cfg.kd.zeroshot), "max_length": cfg.data.max_length, "seed": cfg.seed})
+        folder = cache.get_or_build("ood", key, lambda tmp: _ood(cfg, prep, tmp, log))
+        prep.ood = datasets.load_from_disk(str(folder))
+        log(f"zero-shot: {len(prep.ood)} out-of-domain texts ({', '.join(cfg.kd.zeroshot.corpora) if cfg.kd.zeroshot.source == 'embedded' else cfg.kd.zeroshot.source})")
+        prep.generators["ood"] = _generator(cfg, prep, source, cache, texts=prep.ood, name="ood", log=log)
+
+
+def _saliency(cfg: StudyConfig, prep: Any, out: Path, log: Log) -> None:
+    log("kdiga: computing the teacher's input gradients on train (cached after)")
+    teacher = prep.teacher.eval()
+    rows = []
+    for batch in loader(prep.splits["train"], prep.tokenizer, batch_size=cfg.teacher.batch_size, shuffle=False):
+        _, s = token_saliency(teacher, batch["input_ids"], batch["attention_mask"], batch["labels"], create_graph=False)
+        padded = torch.zeros(s.shape[0], cfg.data.max_length)
+        padded[:, : s.shape[1]] = s.detach()
+        rows.append(padded)
+    np.save(out / "train_saliency.npy", torch.cat(rows).numpy())
+
+
+def _ood(cfg: StudyConfig, prep: Any, out: Path, log: Log) -> None:
+    texts = ood_texts(cfg.kd.zeroshot, seed=cfg.seed)
+    task = set(prep.splits["train"]["text"]) | set(prep.splits["dev"]["text"]) | set(prep.splits["test"]["text"])
+    texts = [t for t in texts if t not in task]  # never a task text, even by coincidence
+    log(f"zero-shot: tokenizing {len(texts)} out-of-domain texts and computing the teacher's logits (cached after)")
+    ds = datasets.Dataset.from_dict({"text": texts}).map(
+        lambda b: prep.tokenizer(b["text"], truncation=True, max_length=cfg.data.max_length), batched=True, desc="tokenize"
+    )
+    with_dummy = ds.add_column("labels", [0] * len(ds))  # `predict` wants a labels column; dropped below
+    logits, _ = predict(prep.teacher, loader(with_dummy, prep.tokenizer, batch_size=cfg.teacher.batch_size, shuffle=False), accelerator=make_accelerator(cfg.kd.mixed_precision))
+    ds.add_column("teacher_logits", logits.tolist()).save_to_disk(str(out))
+
+
+def _generator(cfg: StudyConfig, prep: Any, source: str, cache: DiskCache, *, texts: datasets.Dataset, name: str, log: Log) -> PreTrainedModel:
+    g = cfg.kd.generator
+    tokenizer: PreTrainedTokenizerBase = prep.tokenizer
+    if g.model is not None:
+        model = AutoModelForMaskedLM.from_pretrained(resolve_source(g.model))
+        if model.get_input_embeddings().num_embeddings != len(tokenizer):
+            raise ConfigError("kd.generator.model", g.model, f"Its vocabulary has {model.get_input_embeddings().num_embeddings} tokens, the teacher's tokenizer {len(tokenizer)}: a generator must share the teacher's tokenizer.")
+        return model.eval()
+    text_key = prep.keys["data"] if name == "task" else {"zeroshot": to_dict(cfg.kd.zeroshot), "data": prep.keys["data"]}
+    key = stable_hash({"teacher": prep.keys["teacher"], "generator": to_dict(g), "text": name, "text_key": text_key, "seed": cfg.seed})
+
+    def build(out: Path) -> None:
+        log(f"generator ({name} text): a masked-LM head on the teacher's encoder, trained {g.mlm_steps} steps (cached after)")
+        set_seed(cfg.seed)
+        if cfg.teacher.init == "scratch":
+            s = cfg.teacher.scratch
+            model = BertForMaskedLM(BertConfig(vocab_size=len(tokenizer), hidden_size=s.hidden_size, num_hidden_layers=s.num_layers, num_attention_heads=s.num_heads, intermediate_size=s.intermediate_size, pad_token_id=tokenizer.pad_token_id))
+        else:
+            model = AutoModelForMaskedLM.from_pretrained(source)
+        plain = texts.select_columns(["input_ids", "attention_mask"])
+        last = train_mlm(model, loader(plain, tokenizer, batch_size=32, shuffle=True, seed=cfg.seed), tokenizer, steps=g.mlm_steps, lr=g.mlm_lr, seed=cfg.seed)
+        model.save_pretrained(out)
+        (out / "mlm.json").write_text(json.dumps({"steps": g.mlm_steps, "last_loss": last, "text": name}))
+
+    folder = cache.get_or_build("generator", key, build)
+    return AutoModelForMaskedLM.from_pretrained(folder).eval()

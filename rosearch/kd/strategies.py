@@ -1,0 +1,87 @@
+"""Train a student for a genome with one distillation strategy.
+
+vanilla   logit KD from cached (or online) teacher logits — rosearch.train.losses.kd_loss
+kdiga     + input-gradient alignment with the teacher — rosearch.kd.kdiga
+mate      adversarial masked-LM augmentation — rosearch.kd.mate (with labels)
+zeroshot  the same game on out-of-domain text, no task data — rosearch.kd.mate (without labels)
+"""
+
+from __future__ import annotations
+
+import torch
+from accelerate.utils import set_seed
+
+from rosearch.config import StudyConfig
+from rosearch.kd.kdiga import kdiga_loss, token_saliency
+from rosearch.kd.mate import fit_adversarial
+from rosearch.search.genome import Genome
+from rosearch.student import build_student
+from rosearch.train import fit, kd_loss, loader, make_accelerator
+from rosearch.train.loop import FitResult
+
+
+def distill_student(
+    genome: Genome,
+    cfg: StudyConfig,
+    prep,  # rosearch.prepare.Prepared
+    *,
+    seed: int,
+    strategy: str = "vanilla",
+    progress: bool = True,
+    teacher_logits: str | None = None,
+) -> tuple[torch.nn.Module, FitResult]:
+    """A new student for `genome`, trained with `strategy`; `teacher_logits` overrides
+    kd.teacher_logits (cached / online) for the vanilla strategy."""
+    d = cfg.kd
+    set_seed(seed)  # the student's initial weights are part of what the seed fixes
+    student = build_student(
+        genome,
+        vocab_size=len(prep.tokenizer),
+        num_labels=prep.num_labels,
+        pad_token_id=prep.tokenizer.pad_token_id,
+        max_position_embeddings=cfg.data.max_length,
+        dropout=cfg.space.dropout,
+        embedding_basis=prep.embedding_basis,
+    )
+    accelerator = make_accelerator(d.mixed_precision)
+    common = dict(accelerator=accelerator, optim=d, grad_clip=d.grad_clip, seed=seed, progress=progress)
+
+    if strategy in ("mate", "zeroshot"):
+        task = strategy == "mate"
+        data = _train_split(cfg, prep) if task else prep.ood  # zero-shot: out-of-domain text only
+        batches = loader(data, prep.tokenizer, batch_size=d.batch_size, shuffle=True, extra=("teacher_logits",), seed=seed)
+        generator = prep.generators["task" if task else "ood"]
+        result = fit_adversarial(student, generator, prep.teacher, batches, prep.tokenizer, gen=d.generator, temperature=d.temperature, with_labels=task, **common)
+        return accelerator.unwrap_model(student), result
+
+    extra = ("teacher_logits", "teacher_saliency") if strategy == "kdiga" else ("teacher_logits",)
+    data = loader(_train_split(cfg, prep), prep.tokenizer, batch_size=d.batch_size, shuffle=True, extra=extra, seed=seed)
+    teacher = prep.teacher.to(accelerator.device) if (teacher_logits or d.teacher_logits) == "online" else None
+
+    def vanilla(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        cached = batch.pop("teacher_logits")
+        labels = batch.pop("labels")
+        if teacher is None:
+            target = cached
+        else:
+            with torch.no_grad():
+                target = teacher(**batch).logits
+        return kd_loss(model(**batch).logits, target, labels, temperature=d.temperature, alpha=d.alpha)
+
+    def kdiga(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        k = d.kdiga
+        mask = batch["attention_mask"]
+        logits, saliency = token_saliency(model, batch["input_ids"], mask, batch["labels"], create_graph=True)
+        teacher_saliency = batch["teacher_saliency"][:, : mask.shape[1]]  # cached at max_length: [B, L]
+        return kdiga_loss(logits, batch["teacher_logits"], batch["labels"], saliency, teacher_saliency, temperature=k.temperature, alpha=k.alpha, gamma=k.gamma)
+
+    loss_fn = kdiga if strategy == "kdiga" else vanilla
+    result = fit(student, data, loss_fn, desc=f"distill ({strategy})", **common)
+    return accelerator.unwrap_model(student), result
+
+
+def _train_split(cfg: StudyConfig, prep):
+    train = prep.splits["train"]
+    if cfg.kd.max_train_examples is not None and len(train) > cfg.kd.max_train_examples:
+        train = train.select(range(cfg.kd.max_train_examples))  # already shuffled with data.seed
+    return train

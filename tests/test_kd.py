@@ -1,0 +1,206 @@
+"""Robustness-aware distillation strategies: each one's defining property, and each trains a tiny student."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+
+from rosearch.config import StudyConfig, load_study
+from rosearch.config._build import build
+from rosearch.config.schema import STRATEGIES
+from rosearch.errors import ConfigError
+from rosearch.kd.kdiga import gradient_alignment, kdiga_loss, token_saliency
+from rosearch.search.genome import Genome, Node
+
+GENOME = Genome(16, 16, 1, (Node((0, 1), ("conv3", "skip")), Node((2, 1), ("attention", "maxpool3"))), n_heads=2)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_accelerate_state():
+    from accelerate.state import AcceleratorState, GradientState
+
+    AcceleratorState._reset_state(True)
+    GradientState._reset_state()
+
+
+@pytest.fixture(scope="module")
+def prep(tmp_path_factory):
+    """The tiny study prepared for every strategy (small generator training, small OOD set)."""
+    from rosearch.cache import DiskCache
+    from rosearch.prepare import prepare
+
+    cfg = _cfg()
+    return prepare(cfg, cache=DiskCache(tmp_path_factory.mktemp("cache")), log=lambda _: None, progress=False)
+
+
+def _cfg(**kd) -> StudyConfig:
+    base = load_study("tiny")
+    raw = {
+        "strategy": list(STRATEGIES), "epochs": 1.0, "batch_size": 32, "lr": 0.003, "max_train_examples": 256,
+        "generator": {"mlm_steps": 20, "generator_steps": 2, "student_steps": 4},
+        "zeroshot": {"max_examples": 256},
+        **kd,
+    }
+    from rosearch.config import to_dict
+
+    data = to_dict(base)
+    data["kd"].update(raw)
+    return build(StudyConfig, data, "")
+
+
+# --- KDIGA -----------------------------------------------------------------------------------
+
+
+def test_alignment_term_is_zero_when_gradients_match_and_grows_with_the_gap() -> None:
+    teacher = torch.randn(4, 12)
+    assert gradient_alignment(teacher, teacher).item() == 0.0
+    gaps = [gradient_alignment(teacher + eps * torch.ones_like(teacher), teacher).item() for eps in (0.0, 0.1, 0.5, 2.0)]
+    assert gaps[0] == 0.0 and gaps == sorted(gaps) and gaps[-1] > gaps[1] > 0
+
+
+def test_kdiga_term_on_real_models(prep) -> None:
+    from rosearch.student import build_student
+    from rosearch.train import loader
+
+    batch = next(iter(loader(prep.splits["train"].select(range(8)), prep.tokenizer, batch_size=8, shuffle=False)))
+    ids, mask, labels = batch["input_ids"], batch["attention_mask"], batch["labels"]
+    # a model aligned with itself: the term is exactly zero
+    _, s_a = token_saliency(prep.teacher, ids, mask, labels, create_graph=False)
+    _, s_b = token_saliency(prep.teacher, ids, mask, labels, create_graph=False)
+    assert gradient_alignment(s_a, s_b).item() == pytest.approx(0.0, abs=1e-7)
+    # a student differs, and the term's gradient reaches the student's weights (double backward)
+    torch.manual_seed(0)
+    student = build_student(GENOME, vocab_size=len(prep.tokenizer), num_labels=2, pad_token_id=0, max_position_embeddings=32, dropout=0.0)
+    logits, s_s = token_saliency(student, ids, mask, labels, create_graph=True)
+    gap = gradient_alignment(s_s, s_a)
+    assert gap.item() > 0
+    (grad,) = torch.autograd.grad(gap, student.pre_classifier.weight)
+    assert grad.abs().sum() > 0
+    total = kdiga_loss(logits, prep.teacher(input_ids=ids, attention_mask=mask).logits.detach(), labels, s_s, s_a, temperature=1.0, alpha=0.5, gamma=0.5)
+    without = kdiga_loss(logits, prep.teacher(input_ids=ids, attention_mask=mask).logits.detach(), labels, s_s, s_a, temperature=1.0, alpha=0.5, gamma=0.0)
+    assert total.item() == pytest.approx(without.item() + 0.5 * gap.item(), rel=1e-5)
+
+
+def test_cached_saliency_matches_the_teacher(prep) -> None:
+    from rosearch.train import loader
+
+    batch = next(iter(loader(prep.splits["train"].select(range(8)), prep.tokenizer, batch_size=8, shuffle=False, extra=("teacher_saliency",))))
+    _, fresh = token_saliency(prep.teacher, batch["input_ids"], batch["attention_mask"], batch["labels"], create_graph=False)
+    torch.testing.assert_close(batch["teacher_saliency"][:, : fresh.shape[1]], fresh, atol=1e-5, rtol=1e-4)
+
+
+# --- MATE-KD ---------------------------------------------------------------------------------
+
+
+def _generator_fixture(prep):
+    from rosearch.student import build_student
+    from rosearch.train import loader
+
+    torch.manual_seed(0)
+    student = build_student(GENOME, vocab_size=len(prep.tokenizer), num_labels=2, pad_token_id=0, max_position_embeddings=32, dropout=0.0).eval()
+    batch = next(iter(loader(prep.splits["train"].select(range(16)).select_columns(["input_ids", "attention_mask"]), prep.tokenizer, batch_size=16, shuffle=False)))
+    return copy.deepcopy(prep.generators["task"]), student, batch
+
+
+def test_a_generator_step_raises_the_divergence_on_a_fixed_batch(prep) -> None:
+    """Same masks and Gumbel noise before and after; the relaxed (soft) samples make the objective
+    continuous, so one ascent step must raise it."""
+    from rosearch.kd.mate import generator_divergence, generator_step
+
+    cfg = _cfg().kd.generator
+    generator, student, batch = _generator_fixture(prep)
+
+    def divergence() -> float:
+        torch.manual_seed(123)
+        with torch.no_grad():
+            return generator_divergence(generator, prep.teacher, student, batch, prep.tokenizer, cfg, temperature=1.0, rng=torch.Generator().manual_seed(7), hard=False).item()
+
+    teacher_before = [p.clone() for p in prep.teacher.parameters()]
+    student_before = [p.clone() for p in student.parameters()]
+    before = divergence()
+    torch.manual_seed(123)
+    generator_step(generator, prep.teacher, student, batch, prep.tokenizer, cfg, torch.optim.SGD(generator.parameters(), lr=1e-2), temperature=1.0, rng=torch.Generator().manual_seed(7), hard=False)
+    assert divergence() > before
+    for p, q in zip([*prep.teacher.parameters(), *student.parameters()], [*teacher_before, *student_before]):
+        assert torch.equal(p, q)  # only the generator moves
+
+
+def test_the_straight_through_step_trains_the_generator(prep) -> None:
+    from rosearch.kd.mate import generator_step
+
+    cfg = _cfg().kd.generator
+    generator, student, batch = _generator_fixture(prep)
+    before = [p.clone() for p in generator.parameters()]
+    generator_step(generator, prep.teacher, student, batch, prep.tokenizer, cfg, torch.optim.SGD(generator.parameters(), lr=1e-2), temperature=1.0, rng=torch.Generator().manual_seed(7))
+    moved = sum(not torch.equal(p, q) for p, q in zip(generator.parameters(), before))
+    assert moved > 0  # gradients reached the generator through the one-hot samples
+
+
+def test_perturb_changes_only_real_non_special_tokens(prep) -> None:
+    from rosearch.kd.mate import perturb
+    from rosearch.train import loader
+
+    batch = next(iter(loader(prep.splits["train"].select(range(16)).select_columns(["input_ids", "attention_mask"]), prep.tokenizer, batch_size=16, shuffle=False)))
+    cfg = _cfg().kd.generator
+    new = perturb(prep.generators["task"], batch, prep.tokenizer, cfg, rng=torch.Generator().manual_seed(0))
+    changed = new != batch["input_ids"]
+    assert changed.any()
+    special = torch.isin(batch["input_ids"], torch.tensor(prep.tokenizer.all_special_ids))
+    assert not (changed & special).any() and not (changed & ~batch["attention_mask"].bool()).any()
+    assert changed.sum() <= (batch["attention_mask"].bool() & ~special).sum() * 0.6  # about 30% masked, not all
+
+
+# --- zero-shot KD ----------------------------------------------------------------------------
+
+
+def test_zero_shot_never_reads_task_text_or_labels(prep, monkeypatch) -> None:
+    from rosearch.kd import strategies
+
+    seen = []
+    real_loader = strategies.loader
+
+    def spy(ds, *args, **kwargs):
+        seen.append(ds)
+        return real_loader(ds, *args, **kwargs)
+
+    monkeypatch.setattr(strategies, "loader", spy)
+    strategies.distill_student(GENOME, _cfg(), prep, seed=0, strategy="zeroshot", progress=False)
+    (given,) = seen
+    assert "labels" not in given.column_names and "label" not in given.column_names
+    task_texts = set(prep.splits["train"]["text"]) | set(prep.splits["dev"]["text"]) | set(prep.splits["test"]["text"])
+    assert not set(given["text"]) & task_texts
+    assert len(given) > 0
+
+
+def test_zero_shot_config_refuses_the_task_corpus() -> None:
+    with pytest.raises(ConfigError, match="zero-shot KD must not train on it"):
+        build(StudyConfig, {"kd": {"zeroshot": {"corpora": ["movie_snippets"]}}}, "")
+
+
+# --- every strategy end to end -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_each_strategy_trains_a_tiny_student(prep, strategy: str) -> None:
+    from rosearch.search.evaluate import evaluate_genome
+
+    result = evaluate_genome(GENOME, _cfg(), prep, seed=0, strategy=strategy, progress=False)
+    assert result.fit.steps == 8  # 256 examples / 32 per batch, one epoch
+    assert torch.isfinite(torch.tensor(result.fit.last_loss))
+    assert 0 <= result.metrics["accuracy"] <= 1 and 0 <= result.metrics["attack_accuracy"] <= 1
+
+
+def test_strategy_is_searched_as_a_categorical_parameter() -> None:
+    import optuna
+
+    from rosearch.search.genome import suggest_strategy
+
+    cfg = _cfg()
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    seen = {suggest_strategy(t, cfg.kd) for t in (study.ask() for _ in range(30))}
+    assert seen == set(STRATEGIES)
+    fixed = build(StudyConfig, {"kd": {"strategy": "kdiga"}}, "")
+    trial = study.ask()
+    assert suggest_strategy(trial, fixed.kd) == "kdiga" and "kd_strategy" not in trial.params
