@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import os
 import time
 from pathlib import Path
 
@@ -22,12 +21,10 @@ import torch
 
 from rosearch.attack.resources import import_textattack, missing_for
 from rosearch.attack.run import run_attack
-from rosearch.cache import DiskCache
-from rosearch.cli import _quiet_libraries
-from rosearch.config import RecipeConfig, load_study
-from rosearch.prepare import prepare
+from rosearch.config import RecipeConfig
 from rosearch.kd.strategies import distill_student
 
+from _common import prepared_study  # noqa: E402 - benchmarks/ is the script's folder
 from trial_time import GENOMES  # noqa: E402 - the same typical student as the trial-time benchmark
 
 
@@ -38,11 +35,8 @@ def main() -> None:
     parser.add_argument("--parts", default="rows,variants", help="rows (recipes × models) and/or variants (wrapper comparison)")
     parser.add_argument("--models", default="teacher,student")
     args = parser.parse_args()
-    _quiet_libraries()
-    cfg = load_study(args.study)
-    default_threads = cfg.threads or os.cpu_count() or 1
-    torch.set_num_threads(default_threads)
-    prep = prepare(cfg, cache=DiskCache(Path(cfg.runs_dir) / "cache"), log=print, progress=False)
+    cfg, prep, _ = prepared_study(args.study)
+    default_threads = torch.get_num_threads()
     student, fit = distill_student(GENOMES["mid (attn+ffn)"], cfg, prep, seed=cfg.seed, progress=False)
     models = {"teacher (MiniLM-L6, 22.7M)": prep.teacher.cpu().eval(), "student (mid, 4.3M)": student.cpu().eval()}
     models = {k: v for k, v in models.items() if k.split()[0] in args.models.split(",")}

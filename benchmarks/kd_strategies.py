@@ -11,21 +11,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 
-import torch
 
 from rosearch.attack.run import run_attack
-from rosearch.cache import DiskCache
-from rosearch.cli import _quiet_libraries
-from rosearch.config import RecipeConfig, load_study
+from rosearch.config import RecipeConfig
 from rosearch.config.schema import STRATEGIES
 from rosearch.kd.strategies import distill_student
-from rosearch.prepare import prepare
 from rosearch.train import accuracy, loader, make_accelerator, predict
 
+from _common import prepared_study  # noqa: E402 - benchmarks/ is the script's folder
 from trial_time import GENOMES  # noqa: E402 - the same mid-size genome as the other benchmarks
 
 
@@ -35,12 +31,8 @@ def main() -> None:
     parser.add_argument("--other-recipe", default="pruthi")
     parser.add_argument("--out", default="benchmarks/kd_strategies.json")
     args = parser.parse_args()
-    _quiet_libraries()
-    cfg = load_study(args.study)
-    torch.set_num_threads(cfg.threads or os.cpu_count() or 1)
-    t0 = time.perf_counter()
-    prep = prepare(cfg, cache=DiskCache(Path(cfg.runs_dir) / "cache"), log=print, progress=False)
-    print(f"prepare: {time.perf_counter() - t0:.0f} s")
+    cfg, prep, prepare_s = prepared_study(args.study)
+    print(f"prepare: {prepare_s:.0f} s")
     recipes = [cfg.attack.recipe, RecipeConfig(name=args.other_recipe)]
     dev = loader(prep.splits["dev"], prep.tokenizer, batch_size=128, shuffle=False)
     genome = GENOMES["mid (attn+ffn)"]

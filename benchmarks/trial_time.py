@@ -21,13 +21,11 @@ from pathlib import Path
 import torch
 
 from rosearch.attack.resources import import_textattack
-from rosearch.cache import DiskCache
-from rosearch.cli import _quiet_libraries
-from rosearch.config import load_study
-from rosearch.prepare import prepare
 from rosearch.kd.strategies import distill_student
 from rosearch.search.evaluate import evaluate_genome
 from rosearch.search.genome import Genome, Node
+
+from _common import prepared_study  # noqa: E402 - benchmarks/ is the script's folder
 
 GENOMES = {
     "small (conv)": Genome(64, 64, 1, (Node((0, 1), ("conv3", "skip")), Node((1, 2), ("maxpool3", "conv5")), Node((2, 3), ("skip", "dilconv3")))),
@@ -44,12 +42,7 @@ def main() -> None:
     parser.add_argument("--study", default="demo")
     parser.add_argument("--out", default="benchmarks/trial_time.json")
     args = parser.parse_args()
-    _quiet_libraries()
-    cfg = load_study(args.study)
-    torch.set_num_threads(cfg.threads or os.cpu_count() or 1)
-    t0 = time.perf_counter()
-    prep = prepare(cfg, cache=DiskCache(Path(cfg.runs_dir) / "cache"), log=print, progress=False)
-    prepare_s = time.perf_counter() - t0
+    cfg, prep, prepare_s = prepared_study(args.study)
     import_textattack()  # as optimize does: once, before the trials
 
     rows = []

@@ -23,12 +23,11 @@ import torch
 from accelerate import Accelerator
 from accelerate.utils import set_seed
 from torch.utils.data import DataLoader
-from tqdm.auto import tqdm
-from transformers import PreTrainedModel, PreTrainedTokenizerBase, get_linear_schedule_with_warmup
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from rosearch.config.schema import GeneratorConfig, OptimConfig
 from rosearch.kd.generator import choose_masked, embed_replaced, masked_logits, sample_tokens, special_mask
-from rosearch.train.loop import FitResult, NonFiniteLoss
+from rosearch.train.loop import FitResult, make_optimizer, optimizer_step, progress_bar, total_steps
 from rosearch.train.losses import soft_kl
 
 
@@ -104,9 +103,8 @@ def fit_adversarial(
     """
     set_seed(seed)
     rng = torch.Generator().manual_seed(seed)
-    total = max(1, math.ceil(optim.epochs * len(train)))
-    optimizer = torch.optim.AdamW(student.parameters(), lr=optim.lr, weight_decay=optim.weight_decay)
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(optim.warmup_ratio * total), total)
+    total = total_steps(optim, train)
+    optimizer, scheduler = make_optimizer(student, optim, total)
     student, optimizer, train, scheduler = accelerator.prepare(student, optimizer, train, scheduler)
     generator = generator.to(accelerator.device)
     teacher = teacher.to(accelerator.device).eval()
@@ -115,7 +113,7 @@ def fit_adversarial(
     gen_optimizer = torch.optim.AdamW(generator.parameters(), lr=gen.lr)
     batches = _cycle(train)
     start, step, loss_value, divergence = time.perf_counter(), 0, math.nan, math.nan
-    bar = tqdm(total=total, desc="adversarial KD", leave=False, disable=not progress or not accelerator.is_local_main_process, dynamic_ncols=True)
+    bar = progress_bar(total, "adversarial KD", accelerator, progress)
     while step < total:
         generator.train()
         student.eval()  # the generator attacks the student as it is (no dropout noise)
@@ -136,15 +134,9 @@ def fit_adversarial(
             if with_labels:
                 terms.append(torch.nn.functional.cross_entropy(clean.float(), labels))
             loss = sum(terms) / len(terms)
-            if not torch.isfinite(loss):
-                raise NonFiniteLoss(f"adversarial KD: loss became {loss.item()} at step {step}")
-            accelerator.backward(loss)
-            if grad_clip:
-                accelerator.clip_grad_norm_(student.parameters(), grad_clip)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad()
-            step, loss_value = step + 1, loss.item()
+            where = f"adversarial KD, step {step}"
+            loss_value = optimizer_step(loss, model=student, optimizer=optimizer, scheduler=scheduler, accelerator=accelerator, grad_clip=grad_clip, where=where)
+            step += 1
             bar.update()
             bar.set_postfix(loss=f"{loss_value:.3f}", divergence=f"{divergence:.3f}", refresh=False)
     bar.close()

@@ -65,28 +65,16 @@ def fit(
 ) -> FitResult:
     """Train `model` in place for `optim.epochs` passes over `train` (fractions allowed) with AdamW."""
     set_seed(seed)
-    total = max(1, math.ceil(optim.epochs * len(train)))
-    decay = [p for n, p in model.named_parameters() if p.ndim > 1 and "norm" not in n.lower()]
-    no_decay = [p for n, p in model.named_parameters() if not (p.ndim > 1 and "norm" not in n.lower())]
-    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": optim.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=optim.lr)
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(optim.warmup_ratio * total), total)
+    total = total_steps(optim, train)
+    optimizer, scheduler = make_optimizer(model, optim, total)
     model, optimizer, train, scheduler = accelerator.prepare(model, optimizer, train, scheduler)
     model.train()
     start, step, loss_value = time.perf_counter(), 0, float("nan")
-    bar = tqdm(total=total, desc=desc, leave=False, disable=not progress or not accelerator.is_local_main_process, dynamic_ncols=True)
+    bar = progress_bar(total, desc, accelerator, progress)
     while step < total:
         for batch in train:
-            loss = loss_fn(model, batch)
-            if not torch.isfinite(loss):
-                raise NonFiniteLoss(f"{desc}: loss became {loss.item()} at step {step}")
-            accelerator.backward(loss)
-            if grad_clip:
-                accelerator.clip_grad_norm_(model.parameters(), grad_clip)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad()
+            loss_value = optimizer_step(loss_fn(model, batch), model=model, optimizer=optimizer, scheduler=scheduler, accelerator=accelerator, grad_clip=grad_clip, where=f"{desc}, step {step}")
             step += 1
-            loss_value = loss.item()
             bar.update()
             bar.set_postfix(loss=f"{loss_value:.3f}", refresh=False)
             if step >= total:
@@ -94,6 +82,35 @@ def fit(
     bar.close()
     model.eval()
     return FitResult(steps=step, seconds=time.perf_counter() - start, last_loss=loss_value)
+
+
+def total_steps(optim: OptimConfig, train: DataLoader) -> int:
+    return max(1, math.ceil(optim.epochs * len(train)))
+
+
+def make_optimizer(model: torch.nn.Module, optim: OptimConfig, total: int) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LambdaLR]:
+    """AdamW (no weight decay on norms and biases) with linear warm-up and decay over `total` steps."""
+    decay = [p for n, p in model.named_parameters() if p.ndim > 1 and "norm" not in n.lower()]
+    no_decay = [p for n, p in model.named_parameters() if not (p.ndim > 1 and "norm" not in n.lower())]
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": optim.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=optim.lr)
+    return optimizer, get_linear_schedule_with_warmup(optimizer, int(optim.warmup_ratio * total), total)
+
+
+def optimizer_step(loss: torch.Tensor, *, model: torch.nn.Module, optimizer, scheduler, accelerator: Accelerator, grad_clip: float | None, where: str) -> float:
+    """Backward, clip, step, schedule; a non-finite loss stops training (the trial fails as data)."""
+    if not torch.isfinite(loss):
+        raise NonFiniteLoss(f"{where}: loss became {loss.item()}")
+    accelerator.backward(loss)
+    if grad_clip:
+        accelerator.clip_grad_norm_(model.parameters(), grad_clip)
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad()
+    return loss.item()
+
+
+def progress_bar(total: int, desc: str, accelerator: Accelerator, progress: bool) -> tqdm:
+    return tqdm(total=total, desc=desc, leave=False, disable=not progress or not accelerator.is_local_main_process, dynamic_ncols=True)
 
 
 @torch.inference_mode()
