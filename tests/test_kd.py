@@ -204,3 +204,11 @@ def test_strategy_is_searched_as_a_categorical_parameter() -> None:
     fixed = build(StudyConfig, {"kd": {"strategy": "kdiga"}}, "")
     trial = study.ask()
     assert suggest_strategy(trial, fixed.kd) == "kdiga" and "kd_strategy" not in trial.params
+
+
+def test_adversarial_training_leaves_the_cached_generator_untouched(prep) -> None:
+    from rosearch.kd.strategies import distill_student
+
+    before = [p.clone() for p in prep.generators["task"].parameters()]
+    distill_student(GENOME, _cfg(), prep, seed=0, strategy="mate", progress=False)
+    assert all(torch.equal(p, q) for p, q in zip(prep.generators["task"].parameters(), before))

@@ -45,3 +45,30 @@ def test_other_errors_stop_the_study(monkeypatch, error) -> None:
     with pytest.raises(type(error)):
         study.optimize(Objective(cfg, prep=None, config_hash="h", progress=False), n_trials=2, catch=(TrialFailure,))
     assert len(study.trials) == 1
+
+
+def test_min_accuracy_makes_near_chance_students_infeasible(monkeypatch) -> None:
+    """A near-constant classifier cannot be flipped and looks robust; the floor keeps it off the front."""
+    from rosearch.attack.metrics import summarise
+    from rosearch.attack.run import AttackReport
+    from rosearch.config._build import build
+    from rosearch.search.evaluate import TrialResult
+    from rosearch.search.front import feasible, trial_line
+    from rosearch.train.loop import FitResult
+
+    results = iter([(0.53, 0.46), (0.80, 0.20), (0.78, 0.10)])  # (accuracy, accuracy under attack)
+
+    def fake_evaluate(genome, cfg, prep, *, seed, progress, strategy="vanilla"):
+        acc, rob = next(results)
+        metrics = {"accuracy": acc, "attack_accuracy": rob, "params": 1e6, "fitness": acc + rob}
+        report = AttackReport("deepwordbug", summarise([]), 0.0, [])
+        return TrialResult(metrics, {"total": 1.0, "train": 1.0, "attack": 0.0}, report, FitResult(1, 1.0, 0.1), None)
+
+    monkeypatch.setattr(objective_module, "evaluate_genome", fake_evaluate)
+    cfg = build(StudyConfig, {"space": {"hidden_sizes": [16], "embedding_sizes": [16], "n_cells": [1]}, "search": {"min_accuracy": 0.7}}, "")
+    study = optuna.create_study(directions=["maximize", "maximize", "minimize"])
+    study.optimize(Objective(cfg, prep=None, config_hash="h", progress=False), n_trials=3)
+    assert [feasible(t) for t in study.trials] == [False, True, True]
+    assert study.trials[0].constraints == {"min_accuracy": pytest.approx(0.7 - 0.53)}
+    assert [t.number for t in study.best_trials] == [1]  # #0 would dominate on robustness, but is infeasible
+    assert "infeasible" in trial_line(study.trials[0]) and "infeasible" not in trial_line(study.trials[1])

@@ -443,6 +443,10 @@ class SearchConfig:
     objectives: list[ObjectiveConfig] = field(default_factory=_default_objectives)
     # An Optuna storage URL; null: sqlite:///<runs_dir>/<study name>/study.db.
     storage: str | None = None
+    # Clean accuracy a student must reach to be feasible (an Optuna constraint: infeasible trials
+    # leave the Pareto front). A near-constant classifier cannot be flipped, so it looks "robust";
+    # this floor keeps such students out. null: no floor.
+    min_accuracy: float | None = None
     # Seconds between heartbeats of a running trial; a trial silent for 2× this is failed and
     # retried once by the next worker (crash recovery). Only for RDB storages.
     heartbeat_interval: int = 60
@@ -452,6 +456,8 @@ class SearchConfig:
             raise ConfigError("population_size", self.population_size, "NSGA-II needs a population of 2 or more.")
         _positive("n_trials", self.n_trials)
         _positive("heartbeat_interval", self.heartbeat_interval)
+        if self.min_accuracy is not None:
+            _fraction("min_accuracy", self.min_accuracy)
         if not self.objectives:
             raise ConfigError("objectives", self.objectives, "Name at least one metric to optimise.")
         metrics = [o.metric for o in self.objectives]

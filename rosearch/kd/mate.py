@@ -15,6 +15,7 @@ so the teacher runs online on it (and the generator runs every step).
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from typing import Iterator
@@ -106,10 +107,12 @@ def fit_adversarial(
     total = total_steps(optim, train)
     optimizer, scheduler = make_optimizer(student, optim, total)
     student, optimizer, train, scheduler = accelerator.prepare(student, optimizer, train, scheduler)
-    generator = generator.to(accelerator.device)
+    # Every student starts from the study's cached generator: train a copy, so no trial inherits
+    # another trial's adversarially trained generator (results would depend on trial order).
+    generator = copy.deepcopy(generator).to(accelerator.device)
     teacher = teacher.to(accelerator.device).eval()
     for p in teacher.parameters():
-        p.requires_grad_(False)
+        p.requires_grad_(False)  # the teacher is frozen for good once prepared
     gen_optimizer = torch.optim.AdamW(generator.parameters(), lr=gen.lr)
     batches = _cycle(train)
     start, step, loss_value, divergence = time.perf_counter(), 0, math.nan, math.nan

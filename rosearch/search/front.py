@@ -27,7 +27,13 @@ def trial_line(trial: optuna.trial.FrozenTrial) -> str:
         return f"trial #{trial.number} {trial.state.name.lower()}" + (f": {reason}" if reason else "")
     t = trial.user_attrs.get("timings", {})
     cells = "  ".join(f"{name} {fmt(trial)}" for name, fmt in _COLUMNS[1:])
-    return f"trial #{trial.number}  {cells}  ({t.get('total', 0):.0f} s: train {t.get('train', 0):.0f}, attack {t.get('attack', 0):.0f})"
+    infeasible = "  [infeasible: below search.min_accuracy]" if not feasible(trial) else ""
+    return f"trial #{trial.number}  {cells}  ({t.get('total', 0):.0f} s: train {t.get('train', 0):.0f}, attack {t.get('attack', 0):.0f}){infeasible}"
+
+
+def feasible(trial: optuna.trial.FrozenTrial) -> bool:
+    """All of the trial's constraint values are ≤ 0 (Optuna's rule)."""
+    return all(v <= 0 for v in trial.constraints.values())
 
 
 def front_table(study: optuna.Study) -> str:

@@ -42,6 +42,8 @@ class Objective:
             reason = f"{type(err).__name__}: {err}"
             trial.set_user_attr("fail_reason", reason[:2000])
             raise TrialFailure(reason) from err
+        if self.cfg.search.min_accuracy is not None:  # feasible when ≤ 0
+            trial.set_constraint("min_accuracy", self.cfg.search.min_accuracy - result.metrics["accuracy"])
         trial.set_user_attr("metrics", result.metrics)
         trial.set_user_attr("fitness", result.metrics["fitness"])
         trial.set_user_attr("timings", result.timings)
