@@ -38,10 +38,10 @@ def _load(args: argparse.Namespace) -> Any:
     return with_storage(cfg, args.storage)
 
 
-def _set_threads(cfg: Any) -> None:
+def _set_threads(cfg: Any | None) -> None:
     import torch
 
-    torch.set_num_threads(cfg.threads or os.cpu_count() or 1)
+    torch.set_num_threads((cfg.threads if cfg is not None else None) or os.cpu_count() or 1)
 
 
 def cmd_optimize(args: argparse.Namespace) -> int:
@@ -104,9 +104,7 @@ def cmd_attack(args: argparse.Namespace) -> int:
     if args.n is not None and args.n <= 0:
         raise RosearchError(f"--n: got {args.n}. Give a positive number of examples.")
     _quiet_libraries()
-    import torch
-
-    torch.set_num_threads((cfg.threads if cfg else None) or os.cpu_count() or 1)
+    _set_threads(cfg)
     from rosearch.robustness import run_command
 
     run_command(
