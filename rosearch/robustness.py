@@ -59,8 +59,6 @@ def sample_examples(data: DataConfig, *, split: str, n: int, seed: int) -> list[
 
 
 def attack_all(targets: list[Target], examples: list[dict[str, Any]], recipes: list[RecipeConfig], *, max_length: int, seed: int, batch_size: int, out: Out, progress: bool) -> list[tuple[Target, AttackReport]]:
-    for spec in recipes:  # fail before any work when a recipe cannot run here
-        preflight(spec.name)
     done = []
     for target in targets:
         for spec in recipes:
@@ -138,7 +136,7 @@ def record_evaluations(cfg: StudyConfig, rows: list[tuple[Target, AttackReport]]
 
     study = load_existing(cfg)
     evaluations = dict(study.user_attrs.get("evaluations", {}))
-    artifacts = TrialArtifacts(Path(cfg.runs_dir) / cfg.name / "artifacts")
+    artifacts = TrialArtifacts.for_study(cfg)
     for target, report in rows:
         if target.trial is None:
             continue
@@ -160,12 +158,14 @@ def run_command(
     runs_dir: str, out: Out = print, progress: bool = True,
 ) -> list[tuple[Target, AttackReport]]:
     """The whole `attack` command (see the module docstring)."""
+    if cfg is None and (model is None or model == "teacher" or trials or front):
+        raise ConfigError("--study", None, "--model teacher, --trial and --front need --study; otherwise give --model (a folder or hub id).")
+    recipes = recipes or (cfg.attack.recipes if cfg is not None else [RecipeConfig()])
+    for spec in recipes:  # fail before any work when a recipe cannot run here
+        preflight(spec.name)
     if cfg is not None:
         attack = cfg.attack
         cfg = replace(cfg, attack=replace(attack, n_examples=n or attack.n_examples, seed=attack.seed if seed is None else seed))
-        recipes = recipes or cfg.attack.recipes
-        for spec in recipes:
-            preflight(spec.name)
         from rosearch.cache import DiskCache
         from rosearch.prepare import prepare
 
@@ -176,11 +176,6 @@ def run_command(
         max_length = max_length or cfg.data.max_length
         seed, batch_size = cfg.attack.seed, cfg.attack.batch_size
     else:
-        if model is None or model == "teacher" or trials or front:
-            raise ConfigError("--study", None, "--model teacher, --trial and --front need --study; otherwise give --model (a folder or hub id).")
-        recipes = recipes or [RecipeConfig()]
-        for spec in recipes:
-            preflight(spec.name)
         loaded, tok = load_model(model, tokenizer=tokenizer)
         targets = [Target(Path(model).name or model, loaded, tok)]
         seed = seed or 0

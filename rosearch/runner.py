@@ -68,7 +68,7 @@ def optimize(cfg: StudyConfig, *, n_trials: int, out: Out = print, progress: boo
         bar.update()
         gc.collect()
 
-    artifacts = TrialArtifacts(Path(cfg.runs_dir) / cfg.name / "artifacts")
+    artifacts = TrialArtifacts.for_study(cfg)
     objective = Objective(cfg, prep, config_hash=chash, progress=progress, artifacts=artifacts)
     try:
         study.optimize(objective, n_trials=n_trials, catch=(TrialFailure,), callbacks=[after_trial])

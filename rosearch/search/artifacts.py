@@ -10,6 +10,8 @@ from typing import Any
 import optuna
 from optuna.artifacts import FileSystemArtifactStore, upload_artifact
 
+from rosearch.config import StudyConfig
+
 
 class TrialArtifacts:
     """A FileSystemArtifactStore folder (default: <runs_dir>/<study>/artifacts).
@@ -22,6 +24,11 @@ class TrialArtifacts:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.store = FileSystemArtifactStore(str(self.folder))
+
+    @classmethod
+    def for_study(cls, cfg: StudyConfig) -> TrialArtifacts:
+        """The study's store: <runs_dir>/<study name>/artifacts (optuna-dashboard --artifact-dir)."""
+        return cls(Path(cfg.runs_dir) / cfg.name / "artifacts")
 
     def upload(self, target: optuna.Trial | optuna.Study, name: str, rows: list[dict[str, Any]]) -> str:
         """Upload `rows` as a JSON-lines file called `name`; returns the artifact id."""
