@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Callable
 
 import optuna
+from optuna_dashboard import save_note
 from tqdm.auto import tqdm
 
 from rosearch.attack.recipes import describe_recipe
@@ -57,6 +58,7 @@ def optimize(cfg: StudyConfig, *, n_trials: int, out: Out = print, progress: boo
         "config": to_dict(cfg), "config_hash": chash, "teacher": prep.teacher_metrics,
         "cache_keys": prep.keys, "attack_examples": prep.attack_examples,
     })
+    save_note(study, f"## {cfg.name}\n\n{cfg.description}\n\n```\n{describe_study(cfg)}\n```\n")  # optuna-dashboard's study note
     for spec in cfg.attack.evaluation:
         lacking = missing_for(spec.name)
         if lacking:

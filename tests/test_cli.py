@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -55,8 +56,9 @@ def test_optimize_resume_and_show_on_tiny(tmp_path: Path) -> None:
     study = optuna.load_study(study_name="tiny", storage=storage)
     first = next(t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE)
     assert first.user_attrs["attacks"]["deepwordbug"]["n"] == 10
-    artifact_keys = [k for k in first.system_attrs if k.startswith("artifacts:")]
-    assert len(artifact_keys) == 1 and "adversarial-deepwordbug.jsonl" in first.system_attrs[artifact_keys[0]]
+    artifacts = sorted(json.loads(v)["filename"] for k, v in first.system_attrs.items() if k.startswith("artifacts:"))
+    assert artifacts == ["adversarial-deepwordbug.jsonl", "adversarial-sample-deepwordbug.csv", "architecture.svg"]
+    assert first.user_attrs["metrics"]["latency_ms"] > 0
 
     # re-build a trial from its genome and attack it with an evaluation recipe
     out_file = tmp_path / "trial.csv"
@@ -74,7 +76,6 @@ def test_optimize_resume_and_show_on_tiny(tmp_path: Path) -> None:
 
 
 def test_attack_a_saved_model_folder(tmp_path: Path, tokenizer) -> None:
-    import json
 
     import torch
 

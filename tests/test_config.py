@@ -55,6 +55,10 @@ BAD = [
     ({"fitness": {"size": -1}}, "fitness.size", "0 or more"),
     ({"name": "my study!"}, "name", "letters"),
     ({"seed": 1.5}, "seed", "integer"),
+    ({"search": {"max_latency_ms": 0}}, "search.max_latency_ms", "greater than 0"),
+    ({"latency": {"batch_sizes": []}}, "latency.batch_sizes", "at least one"),
+    ({"latency": {"repeats": 0}}, "latency.repeats", "greater than 0"),
+    ({"latency": {"seq_len": 4096}}, "latency.seq_len", "data.max_length"),
 ]
 
 

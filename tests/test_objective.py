@@ -47,8 +47,20 @@ def test_other_errors_stop_the_study(monkeypatch, error) -> None:
     assert len(study.trials) == 1
 
 
-def test_min_accuracy_makes_near_chance_students_infeasible(monkeypatch) -> None:
-    """A near-constant classifier cannot be flipped and looks robust; the floor keeps it off the front."""
+@pytest.mark.parametrize(
+    "search, expected_feasible, constraint, front",
+    [
+        # A near-constant classifier cannot be flipped and looks robust; the floor keeps it off the front.
+        ({"min_accuracy": 0.7}, [False, True, True], ("min_accuracy", 0.7 - 0.53), [1]),
+        # "at most N ms": the slow student #1 leaves the front.
+        ({"max_latency_ms": 5.0}, [True, False, True], ("max_latency_ms", 0.0 - 5.0), [0, 2]),
+        ({"min_accuracy": 0.7, "max_latency_ms": 5.0}, [False, False, True], ("max_latency_ms", 0.0 - 5.0), [2]),
+    ],
+    ids=["min-accuracy", "max-latency", "both"],
+)
+def test_constraints_make_students_infeasible(monkeypatch, search, expected_feasible, constraint, front) -> None:
+    from optuna_dashboard._note import get_note_from_system_attrs
+
     from rosearch.attack.metrics import summarise
     from rosearch.attack.run import AttackReport
     from rosearch.config._build import build
@@ -56,19 +68,26 @@ def test_min_accuracy_makes_near_chance_students_infeasible(monkeypatch) -> None
     from rosearch.search.front import feasible, trial_line
     from rosearch.train.loop import FitResult
 
-    results = iter([(0.53, 0.46), (0.80, 0.20), (0.78, 0.10)])  # (accuracy, accuracy under attack)
+    results = iter([(0.53, 0.46, 0.0), (0.80, 0.20, 9.0), (0.78, 0.10, 1.0)])  # (accuracy, under attack, latency ms)
 
     def fake_evaluate(genome, cfg, prep, *, seed, progress, strategy="vanilla"):
-        acc, rob = next(results)
-        metrics = {"accuracy": acc, "attack_accuracy": rob, "params": 1e6, "fitness": acc + rob}
+        acc, rob, ms = next(results)
+        metrics = {"accuracy": acc, "attack_accuracy": rob, "params": 1e6, "latency_ms": ms, "fitness": acc + rob}
         report = AttackReport("deepwordbug", summarise([]), 0.0, [])
         return TrialResult(metrics, {"total": 1.0, "train": 1.0, "attack": 0.0}, report, FitResult(1, 1.0, 0.1), None)
 
     monkeypatch.setattr(objective_module, "evaluate_genome", fake_evaluate)
-    cfg = build(StudyConfig, {"space": {"hidden_sizes": [16], "embedding_sizes": [16], "n_cells": [1]}, "search": {"min_accuracy": 0.7}}, "")
+    cfg = build(StudyConfig, {"space": {"hidden_sizes": [16], "embedding_sizes": [16], "n_cells": [1]}, "search": search}, "")
     study = optuna.create_study(directions=["maximize", "maximize", "minimize"])
     study.optimize(Objective(cfg, prep=None, config_hash="h", progress=False), n_trials=3)
-    assert [feasible(t) for t in study.trials] == [False, True, True]
-    assert study.trials[0].constraints == {"min_accuracy": pytest.approx(0.7 - 0.53)}
-    assert [t.number for t in study.best_trials] == [1]  # #0 would dominate on robustness, but is infeasible
-    assert "infeasible" in trial_line(study.trials[0]) and "infeasible" not in trial_line(study.trials[1])
+    assert [feasible(t) for t in study.trials] == expected_feasible
+    key, value = constraint
+    assert study.trials[0].constraints[key] == pytest.approx(value)
+    assert sorted(t.number for t in study.best_trials) == front  # infeasible trials never enter the front
+    for t, ok in zip(study.trials, expected_feasible):
+        assert ("infeasible" in trial_line(t)) == (not ok)
+        # optuna-dashboard's note for the trial: architecture, metrics, fitness, feasibility
+        note = get_note_from_system_attrs(study._storage.get_study_system_attrs(study._study_id), t._trial_id)["body"]
+        assert f"Trial {t.number}: RoSearch fitness {t.user_attrs['fitness']:.3f}" in note
+        assert t.user_attrs["architecture"] in note and "accuracy under attack" in note
+        assert ("Infeasible" in note) == (not ok)

@@ -7,9 +7,8 @@ import io
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
-import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from rosearch.attack.metrics import AttackMetrics, Outcome, summarise
@@ -17,6 +16,7 @@ from rosearch.attack.recipes import build_attack
 from rosearch.attack.resources import import_textattack
 from rosearch.attack.wrapper import make_wrapper
 from rosearch.config.schema import RecipeConfig
+from rosearch.threads import torch_threads
 
 
 class AttackCrash(RuntimeError):
@@ -41,18 +41,6 @@ class AttackReport:
     def successes(self, limit: int) -> list[dict[str, Any]]:
         """Up to `limit` successful adversarial examples (for trial attrs and the dashboard)."""
         return [r for r in self.records if r["status"] == "succeeded"][:limit]
-
-
-@contextlib.contextmanager
-def torch_threads(n: int) -> Iterator[None]:
-    """Run with `n` torch threads. Attacks make many tiny forward passes, where thread start-up
-    dominates: one thread was ~40× faster than the default on 2 cores (OFFLINE.md)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def run_attack(

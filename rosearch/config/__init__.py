@@ -9,6 +9,7 @@ from rosearch.config.schema import (
     AttackConfig,
     DataConfig,
     KDConfig,
+    LatencyConfig,
     FinetuneConfig,
     FitnessConfig,
     ObjectiveConfig,
@@ -22,7 +23,7 @@ from rosearch.config.schema import (
 )
 
 __all__ = [
-    "KNOWN_METRICS", "KNOWN_OPS", "RECIPES", "AttackConfig", "DataConfig", "KDConfig",
+    "KNOWN_METRICS", "KNOWN_OPS", "RECIPES", "AttackConfig", "DataConfig", "KDConfig", "LatencyConfig",
     "FinetuneConfig", "FitnessConfig", "ObjectiveConfig", "OptimConfig", "RecipeConfig", "ScratchTeacherConfig", "SearchConfig",
     "SpaceConfig", "StudyConfig", "TeacherConfig", "config_hash", "load_study", "project_root",
     "resolve_study_path", "stable_hash", "to_dict", "with_storage",

@@ -17,7 +17,7 @@ KNOWN_OPS = (
     "maxpool3", "avgpool3", "skip", "zero",
 )
 #: Metrics a study can optimise; the direction of each is set in `search.objectives`.
-KNOWN_METRICS = ("accuracy", "attack_accuracy", "attack_success_rate", "params", "flops", "fitness")
+KNOWN_METRICS = ("accuracy", "attack_accuracy", "attack_success_rate", "params", "flops", "latency_ms", "fitness")
 #: Attack recipe names → TextAttack recipe classes (textattack.attack_recipes).
 RECIPES = {
     "deepwordbug": "DeepWordBugGao2018",
@@ -447,6 +447,9 @@ class SearchConfig:
     # leave the Pareto front). A near-constant classifier cannot be flipped, so it looks "robust";
     # this floor keeps such students out. null: no floor.
     min_accuracy: float | None = None
+    # Most PyTorch latency (ms, batch 1 at latency.seq_len; see `latency`) a student may have to be
+    # feasible, an Optuna constraint like min_accuracy. null: no limit.
+    max_latency_ms: float | None = None
     # Seconds between heartbeats of a running trial; a trial silent for 2× this is failed and
     # retried once by the next worker (crash recovery). Only for RDB storages.
     heartbeat_interval: int = 60
@@ -458,11 +461,34 @@ class SearchConfig:
         _positive("heartbeat_interval", self.heartbeat_interval)
         if self.min_accuracy is not None:
             _fraction("min_accuracy", self.min_accuracy)
+        _positive("max_latency_ms", self.max_latency_ms, allow_none=True)
         if not self.objectives:
             raise ConfigError("objectives", self.objectives, "Name at least one metric to optimise.")
         metrics = [o.metric for o in self.objectives]
         if len(set(metrics)) != len(metrics):
             raise ConfigError("objectives", metrics, "Each metric can be an objective only once.")
+
+
+@dataclass
+class LatencyConfig:
+    """How inference latency is measured (trials: PyTorch, first batch size; exports: every batch
+    size, PyTorch and ONNX Runtime): the median of `repeats` timed runs after `warmup` untimed ones."""
+
+    # Tokens per input (every input padded to it); null: data.max_length.
+    seq_len: int | None = None
+    batch_sizes: list[int] = field(default_factory=lambda: [1, 32])
+    warmup: int = 5
+    repeats: int = 30
+    # Intra-op threads while timing (1: comparable across machines and free of thread contention).
+    threads: int = 1
+
+    def __post_init__(self) -> None:
+        _positive("seq_len", self.seq_len, allow_none=True)
+        _nonempty_positive("batch_sizes", self.batch_sizes)
+        if self.warmup < 0:
+            raise ConfigError("warmup", self.warmup, "Use 0 or more warm-up runs.")
+        _positive("repeats", self.repeats)
+        _positive("threads", self.threads)
 
 
 @dataclass
@@ -478,6 +504,7 @@ class StudyConfig:
     attack: AttackConfig = field(default_factory=AttackConfig)
     fitness: FitnessConfig = field(default_factory=FitnessConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
+    latency: LatencyConfig = field(default_factory=LatencyConfig)
     # Seed of the search (sampler) and of every trial's training.
     seed: int = 0
     # Folder for study databases and the prepare cache.
@@ -489,6 +516,8 @@ class StudyConfig:
         if not self.name or not all(c.isalnum() or c in "-_." for c in self.name):
             raise ConfigError("name", self.name, "Use letters, digits, '-', '_' or '.' only.")
         _positive("threads", self.threads, allow_none=True)
+        if self.latency.seq_len is not None and self.latency.seq_len > self.data.max_length:
+            raise ConfigError("latency.seq_len", self.latency.seq_len, f"Use at most data.max_length ({self.data.max_length}): students have no positions beyond it.")
 
 
 def strategies(kd: KDConfig) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import tempfile
 from pathlib import Path
@@ -32,7 +34,19 @@ class TrialArtifacts:
 
     def upload(self, target: optuna.Trial | optuna.Study, name: str, rows: list[dict[str, Any]]) -> str:
         """Upload `rows` as a JSON-lines file called `name`; returns the artifact id."""
+        return self.upload_text(target, name, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "application/jsonl")
+
+    def upload_csv(self, target: optuna.Trial | optuna.Study, name: str, rows: list[dict[str, Any]]) -> str:
+        """Upload `rows` as CSV (optuna-dashboard previews CSV files as tables)."""
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["empty"])
+        writer.writeheader()
+        writer.writerows(rows)
+        return self.upload_text(target, name, buffer.getvalue(), "text/csv")
+
+    def upload_text(self, target: optuna.Trial | optuna.Study, name: str, text: str, mimetype: str) -> str:
+        """Upload `text` as a file called `name` (e.g. an SVG picture: image/svg+xml)."""
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / name
-            path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-            return upload_artifact(artifact_store=self.store, file_path=str(path), study_or_trial=target, mimetype="application/jsonl")
+            path.write_text(text, encoding="utf-8")
+            return upload_artifact(artifact_store=self.store, file_path=str(path), study_or_trial=target, mimetype=mimetype)

@@ -11,6 +11,7 @@ from rosearch.attack import AttackReport, run_attack
 from rosearch.config import StudyConfig
 from rosearch.prepare import Prepared
 from rosearch.kd.strategies import distill_student
+from rosearch.latency import seq_len, torch_latency
 from rosearch.search.fitness import rosearch_fitness
 from rosearch.search.genome import Genome
 from rosearch.student import count_flops, count_params
@@ -20,8 +21,8 @@ from rosearch.train.loop import FitResult
 
 @dataclass
 class TrialResult:
-    metrics: dict[str, float]  # accuracy, attack_accuracy, attack_success_rate, params, flops, fitness, ...
-    timings: dict[str, float]  # seconds: train, evaluate, attack, other
+    metrics: dict[str, float]  # accuracy, attack_accuracy, attack_success_rate, params, flops, latency_ms, fitness, ...
+    timings: dict[str, float]  # seconds: train, evaluate, attack, latency, other
     attack: AttackReport
     fit: FitResult
     model: torch.nn.Module = field(repr=False)
@@ -46,6 +47,10 @@ def evaluate_genome(genome: Genome, cfg: StudyConfig, prep: Prepared, *, seed: i
     )
     t_attack = time.perf_counter() - t0
 
+    t0 = time.perf_counter()
+    latency = torch_latency(student.cpu(), batch=cfg.latency.batch_sizes[0], length=seq_len(cfg), vocab_size=len(prep.tokenizer), cfg=cfg.latency)
+    t_latency = time.perf_counter() - t0
+
     params = count_params(student)
     metrics = {
         "accuracy": clean,
@@ -57,13 +62,14 @@ def evaluate_genome(genome: Genome, cfg: StudyConfig, prep: Prepared, *, seed: i
         "params": float(params),
         "flops": float(count_flops(student, seq_len=cfg.data.max_length, vocab_size=len(prep.tokenizer))),
         "compression": prep.teacher_metrics["params"] / params,
+        "latency_ms": latency,  # PyTorch, median, batch latency.batch_sizes[0] at latency.seq_len
     }
     metrics["fitness"] = rosearch_fitness(
         accuracy=clean, attack_accuracy=metrics["attack_accuracy"], params=params,
         teacher_params=prep.teacher_metrics["params"], weights=cfg.fitness,
     )
     total = time.perf_counter() - start
-    timings = {"train": fitted.seconds, "evaluate": t_eval, "attack": t_attack}
+    timings = {"train": fitted.seconds, "evaluate": t_eval, "attack": t_attack, "latency": t_latency}
     timings["other"] = total - sum(timings.values())
     timings["total"] = total
     return TrialResult(metrics, timings, report, fitted, student)

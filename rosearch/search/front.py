@@ -12,6 +12,7 @@ _COLUMNS = (
     ("attack success", lambda t: f"{_m(t, 'attack_success_rate'):.1%}"),
     ("params", lambda t: f"{_m(t, 'params') / 1e6:.2f}M"),
     ("MFLOPs", lambda t: f"{_m(t, 'flops') / 1e6:.1f}"),
+    ("ms", lambda t: f"{_m(t, 'latency_ms'):.2f}"),
     ("fitness", lambda t: f"{t.user_attrs.get('fitness', float('nan')):.3f}"),
 )
 
@@ -27,7 +28,8 @@ def trial_line(trial: optuna.trial.FrozenTrial) -> str:
         return f"trial #{trial.number} {trial.state.name.lower()}" + (f": {reason}" if reason else "")
     t = trial.user_attrs.get("timings", {})
     cells = "  ".join(f"{name} {fmt(trial)}" for name, fmt in _COLUMNS[1:])
-    infeasible = "  [infeasible: below search.min_accuracy]" if not feasible(trial) else ""
+    violated = [k for k, v in trial.constraints.items() if v > 0]
+    infeasible = f"  [infeasible: {', '.join(violated)}]" if violated else ""
     return f"trial #{trial.number}  {cells}  ({t.get('total', 0):.0f} s: train {t.get('train', 0):.0f}, attack {t.get('attack', 0):.0f}){infeasible}"
 
 

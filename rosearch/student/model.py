@@ -13,14 +13,19 @@ from torch import nn
 from transformers import PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
 
-from rosearch.search.genome import Genome
-from rosearch.student.ops import build_op
+# Relative imports only: save_pretrained copies this file with genome.py and ops.py next to the
+# weights (trust_remote_code loading without rosearch installed).
+from .genome import Genome
+from .ops import build_op
 
 
 class RoSearchStudentConfig(PretrainedConfig):
     """Config of a searched student; `genome` is `Genome.to_dict()`."""
 
     model_type = "rosearch-student"
+    # save_pretrained writes an `auto_map` and copies the modeling code (Transformers' custom-model
+    # mechanism), so Auto* classes load a saved student with trust_remote_code=True anywhere.
+    _auto_class = "AutoConfig"
 
     def __init__(
         self,
@@ -71,6 +76,7 @@ class RoSearchStudentForSequenceClassification(PreTrainedModel):
     config_class = RoSearchStudentConfig
     base_model_prefix = "student"
     main_input_name = "input_ids"
+    _auto_class = "AutoModelForSequenceClassification"
 
     def __init__(self, config: RoSearchStudentConfig) -> None:
         super().__init__(config)

@@ -61,9 +61,12 @@ class MaxPool(nn.Module):
         self.kernel = kernel
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        filled = x.masked_fill(~mask.unsqueeze(-1), float("-inf")).transpose(1, 2)  # [B, d, L]
-        pooled = F.max_pool1d(filled, self.kernel, stride=1, padding=self.kernel // 2).transpose(1, 2)
-        return _zero_pads(pooled.nan_to_num(neginf=0.0), mask)
+        half = self.kernel // 2
+        filled = x.masked_fill(~mask.unsqueeze(-1), float("-inf"))  # [B, L, d]
+        # Explicit −inf padding + unfold instead of F.max_pool1d (same result): max_pool1d pins the
+        # sequence length to a constant in torch.export, which would fix model.onnx to one length.
+        windows = F.pad(filled, (0, 0, half, half), value=float("-inf")).unfold(1, self.kernel, 1)  # [B, L, d, k]
+        return _zero_pads(windows.amax(-1).nan_to_num(neginf=0.0), mask)
 
 
 class AvgPool(nn.Module):

@@ -1,0 +1,79 @@
+"""Inference latency: the median wall time of repeated forward passes after warm-up.
+
+Every input is `batch × seq_len` random token ids with a full attention mask (a fixed shape, so
+runs are comparable); PyTorch and ONNX Runtime are timed with the same inputs and thread count.
+torch.utils.benchmark would time PyTorch only; one small timer serves both runtimes.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from rosearch.config.schema import LatencyConfig, StudyConfig
+from rosearch.threads import torch_threads
+
+
+def seq_len(cfg: StudyConfig) -> int:
+    """The timed sequence length: latency.seq_len, else data.max_length."""
+    return cfg.latency.seq_len or cfg.data.max_length
+
+
+def probe_inputs(batch: int, length: int, vocab_size: int, *, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(1000 if vocab_size > 2000 else 1, vocab_size, size=(batch, length), dtype=np.int64)
+    return {"input_ids": ids, "attention_mask": np.ones((batch, length), dtype=np.int64)}
+
+
+def median_ms(run: Callable[[], Any], *, warmup: int, repeats: int) -> float:
+    for _ in range(warmup):
+        run()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return 1000.0 * statistics.median(times)
+
+
+def torch_latency(model: torch.nn.Module, *, batch: int, length: int, vocab_size: int, cfg: LatencyConfig) -> float:
+    """Median ms of one eval-mode forward pass of `model` (on the CPU) at batch × length."""
+    inputs = {k: torch.from_numpy(v) for k, v in probe_inputs(batch, length, vocab_size).items()}
+    was_training = model.training
+    model.eval()
+    try:
+        with torch_threads(cfg.threads), torch.inference_mode():
+            return median_ms(lambda: model(**inputs), warmup=cfg.warmup, repeats=cfg.repeats)
+    finally:
+        model.train(was_training)
+
+
+def onnx_session(path: str, *, threads: int):  # noqa: ANN201 - onnxruntime.InferenceSession
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return ort.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
+
+
+def onnx_latency(session, *, batch: int, length: int, vocab_size: int, cfg: LatencyConfig) -> float:  # noqa: ANN001
+    inputs = probe_inputs(batch, length, vocab_size)
+    feed = {i.name: inputs[i.name] for i in session.get_inputs()}
+    return median_ms(lambda: session.run(None, feed), warmup=cfg.warmup, repeats=cfg.repeats)
+
+
+def latency_report(model: torch.nn.Module, *, vocab_size: int, length: int, cfg: LatencyConfig, onnx_path: str | None = None) -> dict[str, Any]:
+    """{'seq_len', 'threads', 'warmup', 'repeats', 'pytorch': {batch: ms}, 'onnxruntime': {batch: ms}}
+    (batch sizes as strings: the report is stored as JSON)."""
+    report: dict[str, Any] = {"seq_len": length, "threads": cfg.threads, "warmup": cfg.warmup, "repeats": cfg.repeats, "statistic": "median"}
+    report["pytorch"] = {str(b): torch_latency(model, batch=b, length=length, vocab_size=vocab_size, cfg=cfg) for b in cfg.batch_sizes}
+    if onnx_path is not None:
+        session = onnx_session(onnx_path, threads=cfg.threads)
+        report["onnxruntime"] = {str(b): onnx_latency(session, batch=b, length=length, vocab_size=vocab_size, cfg=cfg) for b in cfg.batch_sizes}
+    return report

@@ -1,0 +1,47 @@
+"""The markdown note optuna-dashboard shows for each trial: architecture in words, metrics, fitness."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ROWS = (
+    ("clean accuracy (dev)", "accuracy", "{:.1%}"),
+    ("accuracy under attack", "attack_accuracy", "{:.1%}"),
+    ("attack success rate", "attack_success_rate", "{:.1%}"),
+    ("words perturbed (mean share)", "avg_perturbed_share", "{:.1%}"),
+    ("queries per example", "avg_queries", "{:.1f}"),
+    ("parameters", "params", "{:,.0f}"),
+    ("MFLOPs (one sequence)", "flops", "{:.2f}", 1e-6),
+    ("compression vs teacher", "compression", "{:.1f}×"),
+    ("latency (PyTorch, ms)", "latency_ms", "{:.2f}"),
+)
+
+
+def metrics_table(metrics: dict[str, float]) -> str:
+    lines = ["| metric | value |", "|---|---|"]
+    for label, key, fmt, *scale in _ROWS:
+        if key in metrics:
+            lines.append(f"| {label} | {fmt.format(metrics[key] * (scale[0] if scale else 1))} |")
+    return "\n".join(lines)
+
+
+def trial_note(*, number: int, architecture: str, strategy: str, recipe: str, metrics: dict[str, float],
+               constraints: dict[str, float], examples: list[dict[str, Any]]) -> str:
+    """Markdown for one finished trial."""
+    violated = [k for k, v in constraints.items() if v > 0]
+    parts = [
+        f"## Trial {number}: RoSearch fitness {metrics['fitness']:.3f}",
+        "",
+        f"**Architecture:** {architecture}",
+        "",
+        f"**Distillation:** {strategy}. **Search-time attack:** {recipe}.",
+        "",
+        ("**Infeasible:** violates " + ", ".join(violated) + "; it cannot enter the Pareto front.") if violated else "**Feasible** (all constraints met).",
+        "",
+        metrics_table(metrics),
+    ]
+    if examples:
+        parts += ["", "**Adversarial examples** (successful attacks; all of them are in this trial's artifacts):", ""]
+        for e in examples[:3]:
+            parts.append(f"- `{e.get('original', '')[:160]}` → `{e.get('perturbed', '')[:160]}`")
+    return "\n".join(parts) + "\n"

@@ -1,0 +1,20 @@
+"""Torch's intra-op thread count, set for a block of work."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Iterator
+
+import torch
+
+
+@contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run with `n` torch threads. Many tiny forward passes (attacks, latency probes) are dominated
+    by thread start-up: one thread was ~40× faster than the default on 2 cores (OFFLINE.md)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
