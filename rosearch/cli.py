@@ -116,6 +116,43 @@ def cmd_attack(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    cfg = _load(args)
+    if args.top is not None and args.top <= 0:
+        raise RosearchError(f"--top: got {args.top}. Give a positive number of students.")
+    if args.retrain_epochs is not None and args.retrain_epochs <= 0:
+        raise RosearchError(f"--retrain-epochs: got {args.retrain_epochs}. Give a positive number of epochs (leave it out to keep the search's training).")
+    _quiet_libraries()
+    _set_threads(cfg)
+    from rosearch.export.run import ExportOptions, export
+
+    top = args.top if args.top is not None else (3 if args.select == "fitness" else None)
+    out_dir = Path(args.out) if args.out else Path(cfg.runs_dir) / cfg.name / "export"
+    export(cfg, ExportOptions(out_dir, select=args.select, top=top, retrain_epochs=args.retrain_epochs, progress=not args.no_progress))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    cfg = _load(args)
+    _quiet_libraries()
+    from rosearch.report.run import report
+
+    report(cfg, Path(args.out) if args.out else Path(cfg.runs_dir) / cfg.name / "report")
+    return 0
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    cfg = _load(args)
+    from rosearch.dashboard import serve
+
+    serve(cfg, host=args.host, port=args.port)
+    return 0
+
+
 def _study_args(p: argparse.ArgumentParser, *, required: bool = True) -> None:
     p.add_argument("--study", required=required, help="a name from studies/ (e.g. demo, tiny, sst2) or a path to a study YAML")
     p.add_argument("--storage", help="an Optuna storage URL (default: sqlite:///<runs_dir>/<study>/study.db)")
@@ -152,10 +189,33 @@ def _attack_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
+def _export_args(p: argparse.ArgumentParser) -> None:
+    _study_args(p)
+    p.add_argument("--out", help="folder for the exported students and the manifest (default: <runs_dir>/<study>/export)")
+    p.add_argument("--select", choices=["pareto", "fitness"], default="pareto", help="pareto: the Pareto front (study.best_trials, default); fitness: the best RoSearch fitness")
+    p.add_argument("--top", type=int, help="export at most K students, best fitness first (default: the whole front; 3 with --select fitness)")
+    p.add_argument("--retrain-epochs", type=float, help="re-distil each student this many epochs on the whole training split (default: rebuild the search's student exactly)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def _report_args(p: argparse.ArgumentParser) -> None:
+    _study_args(p)
+    p.add_argument("--out", help="folder for report.md and its figures (default: <runs_dir>/<study>/report)")
+
+
+def _dashboard_args(p: argparse.ArgumentParser) -> None:
+    _study_args(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8080)
+
+
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], Callable[[argparse.ArgumentParser], None], str]] = {
     "optimize": (cmd_optimize, _optimize_args, "run (or resume) the architecture search of a study"),
     "show": (cmd_show, _study_args, "print a study's Pareto front with metrics and fitness"),
     "attack": (cmd_attack, _attack_args, "measure a model's robustness under TextAttack recipes and save the adversarial examples"),
+    "export": (cmd_export, _export_args, "write the best students as model folders (weights, tokenizer, ONNX, metrics, model card) and a manifest"),
+    "report": (cmd_report, _report_args, "Pareto plots, hypervolume, parameter importance and architecture statistics of a study, as markdown"),
+    "dashboard": (cmd_dashboard, _dashboard_args, "browse the study, its notes and artifacts in optuna-dashboard"),
 }
 
 

@@ -100,8 +100,8 @@ def write_records(path: Path, rows: list[tuple[Target, AttackReport]]) -> int:
 
 def study_targets(cfg: StudyConfig, prep: Any, *, model: str | None, trials: list[int], front: bool, out: Out, progress: bool) -> list[Target]:
     """The study's teacher and/or rebuilt trial students."""
-    from rosearch.kd.strategies import distill_student
-    from rosearch.search.genome import Genome, trial_strategy
+    from rosearch.search.genome import trial_strategy
+    from rosearch.search.rebuild import rebuild_student
     from rosearch.search.study import load_existing
 
     targets = []
@@ -117,12 +117,9 @@ def study_targets(cfg: StudyConfig, prep: Any, *, model: str | None, trials: lis
         if missing:
             raise RosearchError(f"--trial: study '{cfg.name}' has no trial {sorted(missing)} (it has 0 … {len(study.trials) - 1}).")
         for trial in {t.number: t for t in chosen}.values():
-            if "genome" not in trial.user_attrs:
-                raise RosearchError(f"Trial {trial.number} has no stored genome (state {trial.state.name}).")
-            strategy = trial_strategy(trial, cfg.kd)
-            out(f"trial #{trial.number}: re-distilling its student from the stored genome ({strategy} KD, seed {cfg.seed + trial.number})")
-            student, _ = distill_student(Genome.from_dict(trial.user_attrs["genome"]), cfg, prep, seed=cfg.seed + trial.number, strategy=strategy, progress=progress)
-            targets.append(Target(f"trial #{trial.number}", student.cpu().eval(), prep.tokenizer, trial.number))
+            out(f"trial #{trial.number}: re-distilling its student from the stored genome ({trial_strategy(trial, cfg.kd)} KD, seed {cfg.seed + trial.number})")
+            student, _, _ = rebuild_student(trial, cfg, prep, progress=progress)
+            targets.append(Target(f"trial #{trial.number}", student, prep.tokenizer, trial.number))
     if not targets:
         raise RosearchError("Nothing to attack: give --model (teacher, a folder or a hub id), --trial N or --front.")
     return targets

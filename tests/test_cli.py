@@ -15,9 +15,7 @@ import pytest
 from rosearch.hub import hub_reachable
 
 
-def _cli(*args: str, cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.run([sys.executable, "-m", "rosearch.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+from conftest import run_cli as _cli
 
 
 def test_optimize_resume_and_show_on_tiny(tmp_path: Path) -> None:

@@ -29,10 +29,14 @@ def trial_note(*, number: int, architecture: str, strategy: str, recipe: str, me
                constraints: dict[str, float], examples: list[dict[str, Any]]) -> str:
     """Markdown for one finished trial."""
     violated = [k for k, v in constraints.items() if v > 0]
+    head, _, cell = architecture.partition("; cell: ")  # Genome.describe(): "<sizes>; cell: n0 = …; n1 = …"
+    nodes = [n for n in cell.split("; ") if n]
     parts = [
         f"## Trial {number}: RoSearch fitness {metrics['fitness']:.3f}",
         "",
-        f"**Architecture:** {architecture}",
+        f"**Architecture:** {head}",
+        "",
+        *[f"- {node}" for node in nodes],
         "",
         f"**Distillation:** {strategy}. **Search-time attack:** {recipe}.",
         "",

@@ -8,7 +8,7 @@ from typing import Any
 import optuna
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 
-from rosearch.config import StudyConfig
+from rosearch.config import StudyConfig, to_dict
 from rosearch.errors import RosearchError
 
 
@@ -81,3 +81,18 @@ def record_study_attrs(study: optuna.Study, attrs: dict[str, Any]) -> None:
 
 def completed(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     return study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+
+
+def stored_config(study: optuna.Study, current: StudyConfig) -> StudyConfig:
+    """The configuration the study's trials were trained with (recorded by `optimize`), so that
+    rebuilt students match them even after the YAML changed; storage, runs_dir, threads and the
+    latency settings come from `current`. Sections added to rosearch later take their defaults."""
+    from dataclasses import replace
+
+    from rosearch.config._build import build
+
+    raw = study.user_attrs.get("config")
+    if raw is None:
+        return current
+    stored = build(StudyConfig, {**raw, "latency": to_dict(current.latency)}, "stored config")
+    return replace(stored, runs_dir=current.runs_dir, threads=current.threads, search=replace(stored.search, storage=current.search.storage))

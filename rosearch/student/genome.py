@@ -63,7 +63,7 @@ class Genome:
             parts.append(f"n{i} = {terms}")
         extra = []
         if self.n_heads is not None:
-            extra.append(f"{self.n_heads} heads")
+            extra.append(f"{self.n_heads} head" + ("s" if self.n_heads != 1 else ""))
         if self.ffn_size is not None:
             extra.append(f"ffn {self.ffn_size}")
         head = f"{self.n_cells} cell(s) × hidden {self.hidden_size}, embeddings {self.embedding_size}"

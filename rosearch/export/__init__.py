@@ -1,0 +1,1 @@
+"""Export a study's best students as self-contained model folders (weights, code, ONNX, card)."""

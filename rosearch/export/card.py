@@ -1,0 +1,115 @@
+"""The model card (README.md) of an exported student: pure text from its metrics and provenance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _pct(x: float) -> str:
+    return f"{x:.1%}"
+
+
+def latency_table(latency: dict[str, Any]) -> str:
+    runtimes = [r for r in ("pytorch", "onnxruntime") if r in latency]
+    batches = list(latency[runtimes[0]])
+    lines = ["| runtime | " + " | ".join(f"batch {b} (ms)" for b in batches) + " |", "|---|" + "---|" * len(batches)]
+    for r in runtimes:
+        lines.append(f"| {'PyTorch' if r == 'pytorch' else 'ONNX Runtime'} | " + " | ".join(f"{latency[r][b]:.2f}" for b in batches) + " |")
+    return "\n".join(lines)
+
+
+def model_card(m: dict[str, Any]) -> str:
+    """`m` is the export's metrics.json content."""
+    teacher, lat, onnx = m["teacher"], m["latency"], m["onnx"]
+    attack_rows = "\n".join(
+        f"| {name} | {_pct(a['clean_accuracy'])} | {_pct(a['accuracy_under_attack'])} | {_pct(a['success_rate'])} | {_pct(a['avg_perturbed_share'])} | {a['avg_queries']:.1f} | {a['n']} |"
+        for name, a in m["attacks"].items()
+    )
+    skipped = "".join(f"\n- `{name}` was not run: {why}" for name, why in m.get("attacks_skipped", {}).items())
+    training = (
+        f"re-distilled for {m['retrain_epochs']:g} epoch(s) on the whole training split after the search"
+        if m["retrain_epochs"] else "distilled exactly as during the search (same genome, seed and settings)"
+    )
+    search = m["search_metrics"]
+    return f"""---
+library_name: transformers
+pipeline_tag: text-classification
+tags: [rosearch, knowledge-distillation, adversarial-robustness, neural-architecture-search, optuna]
+---
+
+# {m['name']}
+
+A small text classifier found by **RoSearch**-style architecture search (Optuna study `{m['study']}`,
+trial #{m['trial']}) and trained by knowledge distillation (`{m['kd_strategy']}` strategy) from the
+teacher `{teacher['model']}` ({teacher['params'] / 1e6:.1f}M parameters, dev accuracy {_pct(teacher['dev_accuracy'])}).
+It has **{m['params']:,} parameters**, {m['compression']:.1f}× fewer than the teacher. It was {training}.
+
+## Architecture
+
+{m['architecture']}
+
+The cell (drawn in `architecture.svg`) is repeated with separate weights; its inputs are the
+outputs of the two previous cells, each node sums two operations of earlier states, and the cell's
+output is the layer-normalised sum of the previous cell and the mean of its nodes. Token and
+position embeddings come first; a masked mean over tokens and a two-layer head come last.
+
+## Metrics
+
+| metric | value |
+|---|---|
+| clean accuracy, dev ({m['n_dev']} examples) | {_pct(m['accuracy'])} |
+| clean accuracy, test ({m['n_test']} examples) | {_pct(m['test_accuracy'])} |
+| accuracy under `{m['search_recipe']}` (the search's attack) | {_pct(m['attack_accuracy'])} |
+| parameters | {m['params']:,} |
+| FLOPs per sequence of {m['flops_seq_len']} tokens | {m['flops'] / 1e6:.2f} M |
+| RoSearch fitness | {m['fitness']:.3f} |
+| search-time accuracy / under attack | {_pct(search['accuracy'])} / {_pct(search['attack_accuracy'])} |
+
+**Robustness** (TextAttack recipes, on the study's fixed set of dev examples that the teacher
+classifies correctly; "clean" is the student's accuracy on that set):
+
+| recipe | clean | under attack | attack success | words perturbed | queries/example | n |
+|---|---|---|---|---|---|---|
+{attack_rows}
+{skipped}
+
+**Latency** (median of {lat['repeats']} runs after {lat['warmup']} warm-up runs, {lat['seq_len']} tokens,
+{lat['threads']} CPU thread(s), {m['machine']}):
+
+{latency_table(lat)}
+
+## Data
+
+{m['data']}
+
+## How to load
+
+```python
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+model = AutoModelForSequenceClassification.from_pretrained("path/to/this/folder", trust_remote_code=True)
+tokenizer = AutoTokenizer.from_pretrained("path/to/this/folder")
+logits = model(**tokenizer(["a gripping, beautifully acted film"], return_tensors="pt")).logits
+```
+
+`trust_remote_code=True` runs `model.py`, `genome.py` and `ops.py` from this folder (PyTorch and
+Transformers only). With rosearch-optuna installed, `rosearch.load_student("path/to/this/folder")`
+loads it without remote code. ONNX Runtime:
+
+```python
+import onnxruntime as ort
+
+session = ort.InferenceSession("path/to/this/folder/model.onnx")
+batch = tokenizer(["a gripping, beautifully acted film"], return_tensors="np")
+logits = session.run(["logits"], {{"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}})[0]
+```
+
+`model.onnx` (opset {onnx['opset']}, dynamic batch and length) agrees with PyTorch within
+{onnx['tolerance']:g} (largest absolute logit difference measured at export: {onnx['max_abs_diff']:.1e}).
+
+## Limitations
+
+Robustness was measured against the recipes above only, on {m['n_attack']} examples; it is
+evidence, not a guarantee, against other attacks or other data. The student inherits the
+teacher's biases and the data's domain.
+"""

@@ -1,0 +1,102 @@
+"""The report's figures: Optuna's own plots (plotly → interactive HTML) and matplotlib PNGs.
+
+HTML files share one plotly.min.js written next to them (include_plotlyjs="directory"), so they
+open offline and the report folder stays small.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import optuna
+
+Target = Callable[[optuna.trial.FrozenTrial], float]
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Optuna marks its matplotlib plots and hypervolume history as experimental: known, not news."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        yield
+
+
+def save_html(fig, path: Path) -> Path:  # noqa: ANN001 - plotly Figure
+    fig.write_html(str(path), include_plotlyjs="directory", full_html=True)
+    return path
+
+
+def save_png(ax_or_fig, path: Path) -> Path:  # noqa: ANN001 - matplotlib Axes or Figure
+    import matplotlib.pyplot as plt
+
+    fig = ax_or_fig.get_figure() if hasattr(ax_or_fig, "get_figure") and not hasattr(ax_or_fig, "savefig") else ax_or_fig
+    fig.tight_layout()
+    fig.savefig(str(path), dpi=120)
+    plt.close(fig)
+    return path
+
+
+def pareto_html(study: optuna.Study, targets: Sequence[Target], names: Sequence[str], path: Path) -> Path:
+    """Optuna's Pareto-front plot (3-D when three targets); infeasible trials greyed out."""
+    with _quiet():
+        fig = optuna.visualization.plot_pareto_front(study, targets=lambda t: tuple(f(t) for f in targets), target_names=list(names))
+    return save_html(fig, path)
+
+
+def pareto_png(points: list[dict], path: Path) -> Path:
+    """Two panels: accuracy vs accuracy under attack (colour: parameters), and accuracy under attack
+    vs parameters; Pareto-optimal students ringed, infeasible ones hollow."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.5))
+    params = [p["params"] / 1e6 for p in points]
+    for ax, x, y, xl, yl in (
+        (a, "accuracy", "attack_accuracy", "clean accuracy (dev)", "accuracy under attack"),
+        (b, "params", "attack_accuracy", "parameters (M)", "accuracy under attack"),
+    ):
+        xs = [p[x] / (1e6 if x == "params" else 1) for p in points]
+        ys = [p[y] for p in points]
+        feasible = [p["feasible"] for p in points]
+        sc = ax.scatter([v for v, f in zip(xs, feasible) if f], [v for v, f in zip(ys, feasible) if f],
+                        c=[v for v, f in zip(params, feasible) if f], cmap="viridis", s=40, label="feasible")
+        ax.scatter([v for v, f in zip(xs, feasible) if not f], [v for v, f in zip(ys, feasible) if not f],
+                   facecolors="none", edgecolors="grey", s=40, label="infeasible")
+        front = [(xv, yv) for xv, yv, p in zip(xs, ys, points) if p["pareto"]]
+        ax.scatter([f[0] for f in front], [f[1] for f in front], facecolors="none", edgecolors="red", s=140, linewidths=1.5, label="Pareto-optimal")
+        for xv, yv, p in zip(xs, ys, points):
+            if p["pareto"]:
+                ax.annotate(f"#{p['trial']}", (xv, yv), textcoords="offset points", xytext=(6, 4), fontsize=8)
+        ax.set_xlabel(xl)
+        ax.set_ylabel(yl)
+        ax.grid(alpha=0.3)
+    fig.colorbar(sc, ax=a, label="parameters (M)")
+    b.legend(loc="best", fontsize=8)
+    fig.suptitle("Students of the study: accuracy, robustness and size")
+    return save_png(fig, path)
+
+
+def hypervolume(study: optuna.Study, reference: list[float], html: Path, png: Path) -> list[tuple[int, float]]:
+    """Optuna's hypervolume history (feasible trials) → (trial number, hypervolume) pairs."""
+    with _quiet():
+        fig = optuna.visualization.plot_hypervolume_history(study, reference_point=reference)
+        save_html(fig, html)
+        save_png(optuna.visualization.matplotlib.plot_hypervolume_history(study, reference_point=reference), png)
+    trace = fig.data[0]
+    return [(int(x), float(y)) for x, y in zip(trace.x, trace.y)]
+
+
+def importances(study: optuna.Study, target: Target, name: str, html: Path, png: Path) -> dict[str, float]:
+    """fANOVA importance of each parameter for `target` (seeded: the figures and the returned
+    numbers are the same computation). Optuna uses the parameters every completed trial has."""
+    with _quiet():
+        values = optuna.importance.get_param_importances(study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0), target=target)
+        fig = optuna.visualization.plot_param_importances(study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0), target=target, target_name=name)
+        save_html(fig, html)
+        save_png(optuna.visualization.matplotlib.plot_param_importances(study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0), target=target, target_name=name), png)
+    return dict(values)

@@ -1,0 +1,38 @@
+"""Re-create a finished trial's student from its stored genome.
+
+Distilling the genome again with the trial's seed (study seed + trial number) and strategy
+reproduces the search-time student exactly (tests/test_cli.py checks it); `kd` can train it
+longer instead (export --retrain-epochs).
+"""
+
+from __future__ import annotations
+
+import optuna
+import torch
+
+from rosearch.config import KDConfig, StudyConfig
+from rosearch.errors import RosearchError
+from rosearch.kd.strategies import distill_student
+from rosearch.search.genome import Genome, trial_strategy
+from rosearch.train.loop import FitResult
+
+
+def trial_genome(trial: optuna.trial.FrozenTrial) -> Genome:
+    if "genome" not in trial.user_attrs:
+        raise RosearchError(f"Trial {trial.number} has no stored genome (state {trial.state.name}).")
+    return Genome.from_dict(trial.user_attrs["genome"])
+
+
+def rebuild_student(trial: optuna.trial.FrozenTrial, cfg: StudyConfig, prep, *, kd: KDConfig | None = None, progress: bool = True) -> tuple[torch.nn.Module, str, FitResult]:  # noqa: ANN001
+    """(student on the CPU in eval mode, KD strategy, training result)."""
+    genome = trial_genome(trial)
+    strategy = trial_strategy(trial, cfg.kd)
+    train_cfg = cfg if kd is None else _with_kd(cfg, kd)
+    student, fitted = distill_student(genome, train_cfg, prep, seed=cfg.seed + trial.number, strategy=strategy, progress=progress)
+    return student.cpu().eval(), strategy, fitted
+
+
+def _with_kd(cfg: StudyConfig, kd: KDConfig) -> StudyConfig:
+    from dataclasses import replace
+
+    return replace(cfg, kd=kd)

@@ -1,0 +1,192 @@
+"""Export: saved students load anywhere with the same logits; the CLI exports what the study holds."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pytest
+import torch
+
+from conftest import run_cli
+from rosearch.config import LatencyConfig
+from rosearch.export.onnx import TOLERANCE
+from rosearch.export.run import parity_batches, write_folder
+from rosearch.export.select import folder_name, select_trials
+from rosearch.latency import onnx_session
+from rosearch.search.front import feasible
+from rosearch.student import build_student
+from rosearch.student.genome import Genome, Node
+
+#: Every operation once, padded batches: what an ONNX graph or a reload could get wrong.
+ALL_OPS = Genome(32, 16, 2, (
+    Node((0, 1), ("attention", "ffn")), Node((2, 0), ("conv3", "conv5")), Node((3, 1), ("conv7", "dilconv3")),
+    Node((2, 4), ("dilconv5", "maxpool3")), Node((5, 3), ("avgpool3", "skip")), Node((6, 1), ("zero", "skip")),
+), n_heads=2, ffn_multiplier=2)
+
+TEXTS = ["a gripping, beautifully acted film", "dull", "the plot makes no sense at all and the jokes fall flat, sadly", "fine"]
+
+#: Run in a fresh interpreter: rosearch is made unimportable while the Auto class loads the export
+#: (so the folder's own code is used), then load_student loads it too.
+LOADER = """
+import sys, numpy as np, torch
+sys.modules["rosearch"] = None  # `import rosearch` now fails
+from transformers import AutoModelForSequenceClassification
+folder, inputs = sys.argv[1], dict(np.load(sys.argv[2]))
+batch = {k: torch.from_numpy(v) for k, v in inputs.items()}
+auto = AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=True).eval()
+assert "transformers_modules" in type(auto).__module__, type(auto).__module__
+del sys.modules["rosearch"]
+import rosearch
+own = rosearch.load_student(folder).eval()
+with torch.inference_mode():
+    np.savez(sys.argv[3], auto=auto(**batch).logits.numpy(), own=own(**batch).logits.numpy())
+"""
+
+
+def _metrics() -> dict:
+    attack = {"clean_accuracy": 0.9, "accuracy_under_attack": 0.4, "success_rate": 0.55, "avg_perturbed_share": 0.1, "avg_queries": 12.0, "n": 10}
+    return {
+        "study": "unit", "trial": 7, "kd_strategy": "vanilla", "retrain_epochs": 0, "architecture": ALL_OPS.describe(), "genome": ALL_OPS.to_dict(),
+        "accuracy": 0.8, "test_accuracy": 0.79, "n_dev": 100, "n_test": 100, "search_recipe": "deepwordbug", "attack_accuracy": 0.4,
+        "attacks": {"deepwordbug": attack}, "attacks_skipped": {"pwws": "missing WordNet"}, "n_attack": 10, "params": 12345, "flops": 1e6,
+        "flops_seq_len": 32, "compression": 100.0, "fitness": 1.1, "search_metrics": {"accuracy": 0.8, "attack_accuracy": 0.4},
+        "teacher": {"model": "teacher", "dev_accuracy": 0.9, "params": 1_234_500}, "data": "unit data", "machine": "test machine",
+    }
+
+
+def test_saved_student_loads_anywhere_with_the_same_logits(tmp_path: Path, tokenizer) -> None:
+    torch.manual_seed(0)
+    student = build_student(ALL_OPS, vocab_size=len(tokenizer), num_labels=2, pad_token_id=tokenizer.pad_token_id, max_position_embeddings=32, dropout=0.1).eval()
+    folder = tmp_path / folder_name(7, _metrics())
+    cfg = LatencyConfig(batch_sizes=[1, 4], warmup=1, repeats=3)
+    metrics = write_folder(folder, student, tokenizer, _metrics(), genome=ALL_OPS, title="unit", latency=cfg, length=32, parity_texts=TEXTS, max_length=32)
+
+    assert folder.name == "trial-0007_acc80.0_adv40.0_0.01M"
+    for name in ("config.json", "model.safetensors", "model.py", "genome.py", "ops.py", "tokenizer.json", "vocab.txt", "model.onnx",
+                 "metrics.json", "README.md", "architecture.svg"):
+        assert (folder / name).is_file(), name
+    config = json.loads((folder / "config.json").read_text())
+    assert config["genome"] == ALL_OPS.to_dict() and config["auto_map"]["AutoModelForSequenceClassification"].startswith("model.")
+    stored = json.loads((folder / "metrics.json").read_text())
+    assert stored == json.loads(json.dumps(metrics))
+    for runtime in ("pytorch", "onnxruntime"):
+        assert set(stored["latency"][runtime]) == {"1", "4"} and all(v > 0 for v in stored["latency"][runtime].values())
+    assert stored["onnx"]["max_abs_diff"] <= TOLERANCE
+    card = (folder / "README.md").read_text()
+    for needle in ("trust_remote_code=True", "rosearch.load_student", "onnxruntime", ALL_OPS.describe(), "80.0%", "deepwordbug", "pwws", "teacher"):
+        assert needle in card, needle
+
+    batch = parity_batches(tokenizer, TEXTS, 32)[0]
+    assert (batch["attention_mask"] == 0).any()  # padded: masks matter
+    with torch.inference_mode():
+        saved = student(**{k: torch.from_numpy(v) for k, v in batch.items()}).logits.numpy()
+    np.savez(tmp_path / "inputs.npz", **batch)
+    env = {**os.environ, "HF_HOME": str(tmp_path / "hf")}
+    done = subprocess.run([sys.executable, "-c", LOADER, str(folder), str(tmp_path / "inputs.npz"), str(tmp_path / "out.npz")],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    loaded = np.load(tmp_path / "out.npz")
+    np.testing.assert_array_equal(loaded["auto"], saved)
+    np.testing.assert_array_equal(loaded["own"], saved)
+
+    session = onnx_session(str(folder / "model.onnx"), threads=1)
+    onnx_logits = session.run(["logits"], {k: batch[k] for k in ("input_ids", "attention_mask")})[0]
+    np.testing.assert_allclose(onnx_logits, saved, atol=TOLERANCE, rtol=0)
+
+
+@pytest.mark.parametrize("how, top, expected", [
+    ("pareto", None, lambda front, ok: front),
+    ("pareto", 1, lambda front, ok: front[:1]),
+    ("fitness", 2, lambda front, ok: ok[:2]),
+], ids=["front", "front-top1", "fitness-top2"])
+def test_select_trials(how, top, expected) -> None:
+    study = optuna.create_study(directions=["maximize", "maximize"])
+    for acc, rob, fit, ok in [(0.9, 0.1, 1.0, True), (0.6, 0.5, 1.1, True), (0.5, 0.2, 0.7, True), (0.95, 0.6, 1.5, False)]:
+        trial = optuna.trial.create_trial(values=[acc, rob], user_attrs={"fitness": fit}, system_attrs={"constraints": [0.0 if ok else 1.0]})
+        study.add_trial(trial)
+    front = sorted((t for t in study.best_trials), key=lambda t: -t.user_attrs["fitness"])
+    feasible_trials = sorted((t for t in study.trials if feasible(t)), key=lambda t: -t.user_attrs["fitness"])
+    want = expected(front, feasible_trials)
+    assert [t.number for t in select_trials(study, how, top)] == [t.number for t in want]
+    assert 3 not in [t.number for t in select_trials(study, how, top)]  # infeasible: never exported
+
+
+def test_export_cli_writes_the_front_with_the_study_numbers(tiny_study, tmp_path: Path) -> None:
+    runs, study = tiny_study
+    out = tmp_path / "export"
+    done = run_cli("export", "--study", "tiny", "--runs-dir", str(runs), "--out", str(out), "--no-progress", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = json.loads((out / "manifest.json").read_text())
+    with (out / "manifest.csv").open() as fh:
+        assert [r["folder"] for r in csv.DictReader(fh)] == [r["folder"] for r in rows]
+    expected = select_trials(study, "pareto")
+    assert [r["trial"] for r in rows] == [t.number for t in expected]
+    for row, trial in zip(rows, expected):
+        search = trial.user_attrs["metrics"]
+        # rebuilt with the trial's seed and settings: the search's own student, the same numbers
+        assert row["accuracy"] == search["accuracy"] and row["attack_accuracy"] == search["attack_accuracy"]
+        assert row["params"] == search["params"] and row["retrain_epochs"] == 0
+        assert row["folder"] == folder_name(trial.number, search)
+        assert row["under_deepwordbug"] == search["attack_accuracy"]
+        assert {"pt_b1_ms", "pt_b32_ms", "ort_b1_ms", "ort_b32_ms"} <= set(row) and row["onnx_max_abs_diff"] <= TOLERANCE
+        metrics = json.loads((out / row["folder"] / "metrics.json").read_text())
+        assert metrics["trial"] == trial.number and metrics["genome"] == trial.user_attrs["genome"]
+
+    first = out / rows[0]["folder"]
+    load = "import sys; from transformers import AutoModelForSequenceClassification as A; m = A.from_pretrained(sys.argv[1], trust_remote_code=True); print(type(m).__name__, m.num_parameters())"
+    loaded = subprocess.run([sys.executable, "-c", load, str(first)], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "HF_HOME": str(tmp_path / "hf")})
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+    assert loaded.stdout.split() == ["RoSearchStudentForSequenceClassification", str(int(rows[0]["params"]))]
+
+
+def test_export_retrains_the_best_fitness_student(tiny_study, tmp_path: Path) -> None:
+    runs, study = tiny_study
+    out = tmp_path / "export"
+    done = run_cli("export", "--study", "tiny", "--runs-dir", str(runs), "--out", str(out), "--select", "fitness", "--top", "1",
+                   "--retrain-epochs", "2", "--no-progress", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "re-distilling for 2 epoch(s) on the whole training split" in done.stdout
+    (row,) = json.loads((out / "manifest.json").read_text())
+    assert row["trial"] == select_trials(study, "fitness", 1)[0].number and row["retrain_epochs"] == 2
+    card = (out / row["folder"] / "README.md").read_text()
+    assert "re-distilled for 2 epoch(s)" in card
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--top", "0"], "--top"),
+    (["--retrain-epochs", "-1"], "--retrain-epochs"),
+])
+def test_export_bad_arguments_exit_2(tmp_path: Path, args, message) -> None:
+    done = run_cli("export", "--study", "tiny", "--runs-dir", str(tmp_path), *args, cwd=tmp_path)
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_export_without_a_study_database_says_what_to_run(tmp_path: Path) -> None:
+    done = run_cli("export", "--study", "tiny", "--runs-dir", str(tmp_path), cwd=tmp_path)
+    assert done.returncode == 2 and "rosearch-optuna optimize --study tiny" in done.stderr
+
+
+def test_rebuilds_use_the_config_the_trials_were_trained_with() -> None:
+    from rosearch.config import to_dict
+    from rosearch.config._build import build
+    from rosearch.config.schema import StudyConfig
+    from rosearch.search.study import stored_config
+
+    trained = build(StudyConfig, {"name": "s", "kd": {"epochs": 3.0, "lr": 0.01}}, "")
+    raw = to_dict(trained)
+    del raw["latency"]  # a study recorded before a section existed
+    study = optuna.create_study()
+    study.set_user_attr("config", raw)
+    current = build(StudyConfig, {"name": "s", "kd": {"epochs": 1.0}, "runs_dir": "elsewhere", "latency": {"repeats": 7},
+                                  "search": {"storage": "sqlite:///x.db"}}, "")
+    cfg = stored_config(study, current)
+    assert cfg.kd == trained.kd  # the YAML changed since: the stored settings win
+    assert cfg.runs_dir == "elsewhere" and cfg.search.storage == "sqlite:///x.db" and cfg.latency.repeats == 7

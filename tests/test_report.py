@@ -1,0 +1,96 @@
+"""Report: architecture statistics (pure, table-driven) and the CLI report against the stored study."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from rosearch.report.stats import cell_depth, cell_width, category_counts, feature_table, op_frequencies, quarters
+from rosearch.search.front import feasible
+from rosearch.student.genome import Genome, Node
+
+
+def _g(*nodes: tuple[tuple[int, int], tuple[str, str]], cells: int = 1, hidden: int = 32) -> Genome:
+    ops = {op for _, pair in nodes for op in pair}
+    return Genome(hidden, 16, cells, tuple(Node(i, o) for i, o in nodes), n_heads=2 if "attention" in ops else None, ffn_multiplier=2 if "ffn" in ops else None)
+
+
+CHAIN = _g(((0, 1), ("conv3", "skip")), ((2, 2), ("ffn", "zero")), ((3, 0), ("attention", "skip")))  # n0 → n1 → n2
+PARALLEL = _g(((0, 1), ("conv3", "skip")), ((0, 1), ("maxpool3", "zero")), ((1, 1), ("skip", "skip")))  # three branches
+
+
+@pytest.mark.parametrize("genome, depth, width", [(CHAIN, 3, 1), (PARALLEL, 1, 3), (_g(((0, 1), ("skip", "skip")), ((2, 0), ("skip", "skip"))), 2, 1)],
+                         ids=["chain", "parallel", "two-step"])
+def test_cell_shape(genome, depth, width) -> None:
+    assert cell_depth(genome) == depth and cell_width(genome) == width
+
+
+@pytest.mark.parametrize("robustness, top, bottom", [
+    ([0.1, 0.5, 0.3, 0.9], [3], [0]),
+    ([0.1, 0.5, 0.3, 0.9, 0.2], [3, 1], [2, 0]),  # ceil(5/4) = 2 each
+    ([0.4, 0.4], [0], [1]),  # ties: trial order
+])
+def test_quarters(robustness, top, bottom) -> None:
+    q = quarters(robustness)
+    assert q.top == top and q.bottom == bottom
+
+
+def test_op_frequencies_and_features_compare_the_quarters() -> None:
+    genomes = [CHAIN, PARALLEL, CHAIN, PARALLEL]
+    q = quarters([0.9, 0.1, 0.8, 0.2])  # the chains are the robust ones
+    rows = {r["op"]: r for r in op_frequencies(genomes, q)}
+    assert rows["attention"] == {"op": "attention", "top": 1, "top_share": 1 / 6, "bottom": 0, "bottom_share": 0.0}
+    assert rows["skip"]["top"] == 2 and rows["skip"]["bottom"] == 3
+    assert op_frequencies(genomes, q)[0]["top_share"] - op_frequencies(genomes, q)[0]["bottom_share"] > 0  # most robust-leaning first
+    features = {r["feature"]: r for r in feature_table(genomes, [0.9, 0.1, 0.8, 0.2], q)}
+    depth = features["cell depth (longest op chain)"]
+    assert depth["top_mean"] == 3 and depth["bottom_mean"] == 1 and depth["spearman"] == pytest.approx(math.sqrt(0.8))
+    assert math.isnan(features["n_cells (stack depth)"]["spearman"])  # constant: no correlation
+    assert category_counts(["kdiga", "vanilla", "kdiga", "vanilla"], q) == [
+        {"value": "kdiga", "top": 1, "bottom": 0, "all": 2}, {"value": "vanilla", "top": 0, "bottom": 1, "all": 2}]
+
+
+def test_report_cli_matches_the_study(tiny_study, tmp_path: Path) -> None:
+    runs, study = tiny_study
+    out = tmp_path / "report"
+    done = run_cli("report", "--study", "tiny", "--runs-dir", str(runs), "--out", str(out), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for name in ("report.md", "report.json", "pareto.png", "pareto.html", "hypervolume.png", "hypervolume.html", "plotly.min.js"):
+        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
+    data = json.loads((out / "report.json").read_text())
+    complete = [t for t in study.trials if t.state.name == "COMPLETE"]
+    assert [r["trial"] for r in data["trials"]] == [t.number for t in complete]
+    for row, trial in zip(data["trials"], complete):
+        for key in ("accuracy", "attack_accuracy", "params", "latency_ms"):
+            assert row[key] == trial.user_attrs["metrics"][key]
+        assert row["fitness"] == trial.user_attrs["fitness"] and row["feasible"] == feasible(trial)
+    assert sorted(r["trial"] for r in data["trials"] if r["pareto"]) == sorted(t.number for t in study.best_trials)
+    history = data["hypervolume"]["history"]
+    assert [n for n, _ in history] == [t.number for t in complete] and history[-1][1] >= history[0][1] > 0
+    arch = data["architecture"]
+    slots = sum(2 * len(t.user_attrs["genome"]["nodes"]) for t in complete if t.number in arch["top_trials"])
+    assert sum(r["top"] for r in arch["operations"]) == slots
+
+    md = (out / "report.md").read_text()
+    for link in ("pareto.png", "pareto.html", "hypervolume.png", "## Architecture and robustness", "most robust quarter"):
+        assert link in md
+    for trial in study.best_trials:
+        m = trial.user_attrs["metrics"]
+        assert f"| #{trial.number} | " in md and f"{m['accuracy']:.1%}" in md and f"{m['attack_accuracy']:.1%}" in md
+    assert f"{history[-1][1]:.4g}" in md
+
+
+def test_architecture_picture_is_svg_with_every_edge() -> None:
+    import xml.etree.ElementTree as ET
+
+    from rosearch.report.architecture import genome_svg
+
+    svg = genome_svg(CHAIN, title="trial #3")
+    root = ET.fromstring(svg)  # well-formed
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert "trial #3" in texts and "c[k-2]" in texts and "n2" in texts
+    assert sorted(t for t in texts if t in {"conv3", "skip", "ffn", "zero", "attention"}) == sorted(op for n in CHAIN.nodes for op in n.ops)
