@@ -32,21 +32,22 @@ ALL_OPS = Genome(32, 16, 2, (
 
 TEXTS = ["a gripping, beautifully acted film", "dull", "the plot makes no sense at all and the jokes fall flat, sadly", "fine"]
 
-#: Run in a fresh interpreter: rosearch is made unimportable while the Auto class loads the export
-#: (so the folder's own code is used), then load_student loads it too.
+#: Run in a fresh interpreter, once per loader. For the Auto class, rosearch is made unimportable
+#: first: the folder's own code must be enough.
 LOADER = """
 import sys, numpy as np, torch
-sys.modules["rosearch"] = None  # `import rosearch` now fails
-from transformers import AutoModelForSequenceClassification
-folder, inputs = sys.argv[1], dict(np.load(sys.argv[2]))
-batch = {k: torch.from_numpy(v) for k, v in inputs.items()}
-auto = AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=True).eval()
-assert "transformers_modules" in type(auto).__module__, type(auto).__module__
-del sys.modules["rosearch"]
-import rosearch
-own = rosearch.load_student(folder).eval()
+folder, inputs, out, how = sys.argv[1:5]
+batch = {k: torch.from_numpy(v) for k, v in np.load(inputs).items()}
+if how == "auto":
+    sys.modules["rosearch"] = None  # `import rosearch` now fails
+    from transformers import AutoModelForSequenceClassification
+    model = AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=True)
+    assert "transformers_modules" in type(model).__module__, type(model).__module__
+else:
+    import rosearch
+    model = rosearch.load_student(folder)
 with torch.inference_mode():
-    np.savez(sys.argv[3], auto=auto(**batch).logits.numpy(), own=own(**batch).logits.numpy())
+    np.save(out, model.eval()(**batch).logits.numpy())
 """
 
 
@@ -89,12 +90,11 @@ def test_saved_student_loads_anywhere_with_the_same_logits(tmp_path: Path, token
         saved = student(**{k: torch.from_numpy(v) for k, v in batch.items()}).logits.numpy()
     np.savez(tmp_path / "inputs.npz", **batch)
     env = {**os.environ, "HF_HOME": str(tmp_path / "hf")}
-    done = subprocess.run([sys.executable, "-c", LOADER, str(folder), str(tmp_path / "inputs.npz"), str(tmp_path / "out.npz")],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    loaded = np.load(tmp_path / "out.npz")
-    np.testing.assert_array_equal(loaded["auto"], saved)
-    np.testing.assert_array_equal(loaded["own"], saved)
+    for how in ("auto", "rosearch"):
+        done = subprocess.run([sys.executable, "-c", LOADER, str(folder), str(tmp_path / "inputs.npz"), str(tmp_path / f"{how}.npy"), how],
+                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+        np.testing.assert_array_equal(np.load(tmp_path / f"{how}.npy"), saved)
 
     session = onnx_session(str(folder / "model.onnx"), threads=1)
     onnx_logits = session.run(["logits"], {k: batch[k] for k in ("input_ids", "attention_mask")})[0]

@@ -1,0 +1,1 @@
+"""Study reports: Pareto plots, hypervolume, parameter importance, architecture statistics and pictures."""
