@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import warnings
 from pathlib import Path
 
@@ -33,12 +34,18 @@ def export_onnx(model: torch.nn.Module, path: Path, *, example: dict[str, np.nda
     args = tuple(torch.from_numpy(example[k]) for k in ("input_ids", "attention_mask"))
     dim = torch.export.Dim.DYNAMIC
     shapes = {"input_ids": {0: dim, 1: dim}, "attention_mask": {0: dim, 1: dim}}
-    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the exporter's progress lines and deprecation notes
-        torch.onnx.export(
-            wrapped, args, str(path), input_names=["input_ids", "attention_mask"], output_names=["logits"],
-            dynamic_shapes=shapes, opset_version=OPSET, dynamo=True, external_data=False,
-        )
+    exporter_log = logging.getLogger("torch.onnx")  # "torchvision is not installed" notes: not ours to fix
+    level = exporter_log.level
+    exporter_log.setLevel(logging.ERROR)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the exporter's progress lines and deprecation notes
+            torch.onnx.export(
+                wrapped, args, str(path), input_names=["input_ids", "attention_mask"], output_names=["logits"],
+                dynamic_shapes=shapes, opset_version=OPSET, dynamo=True, external_data=False,
+            )
+    finally:
+        exporter_log.setLevel(level)
 
 
 def max_abs_diff(model: torch.nn.Module, session, inputs: dict[str, np.ndarray]) -> float:  # noqa: ANN001 - InferenceSession
