@@ -143,3 +143,22 @@ def test_a_real_browser_shows_the_study_and_its_trials(dashboard, tmp_path: Path
     keep.mkdir(parents=True, exist_ok=True)
     shutil.copy(shot, keep / "dashboard.png")
     print(f"screenshot: {keep / 'dashboard.png'}")
+
+
+def test_trials_recorded_before_notes_existed_get_one_once() -> None:
+    import optuna
+    from optuna_dashboard._note import get_note_from_system_attrs
+
+    from rosearch.dashboard import backfill_notes
+
+    study = optuna.create_study(directions=["maximize", "maximize"])
+    metrics = {"accuracy": 0.8, "attack_accuracy": 0.3, "params": 1e6, "fitness": 1.05}
+    study.add_trial(optuna.trial.create_trial(values=[0.8, 0.3], user_attrs={
+        "metrics": metrics, "architecture": "1 cell(s) × hidden 16, embeddings 16; cell: n0 = skip(c[k-1]) + zero(c[k-2])",
+        "attacks": {"pruthi": {}}, "adversarial_examples": [{"original": "good film", "perturbed": "goood film"}]}))
+    study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.FAIL))
+    assert backfill_notes(study) == 1 and backfill_notes(study) == 0  # only the complete trial; never twice
+    attrs = study._storage.get_study_system_attrs(study._study_id)
+    body = get_note_from_system_attrs(attrs, study.trials[0]._trial_id)["body"]
+    for needle in ("## Trial 0: RoSearch fitness 1.050", "- n0 = skip(c[k-1]) + zero(c[k-2])", "pruthi", "80.0%", "goood film", "**Feasible**"):
+        assert needle in body, needle

@@ -28,14 +28,18 @@ def trial_line(trial: optuna.trial.FrozenTrial) -> str:
         return f"trial #{trial.number} {trial.state.name.lower()}" + (f": {reason}" if reason else "")
     t = trial.user_attrs.get("timings", {})
     cells = "  ".join(f"{name} {fmt(trial)}" for name, fmt in _COLUMNS[1:])
-    violated = [k for k, v in trial.constraints.items() if v > 0]
-    infeasible = f"  [infeasible: {', '.join(violated)}]" if violated else ""
+    broken = violated(trial.constraints)
+    infeasible = f"  [infeasible: {', '.join(broken)}]" if broken else ""
     return f"trial #{trial.number}  {cells}  ({t.get('total', 0):.0f} s: train {t.get('train', 0):.0f}, attack {t.get('attack', 0):.0f}){infeasible}"
 
 
+def violated(constraints: dict[str, float]) -> list[str]:
+    """The constraints a trial breaks: Optuna's rule is feasible when every value is ≤ 0."""
+    return [key for key, value in constraints.items() if value > 0]
+
+
 def feasible(trial: optuna.trial.FrozenTrial) -> bool:
-    """All of the trial's constraint values are ≤ 0 (Optuna's rule)."""
-    return all(v <= 0 for v in trial.constraints.values())
+    return not violated(trial.constraints)
 
 
 def front_table(study: optuna.Study) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from rosearch.search.front import violated
+
 _ROWS = (
     ("clean accuracy (dev)", "accuracy", "{:.1%}"),
     ("accuracy under attack", "attack_accuracy", "{:.1%}"),
@@ -28,7 +30,7 @@ def metrics_table(metrics: dict[str, float]) -> str:
 def trial_note(*, number: int, architecture: str, strategy: str, recipe: str, metrics: dict[str, float],
                constraints: dict[str, float], examples: list[dict[str, Any]]) -> str:
     """Markdown for one finished trial."""
-    violated = [k for k, v in constraints.items() if v > 0]
+    broken = violated(constraints)
     head, _, cell = architecture.partition("; cell: ")  # Genome.describe(): "<sizes>; cell: n0 = …; n1 = …"
     nodes = [n for n in cell.split("; ") if n]
     parts = [
@@ -40,7 +42,7 @@ def trial_note(*, number: int, architecture: str, strategy: str, recipe: str, me
         "",
         f"**Distillation:** {strategy}. **Search-time attack:** {recipe}.",
         "",
-        ("**Infeasible:** violates " + ", ".join(violated) + "; it cannot enter the Pareto front.") if violated else "**Feasible** (all constraints met).",
+        ("**Infeasible:** violates " + ", ".join(broken) + "; it cannot enter the Pareto front.") if broken else "**Feasible** (all constraints met).",
         "",
         metrics_table(metrics),
     ]

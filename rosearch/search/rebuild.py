@@ -7,6 +7,8 @@ longer instead (export --retrain-epochs).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import optuna
 import torch
 
@@ -27,12 +29,7 @@ def rebuild_student(trial: optuna.trial.FrozenTrial, cfg: StudyConfig, prep, *, 
     """(student on the CPU in eval mode, KD strategy, training result)."""
     genome = trial_genome(trial)
     strategy = trial_strategy(trial, cfg.kd)
-    train_cfg = cfg if kd is None else _with_kd(cfg, kd)
+    train_cfg = cfg if kd is None else replace(cfg, kd=kd)
     student, fitted = distill_student(genome, train_cfg, prep, seed=cfg.seed + trial.number, strategy=strategy, progress=progress)
     return student.cpu().eval(), strategy, fitted
 
-
-def _with_kd(cfg: StudyConfig, kd: KDConfig) -> StudyConfig:
-    from dataclasses import replace
-
-    return replace(cfg, kd=kd)
