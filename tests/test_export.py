@@ -138,6 +138,8 @@ def test_export_cli_writes_the_front_with_the_study_numbers(tiny_study, tmp_path
         assert {"pt_b1_ms", "pt_b32_ms", "ort_b1_ms", "ort_b32_ms"} <= set(row) and row["onnx_max_abs_diff"] <= TOLERANCE
         metrics = json.loads((out / row["folder"] / "metrics.json").read_text())
         assert metrics["trial"] == trial.number and metrics["genome"] == trial.user_attrs["genome"]
+        config = json.loads((out / row["folder"] / "config.json").read_text())
+        assert config["id2label"] == {"0": "negative", "1": "positive"}  # the embedded corpus: 1 = positive rating
 
     first = out / rows[0]["folder"]
     load = "import sys; from transformers import AutoModelForSequenceClassification as A; m = A.from_pretrained(sys.argv[1], trust_remote_code=True); print(type(m).__name__, m.num_parameters())"

@@ -31,6 +31,7 @@ def model_card(m: dict[str, Any]) -> str:
         if m["retrain_epochs"] else "distilled exactly as during the search (same genome, seed and settings)"
     )
     search = m["search_metrics"]
+    labels = (" Labels: " + ", ".join(f"{i} = {name}" for i, name in enumerate(m["labels"])) + ".") if m.get("labels") else ""
     return f"""---
 library_name: transformers
 pipeline_tag: text-classification
@@ -80,7 +81,7 @@ classifies correctly; "clean" is the student's accuracy on that set):
 
 ## Data
 
-{m['data']}
+{m['data']}{labels}
 
 ## How to load
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
+import datasets
 import optuna
 from tqdm.auto import tqdm
 
@@ -123,7 +124,23 @@ def measure(student, trial: optuna.trial.FrozenTrial, study: optuna.Study, cfg: 
     }
 
 
+def label_names(cfg: StudyConfig, prep: Prepared) -> list[str] | None:
+    """Class names: the dataset's ClassLabel names, or the embedded corpora's (sentiment sign)."""
+    features = prep.splits["train"].features
+    feature = features.get("labels", features.get("label"))
+    if isinstance(feature, datasets.ClassLabel):
+        return list(feature.names)
+    if cfg.data.source == "embedded":
+        return ["negative", "positive"]  # rosearch.data.embedded.movie_snippets: 1 = positive rating
+    return None
+
+
 def export_trial(folder: Path, student, prep: Prepared, metrics: dict[str, Any], *, cfg: StudyConfig, trial: optuna.trial.FrozenTrial) -> None:  # noqa: ANN001
+    names = label_names(cfg, prep)
+    if names is not None and len(names) == prep.num_labels:  # pipelines then say "positive", not "LABEL_1"
+        student.config.id2label = dict(enumerate(names))
+        student.config.label2id = {name: i for i, name in enumerate(names)}
+        metrics["labels"] = names
     texts = prep.splits["dev"]["text"][:8]
     write_folder(folder, student, prep.tokenizer, metrics, genome=trial_genome(trial), title=f"{cfg.name} trial #{trial.number}",
                  latency=cfg.latency, length=seq_len(cfg), parity_texts=texts, max_length=cfg.data.max_length)
