@@ -141,6 +141,11 @@ def test_export_cli_writes_the_front_with_the_study_numbers(tiny_study, tmp_path
         config = json.loads((out / row["folder"] / "config.json").read_text())
         assert config["id2label"] == {"0": "negative", "1": "positive"}  # the embedded corpus: 1 = positive rating
 
+    again = run_cli("export", "--study", "tiny", "--runs-dir", str(runs), "--out", str(out), "--no-progress", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert again.stdout.count("already exported") == len(rows) and "re-distilling" not in again.stdout  # resumable
+    assert json.loads((out / "manifest.json").read_text()) == rows
+
     first = out / rows[0]["folder"]
     load = "import sys; from transformers import AutoModelForSequenceClassification as A; m = A.from_pretrained(sys.argv[1], trust_remote_code=True); print(type(m).__name__, m.num_parameters())"
     loaded = subprocess.run([sys.executable, "-c", load, str(first)], cwd=tmp_path, capture_output=True, text=True, timeout=300,

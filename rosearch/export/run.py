@@ -79,6 +79,11 @@ def export(current: StudyConfig, opts: ExportOptions, *, out: Out = print) -> li
     kd = replace(cfg.kd, epochs=opts.retrain_epochs, max_train_examples=None) if opts.retrain_epochs else None
     rows = []
     for trial in tqdm(trials, desc="export", disable=not opts.progress, dynamic_ncols=True):
+        done = finished_export(opts.out_dir, trial.number, opts.retrain_epochs or 0)
+        if done is not None:  # an earlier run (perhaps interrupted later) wrote it: keep it
+            out(f"trial #{trial.number}: already exported in {done}; delete that folder to redo it")
+            rows.append(manifest_row(done.name, json.loads((done / "metrics.json").read_text())))
+            continue
         action = f"re-distilling for {opts.retrain_epochs:g} epoch(s) on the whole training split" if kd else "re-distilling (same seed: the search's student)"
         out(f"trial #{trial.number}: {action}")
         student, strategy, _ = rebuild_student(trial, cfg, prep, kd=kd, progress=opts.progress)
@@ -91,6 +96,16 @@ def export(current: StudyConfig, opts: ExportOptions, *, out: Out = print) -> li
     csv_path, json_path = write_manifest(opts.out_dir, rows)
     out(f"manifest: {csv_path} and {json_path}")
     return rows
+
+
+def finished_export(out_dir: Path, number: int, retrain_epochs: float) -> Path | None:
+    """The folder of a complete earlier export of this trial with the same training (metrics.json
+    is written last, so a folder without it was interrupted and is redone)."""
+    for folder in sorted(out_dir.glob(f"trial-{number:04d}_*")):
+        metrics = folder / "metrics.json"
+        if metrics.is_file() and json.loads(metrics.read_text()).get("retrain_epochs") == retrain_epochs:
+            return folder
+    return None
 
 
 def measure(student, trial: optuna.trial.FrozenTrial, study: optuna.Study, cfg: StudyConfig, prep: Prepared, *,  # noqa: ANN001
@@ -164,8 +179,8 @@ def write_folder(folder: Path, student, tokenizer, metrics: dict[str, Any], *, g
         raise RosearchError(f"{onnx_path} differs from PyTorch by {diff:.2e} (> {TOLERANCE}); please report this architecture: {genome.describe()}")
     metrics["onnx"] = {"opset": OPSET, "tolerance": TOLERANCE, "max_abs_diff": diff, "inputs": "dynamic batch and sequence length"}
     metrics["latency"] = latency_report(student, vocab_size=len(tokenizer), length=length, cfg=latency, onnx_path=str(onnx_path))
-    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     (folder / "README.md").write_text(model_card(metrics), encoding="utf-8")
+    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")  # last: marks the export complete
     return metrics
 
 
