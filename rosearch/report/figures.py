@@ -29,10 +29,9 @@ def save_html(fig, path: Path) -> Path:  # noqa: ANN001 - plotly Figure
     return path
 
 
-def save_png(ax_or_fig, path: Path) -> Path:  # noqa: ANN001 - matplotlib Axes or Figure
+def save_png(fig, path: Path) -> Path:  # noqa: ANN001 - matplotlib Figure
     import matplotlib.pyplot as plt
 
-    fig = ax_or_fig.get_figure() if hasattr(ax_or_fig, "get_figure") and not hasattr(ax_or_fig, "savefig") else ax_or_fig
     fig.tight_layout()
     fig.savefig(str(path), dpi=120)
     plt.close(fig)
@@ -86,7 +85,7 @@ def hypervolume(study: optuna.Study, reference: list[float], html: Path, png: Pa
     with _quiet():
         fig = optuna.visualization.plot_hypervolume_history(study, reference_point=reference)
         save_html(fig, html)
-        save_png(optuna.visualization.matplotlib.plot_hypervolume_history(study, reference_point=reference), png)
+        save_png(optuna.visualization.matplotlib.plot_hypervolume_history(study, reference_point=reference).figure, png)
     trace = fig.data[0]
     return [(int(x), float(y)) for x, y in zip(trace.x, trace.y)]
 
@@ -98,5 +97,5 @@ def importances(study: optuna.Study, target: Target, name: str, html: Path, png:
         values = optuna.importance.get_param_importances(study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0), target=target)
         fig = optuna.visualization.plot_param_importances(study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0), target=target, target_name=name)
         save_html(fig, html)
-        save_png(optuna.visualization.matplotlib.plot_param_importances(study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0), target=target, target_name=name), png)
+        save_png(optuna.visualization.matplotlib.plot_param_importances(study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0), target=target, target_name=name).figure, png)
     return dict(values)
