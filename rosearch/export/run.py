@@ -69,8 +69,9 @@ def export(current: StudyConfig, opts: ExportOptions, *, out: Out = print) -> li
     if not trials:
         raise RosearchError(f"Study '{cfg.name}' has no feasible completed trial to export; run more trials (rosearch-optuna optimize).")
     preflight(cfg.attack.recipe.name)  # the search recipe must run here: it names the folders and ranks
-    recipes = [r for r in cfg.attack.recipes if not missing_for(r.name)]
-    skipped = {r.name: "missing " + ", ".join(m.resource for m in missing_for(r.name)) + " on this machine" for r in cfg.attack.recipes if missing_for(r.name)}
+    lacking = {r.name: missing_for(r.name) for r in cfg.attack.recipes}
+    recipes = [r for r in cfg.attack.recipes if not lacking[r.name]]
+    skipped = {name: "missing " + ", ".join(m.resource for m in found) + " on this machine" for name, found in lacking.items() if found}
     out(f"exporting {len(trials)} student(s) of study '{cfg.name}' ({opts.select}): trials {', '.join(f'#{t.number}' for t in trials)}")
     out(f"attacks: {', '.join(describe_recipe(r) for r in recipes)}" + (f"; skipped: {', '.join(skipped)}" if skipped else ""))
     prep = prepare(cfg, cache=DiskCache(Path(cfg.runs_dir) / "cache"), log=out, progress=opts.progress)
@@ -87,10 +88,9 @@ def export(current: StudyConfig, opts: ExportOptions, *, out: Out = print) -> li
         action = f"re-distilling for {opts.retrain_epochs:g} epoch(s) on the whole training split" if kd else "re-distilling (same seed: the search's student)"
         out(f"trial #{trial.number}: {action}")
         student, strategy, _ = rebuild_student(trial, cfg, prep, kd=kd, progress=opts.progress)
-        metrics = measure(student, trial, study, cfg, prep, recipes=recipes, skipped=skipped, strategy=strategy, retrain_epochs=opts.retrain_epochs or 0)
+        metrics = measure(student, trial, cfg, prep, recipes=recipes, skipped=skipped, strategy=strategy, retrain_epochs=opts.retrain_epochs or 0)
         folder = opts.out_dir / folder_name(trial.number, metrics)
-        export_trial(folder, student, prep, metrics, cfg=cfg, trial=trial)
-        rows.append(manifest_row(folder.name, json.loads((folder / "metrics.json").read_text())))
+        rows.append(manifest_row(folder.name, export_trial(folder, student, prep, metrics, cfg=cfg, trial=trial)))
         out(f"  → {folder}  (accuracy {metrics['accuracy']:.1%}, under {cfg.attack.recipe.name} {metrics['attack_accuracy']:.1%}, "
             f"{metrics['params'] / 1e6:.2f}M params)")
     csv_path, json_path = write_manifest(opts.out_dir, rows)
@@ -108,21 +108,21 @@ def finished_export(out_dir: Path, number: int, retrain_epochs: float) -> Path |
     return None
 
 
-def measure(student, trial: optuna.trial.FrozenTrial, study: optuna.Study, cfg: StudyConfig, prep: Prepared, *,  # noqa: ANN001
+def measure(student, trial: optuna.trial.FrozenTrial, cfg: StudyConfig, prep: Prepared, *,  # noqa: ANN001
             recipes: list, skipped: dict[str, str], strategy: str, retrain_epochs: float) -> dict[str, Any]:
     """Clean accuracy (dev, test), accuracy under each recipe, size and provenance; latency and
     ONNX numbers are added by write_folder once model.onnx exists."""
     accelerator = make_accelerator("no")
     acc = {split: accuracy(*predict(student, loader(prep.splits[split], prep.tokenizer, batch_size=128, shuffle=False), accelerator=accelerator))
            for split in ("dev", "test")}
-    student.cpu().eval()
+    student.cpu()  # predict moved it to the accelerator's device; attacks and exports run on the CPU
     attacks = {}
     for spec in recipes:
         report = run_attack(student, prep.tokenizer, prep.attack_examples, spec, max_length=cfg.data.max_length,
                             seed=cfg.attack.seed, batch_size=cfg.attack.batch_size, progress=False)
         attacks[spec.name] = {**report.metrics.to_dict(), "seconds": report.seconds}
     params = count_params(student)
-    teacher = study.user_attrs.get("teacher") or prep.teacher_metrics
+    teacher = prep.teacher_metrics
     under = attacks[cfg.attack.recipe.name]["accuracy_under_attack"]
     return {
         "name": "", "study": cfg.name, "trial": trial.number, "kd_strategy": strategy, "retrain_epochs": retrain_epochs,
@@ -150,14 +150,14 @@ def label_names(cfg: StudyConfig, prep: Prepared) -> list[str] | None:
     return None
 
 
-def export_trial(folder: Path, student, prep: Prepared, metrics: dict[str, Any], *, cfg: StudyConfig, trial: optuna.trial.FrozenTrial) -> None:  # noqa: ANN001
+def export_trial(folder: Path, student, prep: Prepared, metrics: dict[str, Any], *, cfg: StudyConfig, trial: optuna.trial.FrozenTrial) -> dict[str, Any]:  # noqa: ANN001
     names = label_names(cfg, prep)
     if names is not None and len(names) == prep.num_labels:  # pipelines then say "positive", not "LABEL_1"
         student.config.id2label = dict(enumerate(names))
         student.config.label2id = {name: i for i, name in enumerate(names)}
         metrics["labels"] = names
     texts = prep.splits["dev"]["text"][:8]
-    write_folder(folder, student, prep.tokenizer, metrics, genome=trial_genome(trial), title=f"{cfg.name} trial #{trial.number}",
+    return write_folder(folder, student, prep.tokenizer, metrics, genome=trial_genome(trial), title=f"{cfg.name} trial #{trial.number}",
                  latency=cfg.latency, length=seq_len(cfg), parity_texts=texts, max_length=cfg.data.max_length)
 
 

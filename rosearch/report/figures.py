@@ -91,11 +91,16 @@ def hypervolume(study: optuna.Study, reference: list[float], html: Path, png: Pa
 
 
 def importances(study: optuna.Study, target: Target, name: str, html: Path, png: Path) -> dict[str, float]:
-    """fANOVA importance of each parameter for `target` (seeded: the figures and the returned
-    numbers are the same computation). Optuna uses the parameters every completed trial has."""
+    """fANOVA importance of each parameter for `target`, most important first (seeded: both figures
+    show the same numbers, read back from the interactive one). Optuna uses the parameters every
+    completed trial has."""
     with _quiet():
-        values = optuna.importance.get_param_importances(study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0), target=target)
-        fig = optuna.visualization.plot_param_importances(study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0), target=target, target_name=name)
+        fig = optuna.visualization.plot_param_importances(study, evaluator=_fanova(), target=target, target_name=name)
         save_html(fig, html)
-        save_png(optuna.visualization.matplotlib.plot_param_importances(study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0), target=target, target_name=name).figure, png)
-    return dict(values)
+        save_png(optuna.visualization.matplotlib.plot_param_importances(study, evaluator=_fanova(), target=target, target_name=name).figure, png)
+    bars = fig.data[0]  # horizontal bars, least important first
+    return dict(reversed([(str(p), float(v)) for p, v in zip(bars.y, bars.x)]))
+
+
+def _fanova() -> optuna.importance.FanovaImportanceEvaluator:
+    return optuna.importance.FanovaImportanceEvaluator(seed=0)

@@ -13,15 +13,11 @@ from rosearch.config import StudyConfig
 from rosearch.errors import RosearchError
 from rosearch.report import figures
 from rosearch.report.stats import category_counts, feature_table, op_frequencies, quarters
-from rosearch.search.front import feasible
+from rosearch.search.front import feasible, metric
 from rosearch.search.rebuild import trial_genome
 from rosearch.search.study import completed, load_existing, stored_config
 
 Out = Callable[[str], None]
-
-
-def metric(trial: optuna.trial.FrozenTrial, name: str) -> float:
-    return float(trial.user_attrs.get("metrics", {}).get(name, math.nan))
 
 
 def reference_point(study: optuna.Study, trials: list[optuna.trial.FrozenTrial]) -> list[float]:

@@ -7,17 +7,18 @@ import optuna
 _COLUMNS = (
     ("trial", lambda t: f"#{t.number}"),
     ("KD", lambda t: str(t.user_attrs.get("kd_strategy", "vanilla"))),
-    ("accuracy", lambda t: f"{_m(t, 'accuracy'):.1%}"),
-    ("under attack", lambda t: f"{_m(t, 'attack_accuracy'):.1%}"),
-    ("attack success", lambda t: f"{_m(t, 'attack_success_rate'):.1%}"),
-    ("params", lambda t: f"{_m(t, 'params') / 1e6:.2f}M"),
-    ("MFLOPs", lambda t: f"{_m(t, 'flops') / 1e6:.1f}"),
-    ("ms", lambda t: f"{_m(t, 'latency_ms'):.2f}"),
+    ("accuracy", lambda t: f"{metric(t, 'accuracy'):.1%}"),
+    ("under attack", lambda t: f"{metric(t, 'attack_accuracy'):.1%}"),
+    ("attack success", lambda t: f"{metric(t, 'attack_success_rate'):.1%}"),
+    ("params", lambda t: f"{metric(t, 'params') / 1e6:.2f}M"),
+    ("MFLOPs", lambda t: f"{metric(t, 'flops') / 1e6:.1f}"),
+    ("ms", lambda t: f"{metric(t, 'latency_ms'):.2f}"),
     ("fitness", lambda t: f"{t.user_attrs.get('fitness', float('nan')):.3f}"),
 )
 
 
-def _m(trial: optuna.trial.FrozenTrial, name: str) -> float:
+def metric(trial: optuna.trial.FrozenTrial, name: str) -> float:
+    """One of a trial's stored metrics (nan when it has none)."""
     return float(trial.user_attrs.get("metrics", {}).get(name, float("nan")))
 
 
