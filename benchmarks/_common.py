@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 import torch
 
-from rosearch.cache import DiskCache
-from rosearch.cli import _quiet_libraries
+from accelerate import Accelerator
+
+from rosearch.commands._common import make_accelerator, prepare_study, quiet_libraries
 from rosearch.config import StudyConfig, load_study
-from rosearch.prepare import Prepared, prepare
+from rosearch.prepare import Prepared
 
 
-def prepared_study(name: str) -> tuple[StudyConfig, Prepared, float]:
-    """(config, prepared study, seconds the prepare stage took in this run — ~0 when cached)."""
-    _quiet_libraries()
+def prepared_study(name: str) -> tuple[StudyConfig, Prepared, float, Accelerator]:
+    """(config, prepared study, seconds the prepare stage took in this run — ~0 when cached, the
+    script's one Accelerator in the study's precision)."""
+    quiet_libraries()
     cfg = load_study(name)
     torch.set_num_threads(cfg.threads or os.cpu_count() or 1)
+    accelerator = make_accelerator(cfg)
     start = time.perf_counter()
-    prep = prepare(cfg, cache=DiskCache(Path(cfg.runs_dir) / "cache"), log=print, progress=False)
-    return cfg, prep, time.perf_counter() - start
+    prep = prepare_study(cfg, accelerator, progress=False)
+    return cfg, prep, time.perf_counter() - start, accelerator

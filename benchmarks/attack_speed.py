@@ -35,10 +35,10 @@ def main() -> None:
     parser.add_argument("--parts", default="rows,variants", help="rows (recipes × models) and/or variants (wrapper comparison)")
     parser.add_argument("--models", default="teacher,student")
     args = parser.parse_args()
-    cfg, prep, _ = prepared_study(args.study)
+    cfg, prep, _, accelerator = prepared_study(args.study)
     default_threads = torch.get_num_threads()
-    student, fit = distill_student(GENOMES["mid (attn+ffn)"], cfg, prep, seed=cfg.seed, progress=False)
-    models = {"teacher (MiniLM-L6, 22.7M)": prep.teacher.cpu().eval(), "student (mid, 4.3M)": student.cpu().eval()}
+    student, fit = distill_student(GENOMES["mid (attn+ffn)"], cfg, prep, accelerator=accelerator, seed=cfg.seed, progress=False)
+    models = {"teacher (MiniLM-L6, 22.7M)": prep.teacher, "student (mid, 4.3M)": student}  # where the accelerator put them
     models = {k: v for k, v in models.items() if k.split()[0] in args.models.split(",")}
     parts = args.parts.split(",")
     examples, L = prep.attack_examples, cfg.data.max_length

@@ -19,7 +19,7 @@ from rosearch.attack.run import run_attack
 from rosearch.config import RecipeConfig
 from rosearch.config.schema import STRATEGIES
 from rosearch.kd.strategies import distill_student
-from rosearch.train import accuracy, loader, make_accelerator, predict
+from rosearch.train import accuracy, loader, predict
 
 from _common import prepared_study  # noqa: E402 - benchmarks/ is the script's folder
 from trial_time import GENOMES  # noqa: E402 - the same mid-size genome as the other benchmarks
@@ -31,17 +31,17 @@ def main() -> None:
     parser.add_argument("--other-recipe", default="pruthi")
     parser.add_argument("--out", default="benchmarks/kd_strategies.json")
     args = parser.parse_args()
-    cfg, prep, prepare_s = prepared_study(args.study)
+    cfg, prep, prepare_s, accelerator = prepared_study(args.study)
     print(f"prepare: {prepare_s:.0f} s")
     recipes = [cfg.attack.recipe, RecipeConfig(name=args.other_recipe)]
-    dev = loader(prep.splits["dev"], prep.tokenizer, batch_size=128, shuffle=False)
+    dev = loader(prep.splits["dev"], prep.tokenizer, batch_size=cfg.kd.eval_batch_size, shuffle=False)
     genome = GENOMES["mid (attn+ffn)"]
 
     def measure(name: str, model, train_s: float | None) -> dict:
-        acc = accuracy(*predict(model, dev, accelerator=make_accelerator(cfg.kd.mixed_precision)))
+        acc = accuracy(*predict(model, dev, accelerator=accelerator))
         row = {"model": name, "accuracy": acc, "train_seconds": train_s}
         for spec in recipes:
-            r = run_attack(model.cpu().eval(), prep.tokenizer, prep.attack_examples, spec, max_length=cfg.data.max_length, seed=cfg.attack.seed, progress=False)
+            r = run_attack(model.eval(), prep.tokenizer, prep.attack_examples, spec, max_length=cfg.data.max_length, seed=cfg.attack.seed, progress=False)
             row[f"{spec.name}_accuracy"] = r.metrics.accuracy_under_attack
             row[f"{spec.name}_success"] = r.metrics.success_rate
         print(row, flush=True)
@@ -49,7 +49,7 @@ def main() -> None:
 
     rows = [measure("teacher (MiniLM-L6, 22.7M)", prep.teacher, None)]
     for strategy in STRATEGIES:
-        student, fitted = distill_student(genome, cfg, prep, seed=cfg.seed, strategy=strategy, progress=False)
+        student, fitted = distill_student(genome, cfg, prep, accelerator=accelerator, seed=cfg.seed, strategy=strategy, progress=False)
         rows.append(measure(f"student, {strategy}", student, fitted.seconds))
 
     Path(args.out).write_text(json.dumps({"study": cfg.name, "date": time.strftime("%Y-%m-%d"), "genome": genome.describe(), "train_examples": cfg.kd.max_train_examples, "rows": rows}, indent=2))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import copy
 import tempfile
 import time
 from pathlib import Path
@@ -20,7 +21,8 @@ from _common import prepared_study
 
 from rosearch.config import with_storage
 from rosearch.export.onnx import TOLERANCE, export_onnx, max_abs_diff
-from rosearch.export.run import ExportOptions, export, parity_batches
+from rosearch.commands.export import ExportOptions, export
+from rosearch.export.write import parity_batches
 from rosearch.latency import latency_report, onnx_session, probe_inputs, seq_len
 
 
@@ -30,7 +32,7 @@ def main() -> None:
     parser.add_argument("--storage")
     parser.add_argument("--export", help="a folder with manifest.json from an earlier export (default: export now)")
     args = parser.parse_args()
-    cfg, prep, _ = prepared_study(args.study)
+    cfg, prep, _, _ = prepared_study(args.study)
     cfg = with_storage(cfg, args.storage)
     start = time.perf_counter()
     if args.export and (Path(args.export) / "manifest.json").is_file():
@@ -41,7 +43,7 @@ def main() -> None:
         rows = export(cfg, ExportOptions(out_dir, progress=False))
     export_seconds = time.perf_counter() - start
 
-    teacher = prep.teacher.cpu().eval()
+    teacher = copy.deepcopy(prep.teacher).cpu().eval()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "teacher.onnx"
         export_onnx(teacher, path, example=probe_inputs(2, 16, len(prep.tokenizer)))

@@ -42,13 +42,13 @@ def main() -> None:
     parser.add_argument("--study", default="demo")
     parser.add_argument("--out", default="benchmarks/trial_time.json")
     args = parser.parse_args()
-    cfg, prep, prepare_s = prepared_study(args.study)
+    cfg, prep, prepare_s, accelerator = prepared_study(args.study)
     import_textattack()  # as optimize does: once, before the trials
 
     rows = []
     for name, genome in GENOMES.items():
-        result = evaluate_genome(genome, cfg, prep, seed=cfg.seed, progress=False)
-        _, online = distill_student(genome, cfg, prep, seed=cfg.seed, progress=False, teacher_logits="online")
+        result = evaluate_genome(genome, cfg, prep, accelerator=accelerator, seed=cfg.seed, progress=False)
+        _, online = distill_student(genome, cfg, prep, accelerator=accelerator, seed=cfg.seed, progress=False, teacher_logits="online")
         rows.append({
             "genome": name, "architecture": genome.describe(), **{f"t_{k}": v for k, v in result.timings.items()},
             "t_train_online": online.seconds, "steps": result.fit.steps,

@@ -28,17 +28,25 @@ class DiskCache:
         final = self.path(kind, key)
         if final.is_dir():
             return final
+        created = [p for p in (final.parent, *final.parent.parents) if not p.exists()]
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=final.parent))
         try:
             build(tmp)
             os.replace(tmp, final)
-        except OSError:
-            if final.is_dir():  # another worker finished the same entry first
-                shutil.rmtree(tmp, ignore_errors=True)
+        except BaseException as err:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if isinstance(err, OSError) and final.is_dir():  # another worker finished the same entry first
                 return final
+            self._remove_empty(created)  # a failed build (e.g. a data error) leaves no empty folders
             raise
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
         return final
+
+    @staticmethod
+    def _remove_empty(folders: list[Path]) -> None:
+        """Remove the folders this call created (deepest first) where nothing else was put in them."""
+        for folder in folders:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (another worker's entry) or already gone
+                break

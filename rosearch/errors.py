@@ -29,5 +29,5 @@ class TrialFailure(Exception):
     """A trial failed for a reason that is data, not a bug (NaN loss, out of memory, attack crash).
 
     The objective records the reason in the trial's user attrs and the study goes on; see
-    `rosearch.search.objective.TOLERATED`.
+    `rosearch.search.objective.tolerated`.
     """

@@ -44,3 +44,33 @@ def require_hub(what: str, *, hint: str = "") -> None:
         "If that is already in your local Hugging Face cache, set HF_HUB_OFFLINE=1 and run again."
         + (f" {hint}" if hint else "")
     )
+
+
+def model_cached(repo_id: str) -> bool:
+    """Whether the local Hugging Face cache holds `repo_id` (its config.json)."""
+    from huggingface_hub import try_to_load_from_cache
+
+    return isinstance(try_to_load_from_cache(repo_id, "config.json"), str)
+
+
+def dataset_cached(name: str, subset: str | None) -> bool:
+    """Whether `datasets` can build `name` (`subset`) from its local cache alone (HF_HUB_OFFLINE=1)."""
+    import datasets
+
+    try:
+        datasets.load_dataset_builder(name, subset)
+    except Exception:  # noqa: BLE001 - offline, every "not cached" surfaces as some error of datasets
+        return False
+    return True
+
+
+def require_cached(models: list[str], datasets_: list[tuple[str, str | None]], *, hint: str = "") -> None:
+    """With HF_HUB_OFFLINE=1: name every hub resource missing from the local cache, at once."""
+    missing = [f"model '{m}'" for m in models if not model_cached(m)]
+    missing += [f"dataset '{n}'" + (f" ({s})" if s else "") for n, s in datasets_ if not dataset_cached(n, s)]
+    if missing:
+        raise ResourceUnavailable(
+            "HF_HUB_OFFLINE=1 is set, and the local Hugging Face cache lacks: " + ", ".join(missing) + ". "
+            "Download them on a machine with the hub (they go to the same cache), or unset HF_HUB_OFFLINE."
+            + (f" {hint}" if hint else "")
+        )

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import datasets
 import numpy as np
 import torch
+from accelerate import Accelerator
 from accelerate.utils import set_seed
 from transformers import AutoModelForSequenceClassification, PreTrainedModel, PreTrainedTokenizerBase
 
@@ -24,20 +25,29 @@ from rosearch.cache import DiskCache
 from rosearch.config import StudyConfig, config_hash, stable_hash, to_dict
 from rosearch.data import load_splits
 from rosearch.errors import RosearchError
-from rosearch.hub import require_hub
+from rosearch.hub import offline_mode, require_cached, require_hub
 from rosearch.student.cost import count_flops, count_params
 from rosearch.teacher import embedding_basis, load_teacher, load_tokenizer, resolve_source
-from rosearch.train import accuracy, fit, loader, make_accelerator, predict
+from rosearch.train import accuracy, fit, loader, predict
+
+if TYPE_CHECKING:
+    from rosearch.kd.prepare import StrategyData
 
 Log = Callable[[str], None]
 
+#: What a study that needs the hub should run instead, offline.
+OFFLINE_STUDY = "demo"
 
-@dataclass
+
+@dataclass(frozen=True)
 class Prepared:
-    """What every trial of a study reads (in memory)."""
+    """What every trial of a study reads (in memory). Built once by `prepare`, never changed after.
+
+    The teacher sits on the command's `accelerator.device`, in eval mode, its parameters frozen.
+    """
 
     tokenizer: PreTrainedTokenizerBase
-    splits: datasets.DatasetDict  # tokenized; train also holds `teacher_logits`
+    splits: datasets.DatasetDict  # tokenized; train also holds `teacher_logits` (+ strategy columns)
     teacher: PreTrainedModel
     teacher_metrics: dict[str, Any]  # dev_accuracy, test_accuracy, params, flops, finetune_seconds
     attack_examples: list[dict[str, Any]]  # [{"text", "label", "dev_index"}], fixed for the study
@@ -47,9 +57,25 @@ class Prepared:
     generators: dict[str, PreTrainedModel] = field(default_factory=dict)  # mate: "task", zeroshot: "ood"
     ood: datasets.Dataset | None = None  # zero-shot KD's out-of-domain text, with teacher logits
 
+    def with_strategies(self, added: StrategyData) -> Prepared:
+        """This preparation plus what the KD strategies' own step returned."""
+        splits = datasets.DatasetDict(self.splits)
+        for name, values in added.train_columns.items():
+            splits["train"] = splits["train"].add_column(name, values)
+        return replace(self, splits=splits, generators=dict(added.generators), ood=added.ood)
+
 
 def hub_hint(cfg: StudyConfig) -> str:
-    return "Without the hub, run the embedded study instead: rosearch-optuna optimize --study demo." if cfg.name != "demo" else ""
+    """Where a study that cannot reach the hub should turn (empty for the offline study itself)."""
+    if cfg.data.source == "embedded" and not hub_resources(cfg):
+        return ""
+    return f"Without the hub, run the embedded study instead: rosearch-optuna optimize --study {OFFLINE_STUDY}."
+
+
+def hub_models(cfg: StudyConfig) -> list[str]:
+    """The hub ids among the study's models (teacher, generator)."""
+    names = [cfg.teacher.model] + ([cfg.kd.generator.model] if cfg.kd.generator.model else [])
+    return [m for m in names if not m.startswith("pypi:") and not Path(m).is_dir()]
 
 
 def hub_resources(cfg: StudyConfig) -> list[str]:
@@ -57,20 +83,20 @@ def hub_resources(cfg: StudyConfig) -> list[str]:
     needs = []
     if cfg.data.source == "hub":
         needs.append(f"dataset '{cfg.data.name}'" + (f" ({cfg.data.subset})" if cfg.data.subset else ""))
-    model = cfg.teacher.model
-    if not model.startswith("pypi:") and not Path(model).is_dir():
-        needs.append(f"teacher model '{model}'")
+    needs += [f"model '{m}'" for m in hub_models(cfg)]
     return needs
 
 
-def prepare(cfg: StudyConfig, *, cache: DiskCache, log: Log = print, progress: bool = True) -> Prepared:
+def prepare(cfg: StudyConfig, *, cache: DiskCache, accelerator: Accelerator, log: Log = print, progress: bool = True) -> Prepared:
+    """Everything the study's trials share; `accelerator` is the command's (one per process)."""
     hint = hub_hint(cfg)
     needs = hub_resources(cfg)
     if needs:  # name every missing resource at once, before any work
         require_hub("The " + " and the ".join(needs), hint=hint)
+        if offline_mode():
+            require_cached(hub_models(cfg), [(cfg.data.name, cfg.data.subset)] if cfg.data.source == "hub" else [], hint=hint)
     source = resolve_source(cfg.teacher.model, hub_hint=hint)
-    tokenizer = load_tokenizer(source)
-    accelerator = make_accelerator(cfg.kd.mixed_precision)
+    tokenizer = load_tokenizer(source, trust_remote_code=cfg.teacher.trust_remote_code)
 
     data_key = stable_hash({"data": to_dict(cfg.data), "tokenizer": cfg.teacher.model})
     data_dir = cache.get_or_build("data", data_key, lambda tmp: _build_data(cfg, tokenizer, tmp, hint, log))
@@ -83,11 +109,12 @@ def prepare(cfg: StudyConfig, *, cache: DiskCache, log: Log = print, progress: b
         teacher_dir = cache.get_or_build(
             "teacher", teacher_key, lambda tmp: _finetune_teacher(cfg, source, tokenizer, splits, num_labels, accelerator, tmp, log, progress)
         )
-        teacher = AutoModelForSequenceClassification.from_pretrained(teacher_dir)
+        teacher = AutoModelForSequenceClassification.from_pretrained(teacher_dir, trust_remote_code=cfg.teacher.trust_remote_code)
     else:
         teacher_dir = None
         teacher = load_teacher(cfg.teacher, source, num_labels=num_labels, tokenizer=tokenizer)
-    teacher.eval()
+    # Placed once, here, and frozen for good: every later step reads it where it is.
+    teacher = teacher.to(accelerator.device).eval().requires_grad_(False)
 
     out_dir = cache.get_or_build("teacher_outputs", teacher_key, lambda tmp: _teacher_outputs(cfg, teacher, teacher_dir, tokenizer, splits, accelerator, tmp, log))
     metrics = json.loads((out_dir / "metrics.json").read_text())
@@ -115,14 +142,9 @@ def prepare(cfg: StudyConfig, *, cache: DiskCache, log: Log = print, progress: b
         embedding_basis=basis,
         keys={"data": data_key, "teacher": teacher_key},
     )
-    prepare_strategies(cfg, prepared, source=source, cache=cache, log=log)
-    return prepared
+    from rosearch.kd.prepare import prepare_strategies  # imports the KD strategies only here
 
-
-def prepare_strategies(cfg: StudyConfig, prep: Prepared, *, source: str, cache: DiskCache, log: Log) -> None:
-    from rosearch.kd.prepare import prepare_strategies as _prepare  # imports the KD strategies only here
-
-    _prepare(cfg, prep, source=source, cache=cache, log=log)
+    return prepared.with_strategies(prepare_strategies(cfg, prepared, source=source, cache=cache, accelerator=accelerator, log=log))
 
 
 def select_attack_subset(texts: list[str], labels: list[int], teacher_preds: Any, *, n: int, seed: int) -> list[dict[str, Any]]:
@@ -153,13 +175,13 @@ def _finetune_teacher(cfg, source, tokenizer, splits, num_labels, accelerator, o
     ft = cfg.teacher.finetune
     log(f"teacher: fine-tuning {cfg.teacher.model} ({cfg.teacher.init}) for {ft.epochs} epoch(s) on {len(splits['train'])} examples (cached after)")
     set_seed(cfg.seed)  # the new classifier head (or scratch BERT) is initialised here
-    model = load_teacher(cfg.teacher, source, num_labels=num_labels, tokenizer=tokenizer)
+    model = load_teacher(cfg.teacher, source, num_labels=num_labels, tokenizer=tokenizer)  # on the CPU; `fit` places it
     data = loader(splits["train"], tokenizer, batch_size=ft.batch_size, shuffle=True, seed=cfg.seed)
     result = fit(
         model, data, lambda m, batch: m(**batch).loss,
         accelerator=accelerator, optim=ft, grad_clip=1.0, seed=cfg.seed, desc="teacher fine-tune", progress=progress,
     )
-    model = accelerator.unwrap_model(model)
+    model = accelerator.unwrap_model(model, keep_fp32_wrapper=False)
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     (out / "finetune.json").write_text(json.dumps({"seconds": result.seconds, "steps": result.steps, "config": to_dict(ft)}, indent=2))

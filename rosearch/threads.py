@@ -11,7 +11,7 @@ import torch
 @contextlib.contextmanager
 def torch_threads(n: int) -> Iterator[None]:
     """Run with `n` torch threads. Many tiny forward passes (attacks, latency probes) are dominated
-    by thread start-up: one thread was ~40× faster than the default on 2 cores (OFFLINE.md)."""
+    by thread start-up: one thread was ~40× faster than the default on 2 cores (docs/offline.md)."""
     before = torch.get_num_threads()
     torch.set_num_threads(n)
     try:

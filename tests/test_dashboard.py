@@ -28,7 +28,7 @@ def _free_port() -> int:
 
 
 def _get(url: str) -> bytes:
-    # optuna-dashboard serves gzip and answers 500 to clients that accept no encoding (OFFLINE.md)
+    # optuna-dashboard serves gzip and answers 500 to clients that accept no encoding (docs/offline.md)
     request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
     with urllib.request.urlopen(request, timeout=30) as response:
         body = response.read()
@@ -149,12 +149,12 @@ def test_trials_recorded_before_notes_existed_get_one_once() -> None:
     import optuna
     from optuna_dashboard._note import get_note_from_system_attrs
 
-    from rosearch.dashboard import backfill_notes
+    from rosearch.dashboard.publish import backfill_notes
 
     study = optuna.create_study(directions=["maximize", "maximize"])
     metrics = {"accuracy": 0.8, "attack_accuracy": 0.3, "params": 1e6, "fitness": 1.05}
     study.add_trial(optuna.trial.create_trial(values=[0.8, 0.3], user_attrs={
-        "metrics": metrics, "architecture": "1 cell(s) × hidden 16, embeddings 16; cell: n0 = skip(c[k-1]) + zero(c[k-2])",
+        "metrics": metrics, "genome": {"hidden_size": 16, "embedding_size": 16, "n_cells": 1, "nodes": [{"inputs": [1, 0], "ops": ["skip", "zero"]}]},
         "attacks": {"pruthi": {}}, "adversarial_examples": [{"original": "good film", "perturbed": "goood film"}]}))
     study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.FAIL))
     assert backfill_notes(study) == 1 and backfill_notes(study) == 0  # only the complete trial; never twice

@@ -17,7 +17,7 @@ import torch
 from conftest import run_cli
 from rosearch.config import LatencyConfig
 from rosearch.export.onnx import TOLERANCE
-from rosearch.export.run import parity_batches, write_folder
+from rosearch.export.write import parity_batches, write_folder
 from rosearch.export.select import folder_name, select_trials
 from rosearch.latency import onnx_session
 from rosearch.search.front import feasible
@@ -99,6 +99,57 @@ def test_saved_student_loads_anywhere_with_the_same_logits(tmp_path: Path, token
     session = onnx_session(str(folder / "model.onnx"), threads=1)
     onnx_logits = session.run(["logits"], {k: batch[k] for k in ("input_ids", "attention_mask")})[0]
     np.testing.assert_allclose(onnx_logits, saved, atol=TOLERANCE, rtol=0)
+
+    check_ordinary_text(folder, tmp_path, env, session)
+
+
+#: Text users send: longer than the student's 32 positions, empty, emoji, non-Latin scripts.
+AWKWARD = ["a " * 300 + "long review that goes on and on", "", "😀🎬👍 !!!", "映画はとても良かった", "Фильм отличный, рекомендую", "x" * 2000]
+
+#: A fresh interpreter without rosearch: the Auto class, the tokenizer as saved (no truncation
+#: asked) and the text-classification pipeline with its defaults.
+ORDINARY = """
+import json, sys, numpy as np, torch
+sys.modules["rosearch"] = None
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
+folder, texts, out = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+model = AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=True).eval()
+tokenizer = AutoTokenizer.from_pretrained(folder)
+assert tokenizer.model_max_length == model.config.max_position_embeddings == 32, tokenizer.model_max_length
+assert len(tokenizer(texts[0], truncation=True)["input_ids"]) == 32
+with torch.inference_mode():
+    plain = [model(**tokenizer(t, return_tensors="pt")).logits[0].numpy() for t in texts]      # no truncation asked
+    padded = model(**tokenizer(texts, padding=True, return_tensors="pt")).logits.numpy()
+classify = pipeline("text-classification", model=model, tokenizer=tokenizer)
+labels = [r["label"] for r in classify(texts)]
+np.savez(out, plain=np.stack(plain), padded=padded)
+print(json.dumps(labels))
+"""
+
+
+def check_ordinary_text(folder: Path, tmp_path: Path, env: dict, session) -> None:  # noqa: ANN001
+    """Every loader accepts any text a tokenizer call produces, and they agree."""
+    import rosearch
+    from transformers import AutoTokenizer
+
+    out = tmp_path / "ordinary.npz"
+    done = subprocess.run([sys.executable, "-c", ORDINARY, str(folder), json.dumps(AWKWARD), str(out)],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    auto = np.load(out)
+    assert len(json.loads(done.stdout.strip().splitlines()[-1])) == len(AWKWARD)
+    np.testing.assert_allclose(auto["plain"], auto["padded"], atol=1e-5)  # padding never changes a prediction
+
+    model = rosearch.load_student(str(folder)).eval()
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    for i, text in enumerate(AWKWARD):
+        enc = tokenizer(text, return_tensors="np")
+        assert enc["input_ids"].shape[1] > 32 or i > 0  # the first is longer than the position table
+        with torch.inference_mode():
+            ours = model(**{k: torch.from_numpy(v) for k, v in enc.items()}).logits.numpy()
+        onnx = session.run(["logits"], {k: enc[k] for k in ("input_ids", "attention_mask")})[0]
+        np.testing.assert_allclose(ours[0], auto["plain"][i], atol=1e-5)
+        np.testing.assert_allclose(onnx, ours, atol=TOLERANCE, rtol=0)
 
 
 @pytest.mark.parametrize("how, top, expected", [

@@ -17,14 +17,6 @@ from rosearch.search.genome import Genome, Node
 GENOME = Genome(16, 16, 1, (Node((0, 1), ("conv3", "skip")), Node((2, 1), ("attention", "maxpool3"))), n_heads=2)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_accelerate_state():
-    from accelerate.state import AcceleratorState, GradientState
-
-    AcceleratorState._reset_state(True)
-    GradientState._reset_state()
-
-
 @pytest.fixture(scope="module")
 def prep(tmp_path_factory):
     """The tiny study prepared for every strategy (small generator training, small OOD set)."""
@@ -32,7 +24,13 @@ def prep(tmp_path_factory):
     from rosearch.prepare import prepare
 
     cfg = _cfg()
-    return prepare(cfg, cache=DiskCache(tmp_path_factory.mktemp("cache")), log=lambda _: None, progress=False)
+    return prepare(cfg, cache=DiskCache(tmp_path_factory.mktemp("cache")), accelerator=ACCELERATOR(), log=lambda _: None, progress=False)
+
+
+def ACCELERATOR():  # noqa: N802 - the process's one Accelerator (Accelerate keeps one precision per process)
+    from rosearch.train import make_accelerator
+
+    return make_accelerator("no")
 
 
 def _cfg(**kd) -> StudyConfig:
@@ -166,7 +164,7 @@ def test_zero_shot_never_reads_task_text_or_labels(prep, monkeypatch) -> None:
         return real_loader(ds, *args, **kwargs)
 
     monkeypatch.setattr(strategies, "loader", spy)
-    strategies.distill_student(GENOME, _cfg(), prep, seed=0, strategy="zeroshot", progress=False)
+    strategies.distill_student(GENOME, _cfg(), prep, accelerator=ACCELERATOR(), seed=0, strategy="zeroshot", progress=False)
     (given,) = seen
     assert "labels" not in given.column_names and "label" not in given.column_names
     task_texts = set(prep.splits["train"]["text"]) | set(prep.splits["dev"]["text"]) | set(prep.splits["test"]["text"])
@@ -186,7 +184,7 @@ def test_zero_shot_config_refuses_the_task_corpus() -> None:
 def test_each_strategy_trains_a_tiny_student(prep, strategy: str) -> None:
     from rosearch.search.evaluate import evaluate_genome
 
-    result = evaluate_genome(GENOME, _cfg(), prep, seed=0, strategy=strategy, progress=False)
+    result = evaluate_genome(GENOME, _cfg(), prep, accelerator=ACCELERATOR(), seed=0, strategy=strategy, progress=False)
     assert result.fit.steps == 8  # 256 examples / 32 per batch, one epoch
     assert torch.isfinite(torch.tensor(result.fit.last_loss))
     assert 0 <= result.metrics["accuracy"] <= 1 and 0 <= result.metrics["attack_accuracy"] <= 1
@@ -210,5 +208,9 @@ def test_adversarial_training_leaves_the_cached_generator_untouched(prep) -> Non
     from rosearch.kd.strategies import distill_student
 
     before = [p.clone() for p in prep.generators["task"].parameters()]
-    distill_student(GENOME, _cfg(), prep, seed=0, strategy="mate", progress=False)
+    teacher_before = [p.clone() for p in prep.teacher.parameters()]
+    distill_student(GENOME, _cfg(), prep, accelerator=ACCELERATOR(), seed=0, strategy="mate", progress=False)
     assert all(torch.equal(p, q) for p, q in zip(prep.generators["task"].parameters(), before))
+    # the shared teacher is read where prepare placed it, frozen: never changed by a strategy
+    assert all(torch.equal(p, q) for p, q in zip(prep.teacher.parameters(), teacher_before))
+    assert not prep.teacher.training and not any(p.requires_grad for p in prep.teacher.parameters())

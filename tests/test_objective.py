@@ -14,22 +14,26 @@ from rosearch.search.objective import Objective
 from rosearch.train import NonFiniteLoss
 
 
+#: What the CPU allocator raised here for a student of embedding width 1,000,000 (a plain RuntimeError).
+CPU_OOM = RuntimeError("[enforce fail at alloc_cpu.cpp:119] data. DefaultCPUAllocator: can't allocate memory: you tried to allocate 122088000000 bytes. Error code 12 (Cannot allocate memory)")
+
+
 @pytest.mark.parametrize(
     "error",
-    [NonFiniteLoss("distill: loss became nan at step 3"), torch.OutOfMemoryError("CUDA out of memory"), AttackCrash("deepwordbug: IndexError: boom")],
-    ids=["nan", "oom", "attack-crash"],
+    [NonFiniteLoss("distill: loss became nan at step 3"), torch.OutOfMemoryError("CUDA out of memory"), CPU_OOM, AttackCrash("deepwordbug: IndexError: boom")],
+    ids=["nan", "cuda-oom", "cpu-oom", "attack-crash"],
 )
 def test_tolerated_failure_marks_the_trial_and_the_study_goes_on(monkeypatch, error) -> None:
     calls = []
 
-    def fake_evaluate(genome, cfg, prep, *, seed, progress, strategy="vanilla"):
+    def fake_evaluate(genome, cfg, prep, *, accelerator, seed, progress, strategy="vanilla"):
         calls.append(seed)
         raise error
 
     monkeypatch.setattr(objective_module, "evaluate_genome", fake_evaluate)
     cfg = StudyConfig(space=SpaceConfig(hidden_sizes=[16], embedding_sizes=[16], n_cells=[1]))
     study = optuna.create_study(directions=["maximize", "maximize", "minimize"])
-    study.optimize(Objective(cfg, prep=None, config_hash="h", progress=False), n_trials=3, catch=(TrialFailure,))
+    study.optimize(Objective(cfg, prep=None, accelerator=None, config_hash="h", progress=False), n_trials=3, catch=(TrialFailure,))
     assert len(calls) == 3 and calls == [0, 1, 2]  # seed + trial number
     for trial in study.trials:
         assert trial.state == optuna.trial.TrialState.FAIL
@@ -37,13 +41,17 @@ def test_tolerated_failure_marks_the_trial_and_the_study_goes_on(monkeypatch, er
         assert trial.user_attrs["genome"]  # the genome is recorded even for failed trials
 
 
-@pytest.mark.parametrize("error", [ResourceUnavailable("no recipe resources"), ValueError("a bug")], ids=["user-problem", "bug"])
+@pytest.mark.parametrize(
+    "error",
+    [ResourceUnavailable("no recipe resources"), ValueError("a bug"), RuntimeError("shape mismatch: a bug, not memory")],
+    ids=["user-problem", "bug", "other-runtime-error"],
+)
 def test_other_errors_stop_the_study(monkeypatch, error) -> None:
     monkeypatch.setattr(objective_module, "evaluate_genome", lambda *a, **k: (_ for _ in ()).throw(error))
     cfg = StudyConfig(space=SpaceConfig(hidden_sizes=[16], embedding_sizes=[16], n_cells=[1]))
     study = optuna.create_study(directions=["maximize", "maximize", "minimize"])
     with pytest.raises(type(error)):
-        study.optimize(Objective(cfg, prep=None, config_hash="h", progress=False), n_trials=2, catch=(TrialFailure,))
+        study.optimize(Objective(cfg, prep=None, accelerator=None, config_hash="h", progress=False), n_trials=2, catch=(TrialFailure,))
     assert len(study.trials) == 1
 
 
@@ -64,13 +72,14 @@ def test_constraints_make_students_infeasible(monkeypatch, search, expected_feas
     from rosearch.attack.metrics import summarise
     from rosearch.attack.run import AttackReport
     from rosearch.config._build import build
+    from rosearch.dashboard.publish import publish_trial
     from rosearch.search.evaluate import TrialResult
     from rosearch.search.front import feasible, trial_line
     from rosearch.train.loop import FitResult
 
     results = iter([(0.53, 0.46, 0.0), (0.80, 0.20, 9.0), (0.78, 0.10, 1.0)])  # (accuracy, under attack, latency ms)
 
-    def fake_evaluate(genome, cfg, prep, *, seed, progress, strategy="vanilla"):
+    def fake_evaluate(genome, cfg, prep, *, accelerator, seed, progress, strategy="vanilla"):
         acc, rob, ms = next(results)
         metrics = {"accuracy": acc, "attack_accuracy": rob, "params": 1e6, "latency_ms": ms, "fitness": acc + rob}
         report = AttackReport("deepwordbug", summarise([]), 0.0, [])
@@ -79,7 +88,8 @@ def test_constraints_make_students_infeasible(monkeypatch, search, expected_feas
     monkeypatch.setattr(objective_module, "evaluate_genome", fake_evaluate)
     cfg = build(StudyConfig, {"space": {"hidden_sizes": [16], "embedding_sizes": [16], "n_cells": [1]}, "search": search}, "")
     study = optuna.create_study(directions=["maximize", "maximize", "minimize"])
-    study.optimize(Objective(cfg, prep=None, config_hash="h", progress=False), n_trials=3)
+    publish = lambda *a: publish_trial(None, *a)  # noqa: E731 - notes only, no artifact store
+    study.optimize(Objective(cfg, prep=None, accelerator=None, config_hash="h", progress=False, publish=publish), n_trials=3)
     assert [feasible(t) for t in study.trials] == expected_feasible
     key, value = constraint
     assert study.trials[0].constraints[key] == pytest.approx(value)
@@ -91,3 +101,26 @@ def test_constraints_make_students_infeasible(monkeypatch, search, expected_feas
         assert f"Trial {t.number}: RoSearch fitness {t.user_attrs['fitness']:.3f}" in note
         assert t.user_attrs["architecture"].split("; cell: ")[0] in note and "accuracy under attack" in note
         assert ("Infeasible" in note) == (not ok)
+
+
+def test_a_student_too_large_for_memory_fails_as_cpu_oom() -> None:
+    """The real error of `embedding_sizes: [16, 1000000]` on the CPU is the one tolerated."""
+    from rosearch.search.objective import tolerated
+    from rosearch.student import build_student
+    from rosearch.student.genome import Genome, Node
+
+    genome = Genome(16, 1_000_000, 1, (Node((0, 1), ("conv3", "skip")),))
+    with pytest.raises(RuntimeError) as info:
+        build_student(genome, vocab_size=30522, num_labels=2, pad_token_id=0, max_position_embeddings=32, dropout=0.0)
+    assert tolerated(info.value), str(info.value)
+    assert not tolerated(RuntimeError("mat1 and mat2 shapes cannot be multiplied"))
+
+
+def test_trial_seed_is_recorded_and_kept_by_a_retry() -> None:
+    """A retried trial (Optuna copies the dead trial's user attrs) trains with the dead trial's seed."""
+    from rosearch.search.seeds import SEED_ATTR, trial_seed
+
+    fresh = optuna.trial.create_trial(state=optuna.trial.TrialState.WAITING, user_attrs={})
+    assert trial_seed(10, fresh) == 10 + fresh.number
+    retry = optuna.trial.create_trial(state=optuna.trial.TrialState.WAITING, user_attrs={SEED_ATTR: 17})
+    assert trial_seed(10, retry) == 17

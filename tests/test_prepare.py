@@ -16,9 +16,13 @@ def test_prepare_is_deterministic_and_cached(tmp_path: Path) -> None:
     from rosearch.prepare import prepare
 
     cfg = load_study("tiny")
+    accelerator = make_accelerator("no")
     logs: list[str] = []
-    a = prepare(cfg, cache=DiskCache(tmp_path / "a"), log=logs.append, progress=False)
-    b = prepare(cfg, cache=DiskCache(tmp_path / "b"), log=lambda _: None, progress=False)
+    a = prepare(cfg, cache=DiskCache(tmp_path / "a"), accelerator=accelerator, log=logs.append, progress=False)
+    b = prepare(cfg, cache=DiskCache(tmp_path / "b"), accelerator=accelerator, log=lambda _: None, progress=False)
+    # the teacher is placed once, on the accelerator's device, in eval mode and frozen
+    assert next(a.teacher.parameters()).device == accelerator.device
+    assert not a.teacher.training and not any(p.requires_grad for p in a.teacher.parameters())
     assert any("fine-tuning" in line for line in logs)
     assert a.teacher_metrics["dev_accuracy"] == b.teacher_metrics["dev_accuracy"] > 0.6
     for x, y in zip(a.teacher.parameters(), b.teacher.parameters()):
@@ -27,13 +31,13 @@ def test_prepare_is_deterministic_and_cached(tmp_path: Path) -> None:
     np.testing.assert_array_equal(np.array(a.splits["train"]["teacher_logits"]), np.array(b.splits["train"]["teacher_logits"]))
 
     again_logs: list[str] = []
-    c = prepare(cfg, cache=DiskCache(tmp_path / "a"), log=again_logs.append, progress=False)
+    c = prepare(cfg, cache=DiskCache(tmp_path / "a"), accelerator=accelerator, log=again_logs.append, progress=False)
     assert not any("fine-tuning" in line or "computing logits" in line for line in again_logs)
     assert c.teacher_metrics == a.teacher_metrics
 
     # the cached logits are the teacher's logits on the train split, in order
     sample = a.splits["train"].select(range(40))
-    fresh, _ = predict(a.teacher, loader(sample, a.tokenizer, batch_size=16, shuffle=False), accelerator=make_accelerator("no"))
+    fresh, _ = predict(a.teacher, loader(sample, a.tokenizer, batch_size=16, shuffle=False), accelerator=accelerator)
     torch.testing.assert_close(torch.tensor(sample["teacher_logits"]), fresh, atol=1e-4, rtol=1e-4)
 
     # every attack example is a dev example the teacher classifies correctly

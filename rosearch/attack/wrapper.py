@@ -10,7 +10,7 @@ def make_wrapper(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, *, 
     """TextAttack's HuggingFaceModelWrapper, except for padding.
 
     Why not the stock wrapper: it pads every query to the tokenizer's model_max_length (512 for
-    BERT tokenizers), about 8× the work for short sentences (OFFLINE.md). Here a query batch is
+    BERT tokenizers), about 8× the work for short sentences (docs/offline.md). Here a query batch is
     padded to its own longest text, truncated at the study's max_length like training data. The
     students are padding-invariant, so the predictions are the same; get_grad is inherited.
     """

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import types
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
@@ -83,16 +84,26 @@ def convert(tp: Any, value: Any, key: str) -> Any:
     if tp is Any:
         return value
     if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        return _finite(float(value), key)
     if tp is float and isinstance(value, str):
         # YAML 1.1 reads "5e-5" as a string; accept it as the number it plainly is.
         try:
-            return float(value)
+            number = float(value)
         except ValueError:
             pass
+        else:
+            return _finite(number, key)
     if tp in _NAMES and (type(value) is tp):
         return value
     raise ConfigError(key, value, f"Expected {_describe(tp)}.")
+
+
+def _finite(value: float, key: str) -> float:
+    """No setting of ours means anything at NaN or infinity (YAML's .nan / .inf): refuse them here,
+    once, rather than in every range check (NaN passes every comparison)."""
+    if not math.isfinite(value):
+        raise ConfigError(key, value, "Expected a finite number.")
+    return value
 
 
 def _describe(tp: Any) -> str:

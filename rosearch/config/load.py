@@ -45,6 +45,8 @@ def _read_yaml(path: Path, key: str) -> Any:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
         raise ConfigError(key, str(path), f"The file is not valid YAML: {err}") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(key, str(path), f"The file is not UTF-8 text ({err.reason} at byte {err.start}); save it as UTF-8.") from None
     except OSError as err:
         raise ConfigError(key, str(path), f"The file cannot be read ({err.strerror}).") from None
 
@@ -66,7 +68,9 @@ def load_study(study: str, *, overrides: dict[str, Any] | None = None) -> StudyC
     path = resolve_study_path(study)
     raw = _read_yaml(path, "--study")
     if raw is None:
-        raw = {}
+        # An empty file would run a whole default study (and, with a pretrained encoder, an
+        # untrained classification head): almost certainly not what was meant.
+        raise ConfigError("--study", str(path), "The study file is empty. Copy a study from studies/ (e.g. demo.yaml) and edit it.")
     if not isinstance(raw, dict):
         raise ConfigError("<top level>", raw, "A study file is a mapping of sections (data, teacher, space, ...).")
     raw.setdefault("name", path.stem)
@@ -83,7 +87,7 @@ def load_study(study: str, *, overrides: dict[str, Any] | None = None) -> StudyC
 
 
 #: Fields that do not change any trial's numbers: left out of the hash so they may differ on resume.
-_NOT_HASHED = {("search", "n_trials"), ("search", "storage"), ("search", "heartbeat_interval"), ("runs_dir",), ("threads",), ("description",), ("name",)}
+_NOT_HASHED = {("kd", "eval_batch_size"), ("search", "n_trials"), ("search", "storage"), ("search", "heartbeat_interval"), ("runs_dir",), ("threads",), ("description",), ("name",)}
 
 
 def config_hash(cfg: StudyConfig, *sections: str) -> str:

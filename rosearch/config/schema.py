@@ -58,7 +58,7 @@ def _nonempty_positive(key: str, values: list[int]) -> None:
 class DataConfig:
     """Where the labelled text comes from and how it is split and tokenized."""
 
-    # embedded: a corpus that ships inside a registry package (OFFLINE.md); hub: `datasets` by name;
+    # embedded: a corpus that ships inside a registry package (docs/offline.md); hub: `datasets` by name;
     # csv / jsonl: local files.
     source: Literal["embedded", "hub", "csv", "jsonl"] = "embedded"
     # embedded: movie_snippets; hub: the dataset id (e.g. "glue", "rotten_tomatoes").
@@ -160,6 +160,9 @@ class TeacherConfig:
     scratch: ScratchTeacherConfig = field(default_factory=ScratchTeacherConfig)
     # Fine-tune on the train split before use; null uses `model` as a finished classifier.
     finetune: FinetuneConfig | None = None
+    # Run Python code shipped inside the model folder (transformers' trust_remote_code). Only for
+    # folders you trust: the code runs with your permissions.
+    trust_remote_code: bool = False
     # Stop the study when the teacher's dev accuracy is below this.
     min_dev_accuracy: float = 0.0
     # Batch size for the teacher's inference (logits, dev accuracy).
@@ -296,8 +299,11 @@ class KDConfig(OptimConfig):
     alpha: float = 0.5
     # Cap the training examples a trial sees (a seeded subset); null uses the whole train split.
     max_train_examples: int | None = None
-    # Accelerate's mixed precision: no, bf16 or fp16.
+    # Accelerate's mixed precision: no, bf16 or fp16. Every command of the study (optimize,
+    # attack --trial, export) trains and measures in it.
     mixed_precision: Literal["no", "bf16", "fp16"] = "no"
+    # Batch size when measuring a student's clean accuracy (inference only).
+    eval_batch_size: int = 128
     # teacher_pca: start the student's token embeddings from the top principal directions of the
     # teacher's; random: the usual normal init.
     init_embeddings: Literal["teacher_pca", "random"] = "teacher_pca"
@@ -323,6 +329,7 @@ class KDConfig(OptimConfig):
         _positive("grad_clip", self.grad_clip)
         _fraction("alpha", self.alpha)
         _positive("max_train_examples", self.max_train_examples, allow_none=True)
+        _positive("eval_batch_size", self.eval_batch_size)
 
 
 #: Recipes whose word substitutions come from a candidate list that `max_candidates` can cap.
@@ -513,8 +520,9 @@ class StudyConfig:
     threads: int | None = None
 
     def __post_init__(self) -> None:
-        if not self.name or not all(c.isalnum() or c in "-_." for c in self.name):
-            raise ConfigError("name", self.name, "Use letters, digits, '-', '_' or '.' only.")
+        # The name is a folder under runs_dir: ".." or ".hidden" would write outside it or out of sight.
+        if not self.name or not self.name[0].isalnum() or not all(c.isalnum() or c in "-_." for c in self.name):
+            raise ConfigError("name", self.name, "Start with a letter or digit; then use letters, digits, '-', '_' or '.' only.")
         _positive("threads", self.threads, allow_none=True)
         if self.latency.seq_len is not None and self.latency.seq_len > self.data.max_length:
             raise ConfigError("latency.seq_len", self.latency.seq_len, f"Use at most data.max_length ({self.data.max_length}): students have no positions beyond it.")

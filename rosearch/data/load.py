@@ -54,11 +54,34 @@ def _load_source(cfg: DataConfig, hub_hint: str) -> dict[str, datasets.Dataset]:
         return out
     out = {}
     for ours, path in (cfg.files or {}).items():
-        if not Path(path).is_file():
-            raise ConfigError(f"data.files.{ours}", path, "No such file.")
-        builder = "json" if cfg.source == "jsonl" else "csv"
-        out[ours] = datasets.load_dataset(builder, data_files=str(path), split="train")
+        out[ours] = _read_file(cfg.source, path, f"data.files.{ours}")
     return out
+
+
+def _read_file(source: str, path: str, key: str) -> datasets.Dataset:
+    """One local CSV or JSONL file, or a ConfigError saying what is wrong with it."""
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(key, path, "No such file.")
+    kind = "JSON lines" if source == "jsonl" else "CSV"
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(key, path, f"The file is not UTF-8 ({err.reason} at byte {err.start}); convert it, e.g. iconv -f latin1 -t utf-8.") from None
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise ConfigError(key, path, f"The file is empty; give a {kind} file with a header and rows." if source == "csv" else "The file is empty.")
+    if source == "csv" and len(lines) == 1:
+        raise ConfigError(key, path, "The file has no examples (only a header?); give at least one row.")
+    try:
+        ds = datasets.load_dataset("json" if source == "jsonl" else "csv", data_files=str(file), split="train")
+    except Exception as err:  # noqa: BLE001 - datasets wraps every parser error in its own types
+        cause = err.__cause__ or err.__context__ or err
+        raise ConfigError(key, path, f"The file does not read as {kind}: {str(cause).splitlines()[0] if str(cause) else type(cause).__name__}. "
+                          + ("Each line must be one JSON object." if source == "jsonl" else "Check its delimiter and quoting.")) from None
+    if len(ds) == 0:
+        raise ConfigError(key, path, "The file has no examples (only a header?); give at least one row.")
+    return ds
 
 
 def _standardise(ds: datasets.Dataset, cfg: DataConfig) -> datasets.Dataset:
@@ -88,7 +111,10 @@ def _carve_missing(found: dict[str, datasets.Dataset], cfg: DataConfig) -> dict[
     for name, fraction in (("dev", cfg.dev_fraction), ("test", cfg.test_fraction)):
         if name in found:
             continue
-        parts = train.train_test_split(test_size=fraction, seed=cfg.seed, shuffle=True)
+        try:
+            parts = train.train_test_split(test_size=fraction, seed=cfg.seed, shuffle=True)
+        except ValueError as err:  # too few examples to hold any out
+            raise ConfigError(f"data.{name}_fraction", fraction, f"Cannot hold out a {name} split from {len(train)} training examples ({err}); give more data or a {name} file.") from None
         train, found[name] = parts["train"], parts["test"]
     found["train"] = train
     return found

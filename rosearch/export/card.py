@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from rosearch.table import format_table
+
 
 def _pct(x: float) -> str:
     return f"{x:.1%}"
@@ -12,18 +14,20 @@ def _pct(x: float) -> str:
 def latency_table(latency: dict[str, Any]) -> str:
     runtimes = [r for r in ("pytorch", "onnxruntime") if r in latency]
     batches = list(latency[runtimes[0]])
-    lines = ["| runtime | " + " | ".join(f"batch {b} (ms)" for b in batches) + " |", "|---|" + "---|" * len(batches)]
+    rows = []
     for r in runtimes:
-        lines.append(f"| {'PyTorch' if r == 'pytorch' else 'ONNX Runtime'} | " + " | ".join(f"{latency[r][b]:.2f}" for b in batches) + " |")
-    return "\n".join(lines)
+        rows.append(["PyTorch" if r == "pytorch" else "ONNX Runtime", *(f"{latency[r][b]:.2f}" for b in batches)])
+    return format_table(["runtime", *(f"batch {b} (ms)" for b in batches)], rows, style="markdown")
 
 
 def model_card(m: dict[str, Any]) -> str:
     """`m` is the export's metrics.json content."""
     teacher, lat, onnx = m["teacher"], m["latency"], m["onnx"]
-    attack_rows = "\n".join(
-        f"| {name} | {_pct(a['clean_accuracy'])} | {_pct(a['accuracy_under_attack'])} | {_pct(a['success_rate'])} | {_pct(a['avg_perturbed_share'])} | {a['avg_queries']:.1f} | {a['n']} |"
-        for name, a in m["attacks"].items()
+    attack_table = format_table(
+        ["recipe", "clean", "under attack", "attack success", "words perturbed", "queries/example", "n"],
+        [[name, _pct(a["clean_accuracy"]), _pct(a["accuracy_under_attack"]), _pct(a["success_rate"]), _pct(a["avg_perturbed_share"]),
+          f"{a['avg_queries']:.1f}", str(a["n"])] for name, a in m["attacks"].items()],
+        style="markdown",
     )
     skipped = "".join(f"\n- `{name}` was not run: {why}" for name, why in m.get("attacks_skipped", {}).items())
     training = (
@@ -69,9 +73,7 @@ position embeddings come first; a masked mean over tokens and a two-layer head c
 **Robustness** (TextAttack recipes, on the study's fixed set of dev examples that the teacher
 classifies correctly; "clean" is the student's accuracy on that set):
 
-| recipe | clean | under attack | attack success | words perturbed | queries/example | n |
-|---|---|---|---|---|---|---|
-{attack_rows}
+{attack_table}
 {skipped}
 
 **Latency** (median of {lat['repeats']} runs after {lat['warmup']} warm-up runs, {lat['seq_len']} tokens,
@@ -90,8 +92,13 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 model = AutoModelForSequenceClassification.from_pretrained("path/to/this/folder", trust_remote_code=True)
 tokenizer = AutoTokenizer.from_pretrained("path/to/this/folder")
-logits = model(**tokenizer(["a gripping, beautifully acted film"], return_tensors="pt")).logits
+logits = model(**tokenizer(["a gripping, beautifully acted film"], truncation=True, return_tensors="pt")).logits
 ```
+
+**Input length.** The student was trained on texts of at most {m['max_length']} tokens, and the
+tokenizer saved here truncates there (`model_max_length` {m['max_length']}; pass `truncation=True`).
+Longer inputs still run (tokens past {m['max_length']} share the last position embedding), but
+predictions on them are outside what was measured.
 
 `trust_remote_code=True` runs `model.py`, `genome.py` and `ops.py` from this folder (PyTorch and
 Transformers only). With rosearch-optuna installed, `rosearch.load_student("path/to/this/folder")`
@@ -101,7 +108,7 @@ loads it without remote code. ONNX Runtime:
 import onnxruntime as ort
 
 session = ort.InferenceSession("path/to/this/folder/model.onnx")
-batch = tokenizer(["a gripping, beautifully acted film"], return_tensors="np")
+batch = tokenizer(["a gripping, beautifully acted film"], truncation=True, return_tensors="np")
 logits = session.run(["logits"], {{"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}})[0]
 ```
 

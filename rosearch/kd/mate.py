@@ -28,7 +28,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from rosearch.config.schema import GeneratorConfig, OptimConfig
 from rosearch.kd.generator import choose_masked, embed_replaced, masked_logits, sample_tokens, special_mask
-from rosearch.train.loop import FitResult, make_optimizer, optimizer_step, progress_bar, total_steps
+from rosearch.train.loop import FitResult, make_optimizer, model_device, optimizer_step, progress_bar, total_steps
 from rosearch.train.losses import soft_kl
 
 
@@ -110,9 +110,8 @@ def fit_adversarial(
     # Every student starts from the study's cached generator: train a copy, so no trial inherits
     # another trial's adversarially trained generator (results would depend on trial order).
     generator = copy.deepcopy(generator).to(accelerator.device)
-    teacher = teacher.to(accelerator.device).eval()
-    for p in teacher.parameters():
-        p.requires_grad_(False)  # the teacher is frozen for good once prepared
+    # The shared teacher is read where the preparation placed it (frozen, eval): never moved here.
+    assert model_device(teacher) == accelerator.device and not any(p.requires_grad for p in teacher.parameters()), "prepare places and freezes the teacher"
     gen_optimizer = torch.optim.AdamW(generator.parameters(), lr=gen.lr)
     batches = _cycle(train)
     start, step, loss_value, divergence = time.perf_counter(), 0, math.nan, math.nan
@@ -144,4 +143,5 @@ def fit_adversarial(
             bar.set_postfix(loss=f"{loss_value:.3f}", divergence=f"{divergence:.3f}", refresh=False)
     bar.close()
     student.eval()
+    accelerator.free_memory()  # as `fit` does: the command's Accelerator keeps no reference to this run
     return FitResult(steps=step, seconds=time.perf_counter() - start, last_loss=loss_value)

@@ -9,12 +9,14 @@ zeroshot  out-of-domain text with the teacher's logits on it, and a generator tr
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import datasets
 import numpy as np
 import torch
+from accelerate import Accelerator
 from accelerate.utils import set_seed
 from transformers import AutoModelForMaskedLM, BertConfig, BertForMaskedLM, PreTrainedModel, PreTrainedTokenizerBase
 
@@ -26,43 +28,60 @@ from rosearch.kd.generator import train_mlm
 from rosearch.kd.kdiga import token_saliency
 from rosearch.kd.zeroshot import ood_texts
 from rosearch.teacher import resolve_source
-from rosearch.train import loader, make_accelerator, predict
+from rosearch.train import loader, model_device, predict
+
+if TYPE_CHECKING:
+    from rosearch.prepare import Prepared
 
 Log = Callable[[str], None]
 
 
-def prepare_strategies(cfg: StudyConfig, prep: Any, *, source: str, cache: DiskCache, log: Log) -> None:
-    """Add to `prep` what the study's strategies need: saliency column, generators, OOD data."""
+@dataclass(frozen=True)
+class StrategyData:
+    """What the study's strategies add to the preparation (see `Prepared.with_strategies`)."""
+
+    train_columns: dict[str, list[Any]] = field(default_factory=dict)  # kdiga: teacher_saliency
+    generators: dict[str, PreTrainedModel] = field(default_factory=dict)  # mate: "task", zeroshot: "ood"
+    ood: datasets.Dataset | None = None  # zeroshot: out-of-domain text with the teacher's logits
+
+
+def prepare_strategies(cfg: StudyConfig, prep: Prepared, *, source: str, cache: DiskCache, accelerator: Accelerator, log: Log) -> StrategyData:
+    """What the study's strategies need: the saliency column, generators, out-of-domain data."""
     names = strategies(cfg.kd)
     teacher_key = prep.keys["teacher"]
+    columns: dict[str, list[Any]] = {}
+    generators: dict[str, PreTrainedModel] = {}
+    ood = None
     if "kdiga" in names:
         key = stable_hash({"teacher": teacher_key, "what": "saliency"})
         folder = cache.get_or_build("teacher_saliency", key, lambda tmp: _saliency(cfg, prep, tmp, log))
-        saliency = np.load(folder / "train_saliency.npy")
-        prep.splits["train"] = prep.splits["train"].add_column("teacher_saliency", saliency.tolist())
+        columns["teacher_saliency"] = np.load(folder / "train_saliency.npy").tolist()
     if "mate" in names:
-        prep.generators["task"] = _generator(cfg, prep, source, cache, texts=prep.splits["train"], name="task", log=log)
+        generators["task"] = _generator(cfg, prep, source, cache, texts=prep.splits["train"], name="task", log=log)
     if "zeroshot" in names:
         key = stable_hash({"teacher": teacher_key, "zeroshot": to_dict(cfg.kd.zeroshot), "max_length": cfg.data.max_length, "seed": cfg.seed})
-        folder = cache.get_or_build("ood", key, lambda tmp: _ood(cfg, prep, tmp, log))
-        prep.ood = datasets.load_from_disk(str(folder))
-        log(f"zero-shot: {len(prep.ood)} out-of-domain texts ({', '.join(cfg.kd.zeroshot.corpora) if cfg.kd.zeroshot.source == 'embedded' else cfg.kd.zeroshot.source})")
-        prep.generators["ood"] = _generator(cfg, prep, source, cache, texts=prep.ood, name="ood", log=log)
+        folder = cache.get_or_build("ood", key, lambda tmp: _ood(cfg, prep, accelerator, tmp, log))
+        ood = datasets.load_from_disk(str(folder))
+        log(f"zero-shot: {len(ood)} out-of-domain texts ({', '.join(cfg.kd.zeroshot.corpora) if cfg.kd.zeroshot.source == 'embedded' else cfg.kd.zeroshot.source})")
+        generators["ood"] = _generator(cfg, prep, source, cache, texts=ood, name="ood", log=log)
+    return StrategyData(train_columns=columns, generators=generators, ood=ood)
 
 
-def _saliency(cfg: StudyConfig, prep: Any, out: Path, log: Log) -> None:
+def _saliency(cfg: StudyConfig, prep: Prepared, out: Path, log: Log) -> None:
     log("kdiga: computing the teacher's input gradients on train (cached after)")
-    teacher = prep.teacher.eval()
+    teacher = prep.teacher
+    device = model_device(teacher)  # batches go where the teacher is; the teacher is not moved
     rows = []
     for batch in loader(prep.splits["train"], prep.tokenizer, batch_size=cfg.teacher.batch_size, shuffle=False):
+        batch = {k: v.to(device) for k, v in batch.items()}
         _, s = token_saliency(teacher, batch["input_ids"], batch["attention_mask"], batch["labels"], create_graph=False)
         padded = torch.zeros(s.shape[0], cfg.data.max_length)
-        padded[:, : s.shape[1]] = s.detach()
+        padded[:, : s.shape[1]] = s.detach().float().cpu()
         rows.append(padded)
     np.save(out / "train_saliency.npy", torch.cat(rows).numpy())
 
 
-def _ood(cfg: StudyConfig, prep: Any, out: Path, log: Log) -> None:
+def _ood(cfg: StudyConfig, prep: Prepared, accelerator: Accelerator, out: Path, log: Log) -> None:
     texts = ood_texts(cfg.kd.zeroshot, seed=cfg.seed)
     task = set(prep.splits["train"]["text"]) | set(prep.splits["dev"]["text"]) | set(prep.splits["test"]["text"])
     texts = [t for t in texts if t not in task]  # never a task text, even by coincidence
@@ -71,15 +90,16 @@ def _ood(cfg: StudyConfig, prep: Any, out: Path, log: Log) -> None:
         lambda b: prep.tokenizer(b["text"], truncation=True, max_length=cfg.data.max_length), batched=True, desc="tokenize"
     )
     with_dummy = ds.add_column("labels", [0] * len(ds))  # `predict` wants a labels column; dropped below
-    logits, _ = predict(prep.teacher, loader(with_dummy, prep.tokenizer, batch_size=cfg.teacher.batch_size, shuffle=False), accelerator=make_accelerator(cfg.kd.mixed_precision))
+    logits, _ = predict(prep.teacher, loader(with_dummy, prep.tokenizer, batch_size=cfg.teacher.batch_size, shuffle=False), accelerator=accelerator)
     ds.add_column("teacher_logits", logits.tolist()).save_to_disk(str(out))
 
 
-def _generator(cfg: StudyConfig, prep: Any, source: str, cache: DiskCache, *, texts: datasets.Dataset, name: str, log: Log) -> PreTrainedModel:
+def _generator(cfg: StudyConfig, prep: Prepared, source: str, cache: DiskCache, *, texts: datasets.Dataset, name: str, log: Log) -> PreTrainedModel:
     g = cfg.kd.generator
     tokenizer: PreTrainedTokenizerBase = prep.tokenizer
     if g.model is not None:
-        model = AutoModelForMaskedLM.from_pretrained(resolve_source(g.model))
+        # A model the tool did not write: never run code shipped with it (kd.generator.model names it).
+        model = AutoModelForMaskedLM.from_pretrained(resolve_source(g.model), trust_remote_code=False)
         if model.get_input_embeddings().num_embeddings != len(tokenizer):
             raise ConfigError("kd.generator.model", g.model, f"Its vocabulary has {model.get_input_embeddings().num_embeddings} tokens, the teacher's tokenizer {len(tokenizer)}: a generator must share the teacher's tokenizer.")
         return model.eval()
@@ -93,11 +113,11 @@ def _generator(cfg: StudyConfig, prep: Any, source: str, cache: DiskCache, *, te
             s = cfg.teacher.scratch
             model = BertForMaskedLM(BertConfig(vocab_size=len(tokenizer), hidden_size=s.hidden_size, num_hidden_layers=s.num_layers, num_attention_heads=s.num_heads, intermediate_size=s.intermediate_size, pad_token_id=tokenizer.pad_token_id))
         else:
-            model = AutoModelForMaskedLM.from_pretrained(source)
+            model = AutoModelForMaskedLM.from_pretrained(source, trust_remote_code=cfg.teacher.trust_remote_code)
         plain = texts.select_columns(["input_ids", "attention_mask"])
         last = train_mlm(model, loader(plain, tokenizer, batch_size=32, shuffle=True, seed=cfg.seed), tokenizer, steps=g.mlm_steps, lr=g.mlm_lr, seed=cfg.seed)
         model.save_pretrained(out)
         (out / "mlm.json").write_text(json.dumps({"steps": g.mlm_steps, "last_loss": last, "text": name}))
 
     folder = cache.get_or_build("generator", key, build)
-    return AutoModelForMaskedLM.from_pretrained(folder).eval()
+    return AutoModelForMaskedLM.from_pretrained(folder, trust_remote_code=cfg.teacher.trust_remote_code).eval()

@@ -8,30 +8,42 @@ zeroshot  the same game on out-of-domain text, no task data — rosearch.kd.mate
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import datasets
 import torch
+from accelerate import Accelerator
 from accelerate.utils import set_seed
 
 from rosearch.config import StudyConfig
 from rosearch.kd.kdiga import kdiga_loss, token_saliency
 from rosearch.kd.mate import fit_adversarial
-from rosearch.search.genome import Genome
 from rosearch.student import build_student
-from rosearch.train import fit, kd_loss, loader, make_accelerator
+from rosearch.student.genome import Genome
+from rosearch.train import fit, kd_loss, loader
 from rosearch.train.loop import FitResult
+
+if TYPE_CHECKING:
+    from rosearch.prepare import Prepared
 
 
 def distill_student(
     genome: Genome,
     cfg: StudyConfig,
-    prep,  # rosearch.prepare.Prepared
+    prep: Prepared,
     *,
+    accelerator: Accelerator,
     seed: int,
     strategy: str = "vanilla",
     progress: bool = True,
     teacher_logits: str | None = None,
 ) -> tuple[torch.nn.Module, FitResult]:
-    """A new student for `genome`, trained with `strategy`; `teacher_logits` overrides
-    kd.teacher_logits (cached / online) for the vanilla strategy."""
+    """A new student for `genome`, trained with `strategy` on the command's `accelerator`;
+    `teacher_logits` overrides kd.teacher_logits (cached / online) for the vanilla strategy.
+
+    The student comes back unwrapped (a plain fp32 module without Accelerate's autocast wrapper:
+    `predict` applies the study's precision itself, and ONNX export needs plain fp32), in eval
+    mode, on `accelerator.device`."""
     d = cfg.kd
     set_seed(seed)  # the student's initial weights are part of what the seed fixes
     student = build_student(
@@ -43,7 +55,6 @@ def distill_student(
         dropout=cfg.space.dropout,
         embedding_basis=prep.embedding_basis,
     )
-    accelerator = make_accelerator(d.mixed_precision)
     common = dict(accelerator=accelerator, optim=d, grad_clip=d.grad_clip, seed=seed, progress=progress)
 
     if strategy in ("mate", "zeroshot"):
@@ -52,11 +63,11 @@ def distill_student(
         batches = loader(data, prep.tokenizer, batch_size=d.batch_size, shuffle=True, extra=("teacher_logits",), seed=seed)
         generator = prep.generators["task" if task else "ood"]
         result = fit_adversarial(student, generator, prep.teacher, batches, prep.tokenizer, gen=d.generator, temperature=d.temperature, with_labels=task, **common)
-        return accelerator.unwrap_model(student), result
+        return accelerator.unwrap_model(student, keep_fp32_wrapper=False), result
 
     extra = ("teacher_logits", "teacher_saliency") if strategy == "kdiga" else ("teacher_logits",)
     data = loader(_train_split(cfg, prep), prep.tokenizer, batch_size=d.batch_size, shuffle=True, extra=extra, seed=seed)
-    teacher = prep.teacher.to(accelerator.device) if (teacher_logits or d.teacher_logits) == "online" else None
+    teacher = prep.teacher if (teacher_logits or d.teacher_logits) == "online" else None  # already on accelerator.device
 
     def vanilla(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         cached = batch.pop("teacher_logits")
@@ -77,10 +88,10 @@ def distill_student(
 
     loss_fn = kdiga if strategy == "kdiga" else vanilla
     result = fit(student, data, loss_fn, desc=f"distill ({strategy})", **common)
-    return accelerator.unwrap_model(student), result
+    return accelerator.unwrap_model(student, keep_fp32_wrapper=False), result
 
 
-def _train_split(cfg: StudyConfig, prep):
+def _train_split(cfg: StudyConfig, prep: Prepared) -> datasets.Dataset:
     train = prep.splits["train"]
     if cfg.kd.max_train_examples is not None and len(train) > cfg.kd.max_train_examples:
         train = train.select(range(cfg.kd.max_train_examples))  # already shuffled with data.seed

@@ -1,75 +1,109 @@
-"""Build, distil and measure one student genome: the body of every trial."""
+"""Build, distil and measure one student genome: the body of every trial, and of every export.
+
+`measure_student` is the one place that turns a trained student into its numbers, so a trial and
+the export of the same student report the same quantities, computed the same way.
+"""
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass, field
 
 import torch
+from accelerate import Accelerator
 
 from rosearch.attack import AttackReport, run_attack
-from rosearch.config import StudyConfig
-from rosearch.prepare import Prepared
+from rosearch.config import RecipeConfig, StudyConfig
 from rosearch.kd.strategies import distill_student
 from rosearch.latency import seq_len, torch_latency
+from rosearch.prepare import Prepared
 from rosearch.search.fitness import rosearch_fitness
-from rosearch.search.genome import Genome
 from rosearch.student import count_flops, count_params
-from rosearch.train import accuracy, loader, make_accelerator, predict
+from rosearch.student.genome import Genome
+from rosearch.train import accuracy, loader, model_device, predict
 from rosearch.train.loop import FitResult
 
 
 @dataclass
+class Measurement:
+    """A student's numbers. `metrics` holds the search recipe's attack figures (the first recipe)."""
+
+    metrics: dict[str, float]  # accuracy, <split>_accuracy, attack_accuracy, …, params, flops, compression, latency_ms, fitness
+    attacks: dict[str, AttackReport]  # recipe name → report, in the order measured
+    timings: dict[str, float]  # seconds: evaluate, attack, latency
+
+
+@dataclass
 class TrialResult:
-    metrics: dict[str, float]  # accuracy, attack_accuracy, attack_success_rate, params, flops, latency_ms, fitness, ...
-    timings: dict[str, float]  # seconds: train, evaluate, attack, latency, other
-    attack: AttackReport
+    metrics: dict[str, float]
+    timings: dict[str, float]  # seconds: train, evaluate, attack, latency, other, total
+    attack: AttackReport  # the search recipe's
     fit: FitResult
     model: torch.nn.Module = field(repr=False)
 
 
-def evaluate_genome(genome: Genome, cfg: StudyConfig, prep: Prepared, *, seed: int, strategy: str = "vanilla", progress: bool = True) -> TrialResult:
-    """Distil a student for `genome` with `strategy`; measure clean accuracy, robustness, size;
-    score its fitness."""
-    start = time.perf_counter()
-    student, fitted = distill_student(genome, cfg, prep, seed=seed, strategy=strategy, progress=progress)
-
+def measure_student(
+    student: torch.nn.Module, cfg: StudyConfig, prep: Prepared, *, accelerator: Accelerator,
+    recipes: list[RecipeConfig], splits: tuple[str, ...] = ("dev",), progress: bool = True,
+) -> Measurement:
+    """Clean accuracy on `splits` (the first is `accuracy`), accuracy under each recipe on the
+    study's attack subset, size, CPU latency and RoSearch fitness. The student is not moved."""
     t0 = time.perf_counter()
-    accelerator = make_accelerator(cfg.kd.mixed_precision)
-    dev = loader(prep.splits["dev"], prep.tokenizer, batch_size=128, shuffle=False)
-    clean = accuracy(*predict(student, dev, accelerator=accelerator))
+    acc = {}
+    for split in splits:
+        data = loader(prep.splits[split], prep.tokenizer, batch_size=cfg.kd.eval_batch_size, shuffle=False)
+        acc[split] = accuracy(*predict(student, data, accelerator=accelerator))
     t_eval = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    report = run_attack(
-        student.cpu(), prep.tokenizer, prep.attack_examples, cfg.attack.recipe, max_length=cfg.data.max_length,
-        seed=cfg.attack.seed, batch_size=cfg.attack.batch_size, progress=progress,
-    )
+    reports = {
+        spec.name: run_attack(student, prep.tokenizer, prep.attack_examples, spec, max_length=cfg.data.max_length,
+                              seed=cfg.attack.seed, batch_size=cfg.attack.batch_size, progress=progress)
+        for spec in recipes
+    }
     t_attack = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    latency = torch_latency(student.cpu(), batch=cfg.latency.batch_sizes[0], length=seq_len(cfg), vocab_size=len(prep.tokenizer), cfg=cfg.latency)
+    latency = torch_latency(_cpu_copy(student), batch=cfg.latency.batch_sizes[0], length=seq_len(cfg), vocab_size=len(prep.tokenizer), cfg=cfg.latency)
     t_latency = time.perf_counter() - t0
 
+    search = reports[recipes[0].name].metrics
     params = count_params(student)
     metrics = {
-        "accuracy": clean,
-        "attack_accuracy": report.metrics.accuracy_under_attack,
-        "attack_success_rate": report.metrics.success_rate,
-        "attack_subset_accuracy": report.metrics.clean_accuracy,
-        "avg_perturbed_share": report.metrics.avg_perturbed_share,
-        "avg_queries": report.metrics.avg_queries,
+        "accuracy": acc[splits[0]],
+        **{f"{split}_accuracy": value for split, value in acc.items() if split != splits[0]},
+        "attack_accuracy": search.accuracy_under_attack,
+        "attack_success_rate": search.success_rate,
+        "attack_subset_accuracy": search.clean_accuracy,
+        "avg_perturbed_share": search.avg_perturbed_share,
+        "avg_queries": search.avg_queries,
         "params": float(params),
         "flops": float(count_flops(student, seq_len=cfg.data.max_length, vocab_size=len(prep.tokenizer))),
         "compression": prep.teacher_metrics["params"] / params,
-        "latency_ms": latency,  # PyTorch, median, batch latency.batch_sizes[0] at latency.seq_len
+        "latency_ms": latency,  # PyTorch on the CPU, median, batch latency.batch_sizes[0] at latency.seq_len
     }
     metrics["fitness"] = rosearch_fitness(
-        accuracy=clean, attack_accuracy=metrics["attack_accuracy"], params=params,
+        accuracy=metrics["accuracy"], attack_accuracy=metrics["attack_accuracy"], params=params,
         teacher_params=prep.teacher_metrics["params"], weights=cfg.fitness,
     )
+    return Measurement(metrics, reports, {"evaluate": t_eval, "attack": t_attack, "latency": t_latency})
+
+
+def evaluate_genome(genome: Genome, cfg: StudyConfig, prep: Prepared, *, accelerator: Accelerator, seed: int,
+                    strategy: str = "vanilla", progress: bool = True) -> TrialResult:
+    """Distil a student for `genome` with `strategy`; measure it with the search recipe."""
+    start = time.perf_counter()
+    student, fitted = distill_student(genome, cfg, prep, accelerator=accelerator, seed=seed, strategy=strategy, progress=progress)
+    measured = measure_student(student, cfg, prep, accelerator=accelerator, recipes=[cfg.attack.recipe], progress=progress)
     total = time.perf_counter() - start
-    timings = {"train": fitted.seconds, "evaluate": t_eval, "attack": t_attack, "latency": t_latency}
+    timings = {"train": fitted.seconds, **measured.timings}
     timings["other"] = total - sum(timings.values())
     timings["total"] = total
-    return TrialResult(metrics, timings, report, fitted, student)
+    return TrialResult(measured.metrics, timings, measured.attacks[cfg.attack.recipe.name], fitted, student)
+
+
+def _cpu_copy(model: torch.nn.Module) -> torch.nn.Module:
+    """The model itself when it is on the CPU, else a CPU copy (latency is a CPU figure; the
+    caller's model stays where it is)."""
+    return model if model_device(model).type == "cpu" else copy.deepcopy(model).cpu()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import optuna
 
+from rosearch.table import format_table
+
 _COLUMNS = (
     ("trial", lambda t: f"#{t.number}"),
     ("KD", lambda t: str(t.user_attrs.get("kd_strategy", "vanilla"))),
@@ -48,11 +50,7 @@ def front_table(study: optuna.Study) -> str:
     best = sorted(study.best_trials, key=lambda t: -t.user_attrs.get("fitness", float("-inf")))
     if not best:
         return "No completed trials yet."
-    rows = [[name for name, _ in _COLUMNS]] + [[fmt(t) for _, fmt in _COLUMNS] for t in best]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(_COLUMNS))]
-    lines = ["  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    lines.append("")
+    lines = [format_table([name for name, _ in _COLUMNS], [[fmt(t) for _, fmt in _COLUMNS] for t in best]), ""]
     lines += [f"#{t.number}: {t.user_attrs.get('architecture', '')}" for t in best]
     return "\n".join(lines)
 

@@ -2,49 +2,69 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import optuna
 import torch
-from optuna_dashboard import save_note
+from accelerate import Accelerator
 
-from rosearch.config import StudyConfig
 from rosearch.attack.run import AttackCrash
-from rosearch.errors import ResourceUnavailable, TrialFailure
+from rosearch.config import StudyConfig
+from rosearch.errors import TrialFailure
 from rosearch.prepare import Prepared
-from rosearch.search.evaluate import evaluate_genome
-from rosearch.search.artifacts import TrialArtifacts
-from rosearch.report.architecture import genome_svg
-from rosearch.search.genome import suggest, suggest_strategy
-from rosearch.search.note import trial_note
+from rosearch.search.evaluate import TrialResult, evaluate_genome
+from rosearch.search.genome import Genome, suggest, suggest_strategy
+from rosearch.search.seeds import SEED_ATTR, trial_seed
+from rosearch.search.storage import WORKER_ATTR, worker_id
 from rosearch.train import NonFiniteLoss
 
-#: The one place that decides which failures are data (the trial fails, the study goes on).
-#: Anything else is a bug and stops the study with its traceback.
-#: Successful adversarial examples in each trial's CSV sample artifact.
-SAMPLE_SIZE = 20
+#: Receives each finished trial's structured result while the trial is live (notes, artifacts).
+Publish = Callable[[optuna.Trial, Genome, str, TrialResult, dict[str, float]], None]
 
-TOLERATED: tuple[type[BaseException], ...] = (NonFiniteLoss, torch.OutOfMemoryError, AttackCrash)
+#: The message of the CPU allocator's out-of-memory error (a plain RuntimeError, unlike CUDA's
+#: torch.OutOfMemoryError).
+CPU_OOM = "DefaultCPUAllocator: can't allocate memory"
+
+
+def tolerated(err: BaseException) -> bool:
+    """The one place that decides which failures are data (the trial fails, the study goes on):
+    a diverged loss, running out of GPU or CPU memory, a crash inside TextAttack. Anything else is
+    a bug (or a user's mistake) and stops the study with its message."""
+    if isinstance(err, (NonFiniteLoss, torch.OutOfMemoryError, AttackCrash)):
+        return True
+    return isinstance(err, RuntimeError) and CPU_OOM in str(err)
 
 
 class Objective:
-    def __init__(self, cfg: StudyConfig, prep: Prepared, *, config_hash: str, progress: bool = True, artifacts: TrialArtifacts | None = None) -> None:
+    def __init__(self, cfg: StudyConfig, prep: Prepared, *, accelerator: Accelerator, config_hash: str,
+                 progress: bool = True, publish: Publish | None = None) -> None:
         self.cfg = cfg
         self.prep = prep
+        self.accelerator = accelerator
         self.config_hash = config_hash
         self.progress = progress
-        self.artifacts = artifacts
+        self.publish = publish
 
     def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
+        trial.set_user_attr(WORKER_ATTR, worker_id())  # lets a restarted run see that this process died
+        seed = trial_seed(self.cfg.seed, trial)
+        trial.set_user_attr(SEED_ATTR, seed)
         genome = suggest(trial, self.cfg.space)
         strategy = suggest_strategy(trial, self.cfg.kd)
+        twin = duplicate_of(trial, genome.to_dict(), strategy)
+        if twin is not None:  # the sampler avoids these; two workers may still draw one at once
+            trial.set_user_attr("duplicate_of", twin)
+            raise optuna.TrialPruned(f"the same architecture and strategy as trial #{twin}")
         trial.set_user_attr("genome", genome.to_dict())
         trial.set_user_attr("kd_strategy", strategy)
         trial.set_user_attr("architecture", genome.describe())
         trial.set_user_attr("config_hash", self.config_hash)
         try:
-            result = evaluate_genome(genome, self.cfg, self.prep, seed=self.cfg.seed + trial.number, strategy=strategy, progress=self.progress)
-        except ResourceUnavailable:
-            raise  # a user problem, not this trial's: stop with the message
-        except TOLERATED as err:
+            result = evaluate_genome(genome, self.cfg, self.prep, accelerator=self.accelerator,
+                                     seed=seed, strategy=strategy, progress=self.progress)
+        except Exception as err:
+            if not tolerated(err):
+                raise
             reason = f"{type(err).__name__}: {err}"
             trial.set_user_attr("fail_reason", reason[:2000])
             raise TrialFailure(reason) from err
@@ -56,20 +76,20 @@ class Objective:
         trial.set_user_attr("timings", result.timings)
         report = result.attack
         trial.set_user_attr("attacks", {report.recipe: {**report.metrics.to_dict(), "seconds": report.seconds}})
-        examples = report.successes(self.cfg.attack.keep_examples)
-        trial.set_user_attr("adversarial_examples", examples)
-        save_note(trial, trial_note(
-            number=trial.number, architecture=genome.describe(), strategy=strategy, recipe=report.recipe,
-            metrics=result.metrics, constraints=limits, examples=examples,
-        ))
-        if self.artifacts is not None:
-            self.artifacts.upload(trial, f"adversarial-{report.recipe}.jsonl", report.records)
-            self.artifacts.upload_csv(trial, f"adversarial-sample-{report.recipe}.csv", [
-                {k: r[k] for k in ("index", "label", "original_prediction", "perturbed_prediction", "original", "perturbed")}
-                for r in report.successes(SAMPLE_SIZE)
-            ])
-            self.artifacts.upload_text(trial, "architecture.svg", genome_svg(genome, title=f"trial #{trial.number}"), "image/svg+xml")
+        trial.set_user_attr("adversarial_examples", report.successes(self.cfg.attack.keep_examples))
+        if self.publish is not None:
+            self.publish(trial, genome, strategy, result, limits)
         return tuple(float(result.metrics[o.metric]) for o in self.cfg.search.objectives)
+
+
+def duplicate_of(trial: optuna.Trial, genome: dict, strategy: str) -> int | None:
+    """The number of a complete or running trial with this genome and strategy, if any: training
+    it again would only spend a trial."""
+    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.RUNNING)
+    for other in trial.study.get_trials(deepcopy=False, states=states):
+        if other.number != trial.number and other.user_attrs.get("genome") == genome and other.user_attrs.get("kd_strategy") == strategy:
+            return other.number
+    return None
 
 
 def constraints(cfg: StudyConfig, metrics: dict[str, float]) -> dict[str, float]:

@@ -55,19 +55,24 @@ class Genome:
             ffn_multiplier=data.get("ffn_multiplier"),
         )
 
-    def describe(self) -> str:
-        """The architecture in words, e.g. for logs and model cards."""
-        parts = []
-        for i, node in enumerate(self.nodes):
-            terms = " + ".join(f"{op}({_state_name(s)})" for s, op in zip(node.inputs, node.ops))
-            parts.append(f"n{i} = {terms}")
+    def describe_sizes(self) -> str:
+        """The global genes in words, e.g. "2 cell(s) × hidden 64, embeddings 32 (2 heads)"."""
         extra = []
         if self.n_heads is not None:
             extra.append(f"{self.n_heads} head" + ("s" if self.n_heads != 1 else ""))
         if self.ffn_size is not None:
             extra.append(f"ffn {self.ffn_size}")
         head = f"{self.n_cells} cell(s) × hidden {self.hidden_size}, embeddings {self.embedding_size}"
-        return head + (f" ({', '.join(extra)})" if extra else "") + "; cell: " + "; ".join(parts)
+        return head + (f" ({', '.join(extra)})" if extra else "")
+
+    def describe_nodes(self) -> list[str]:
+        """One line per node, e.g. "n0 = conv3(c[k-1]) + skip(c[k-2])"."""
+        return [f"n{i} = " + " + ".join(f"{op}({_state_name(s)})" for s, op in zip(node.inputs, node.ops))
+                for i, node in enumerate(self.nodes)]
+
+    def describe(self) -> str:
+        """The architecture in words, e.g. for logs and model cards."""
+        return self.describe_sizes() + "; cell: " + "; ".join(self.describe_nodes())
 
 
 def _state_name(state: int) -> str:

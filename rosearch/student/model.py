@@ -129,7 +129,10 @@ class RoSearchStudentForSequenceClassification(PreTrainedModel):
         if attention_mask is None:
             attention_mask = torch.ones(batch, length, dtype=torch.long, device=inputs_embeds.device)
         mask = attention_mask.bool()
-        positions = torch.arange(length, device=inputs_embeds.device)
+        # Inputs longer than the position table (a tokenizer call without truncation, e.g. the
+        # text-classification pipeline's default) are accepted: tokens beyond it share the last
+        # position. The tokenizer saved with an exported student truncates at the table's size.
+        positions = torch.arange(length, device=inputs_embeds.device).clamp(max=self.config.max_position_embeddings - 1)
         h = self.embed_norm(inputs_embeds + self.position_embeddings(positions)[None])
         h = self.dropout(self.embed_proj(h)) * mask.unsqueeze(-1)  # [B, L, d], pads zeroed
         prev2 = prev1 = h

@@ -1,8 +1,13 @@
 """One Accelerate training loop for the teacher's fine-tuning and every student's distillation.
 
-Follows Accelerate's examples/nlp_example.py: one `prepare`, `accelerator.backward`,
-`gather_for_metrics`. CPU, GPU, multi-GPU and bf16/fp16 come from Accelerate's own configuration
-(`accelerate config` / `accelerate launch`) plus the `mixed_precision` argument.
+Follows Accelerate's examples/nlp_example.py: each command creates one `Accelerator` at its top
+(`make_accelerator`, with the study's `kd.mixed_precision`) and passes it down; here one `prepare`
+per run, `accelerator.backward`, `gather_for_metrics`. Accelerate keeps one precision per process,
+so nothing below creates an Accelerator of its own.
+
+Device placement is explicit: `fit` hands the model to `accelerator.prepare` (which places it on
+`accelerator.device`, as Accelerate does); `predict` runs a model where it already is and never
+moves the caller's model.
 """
 
 from __future__ import annotations
@@ -40,7 +45,12 @@ class FitResult:
 
 
 def make_accelerator(mixed_precision: str) -> Accelerator:
+    """The one Accelerator of a command (call it once, at the command's top)."""
     return Accelerator(mixed_precision=mixed_precision)
+
+
+def model_device(model: torch.nn.Module) -> torch.device:
+    return next(model.parameters()).device
 
 
 def loader(ds: datasets.Dataset, tokenizer: PreTrainedTokenizerBase, *, batch_size: int, shuffle: bool, extra: tuple[str, ...] = (), seed: int = 0) -> DataLoader:
@@ -81,6 +91,9 @@ def fit(
                 break
     bar.close()
     model.eval()
+    # The Accelerator outlives this run (one per command): drop its references to this run's
+    # model, optimizer, loader and scheduler, or every trial's would stay in memory.
+    accelerator.free_memory()
     return FitResult(steps=step, seconds=time.perf_counter() - start, last_loss=loss_value)
 
 
@@ -115,10 +128,16 @@ def progress_bar(total: int, desc: str, accelerator: Accelerator, progress: bool
 
 @torch.inference_mode()
 def predict(model: torch.nn.Module, data: DataLoader, *, accelerator: Accelerator) -> tuple[torch.Tensor, torch.Tensor]:
-    """Logits [N, K] and labels [N] over `data`, in order (gathered across processes)."""
+    """Logits [N, K] and labels [N] over `data`, in order (gathered across processes).
+
+    `model` must already sit on `accelerator.device` (the caller placed it); it is not moved, and
+    it is left in eval mode. Mixed precision comes from the accelerator (the same autocast as in
+    training), so every command measures a model in the precision the study trains it in.
+    """
+    assert model_device(model) == accelerator.device, f"predict: model on {model_device(model)}, accelerator on {accelerator.device}"
     # Only the loader is prepared (sharded across processes); inference needs no DDP wrapper.
     data = accelerator.prepare_data_loader(data)
-    model = model.to(accelerator.device).eval()
+    model.eval()
     all_logits, all_labels = [], []
     for batch in data:
         labels = batch.pop("labels")
@@ -127,6 +146,7 @@ def predict(model: torch.nn.Module, data: DataLoader, *, accelerator: Accelerato
         logits, labels = accelerator.gather_for_metrics((logits, labels))
         all_logits.append(logits.float().cpu())
         all_labels.append(labels.cpu())
+    accelerator.free_memory()  # the prepared loader is not kept by the command's Accelerator
     return torch.cat(all_logits), torch.cat(all_labels)
 
 

@@ -1,4 +1,4 @@
-"""The `export` command: rebuild the selected trials' students, re-measure them, write folders.
+"""Exported student folders: measure a rebuilt student, and write everything a user needs.
 
 Each folder is self-contained: config.json (the genome) + model.safetensors + the modeling code
 (Transformers' remote-code mechanism, so `AutoModelForSequenceClassification.from_pretrained(dir,
@@ -8,47 +8,27 @@ card README.md and architecture.svg. manifest.csv / manifest.json list every exp
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import platform
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import datasets
 import optuna
-from tqdm.auto import tqdm
+from accelerate import Accelerator
 
-from rosearch.attack.recipes import describe_recipe
-from rosearch.attack.resources import import_textattack, missing_for, preflight
-from rosearch.attack.run import run_attack
-from rosearch.cache import DiskCache
 from rosearch.config import LatencyConfig, StudyConfig
 from rosearch.errors import RosearchError
 from rosearch.export.card import model_card
-from rosearch.export.manifest import manifest_row, write_manifest
 from rosearch.export.onnx import OPSET, TOLERANCE, export_onnx, max_abs_diff
-from rosearch.export.select import Selection, folder_name, select_trials
 from rosearch.latency import latency_report, onnx_session, probe_inputs, seq_len
-from rosearch.prepare import Prepared, prepare
+from rosearch.prepare import Prepared
 from rosearch.report.architecture import genome_svg
-from rosearch.search.fitness import rosearch_fitness
-from rosearch.search.rebuild import rebuild_student, trial_genome
-from rosearch.search.study import load_existing, stored_config
+from rosearch.search.evaluate import measure_student
+from rosearch.search.rebuild import trial_genome
 from rosearch.student.genome import Genome
-from rosearch.student import count_flops, count_params
-from rosearch.train import accuracy, loader, make_accelerator, predict
-
-Out = Callable[[str], None]
-
-
-@dataclass
-class ExportOptions:
-    out_dir: Path
-    select: Selection = "pareto"
-    top: int | None = None
-    retrain_epochs: float | None = None
-    progress: bool = True
 
 
 def machine() -> str:
@@ -61,43 +41,6 @@ def machine() -> str:
     return f"{name} ({os.cpu_count()} cores), {platform.system()} {platform.machine()}"
 
 
-def export(current: StudyConfig, opts: ExportOptions, *, out: Out = print) -> list[dict[str, Any]]:
-    """Export the selected students; returns the manifest rows."""
-    study = load_existing(current)
-    cfg = stored_config(study, current)
-    trials = select_trials(study, opts.select, opts.top)
-    if not trials:
-        raise RosearchError(f"Study '{cfg.name}' has no feasible completed trial to export; run more trials (rosearch-optuna optimize).")
-    preflight(cfg.attack.recipe.name)  # the search recipe must run here: it names the folders and ranks
-    lacking = {r.name: missing_for(r.name) for r in cfg.attack.recipes}
-    recipes = [r for r in cfg.attack.recipes if not lacking[r.name]]
-    skipped = {name: "missing " + ", ".join(m.resource for m in found) + " on this machine" for name, found in lacking.items() if found}
-    out(f"exporting {len(trials)} student(s) of study '{cfg.name}' ({opts.select}): trials {', '.join(f'#{t.number}' for t in trials)}")
-    out(f"attacks: {', '.join(describe_recipe(r) for r in recipes)}" + (f"; skipped: {', '.join(skipped)}" if skipped else ""))
-    prep = prepare(cfg, cache=DiskCache(Path(cfg.runs_dir) / "cache"), log=out, progress=opts.progress)
-    import_textattack()
-    opts.out_dir.mkdir(parents=True, exist_ok=True)
-    kd = replace(cfg.kd, epochs=opts.retrain_epochs, max_train_examples=None) if opts.retrain_epochs else None
-    rows = []
-    for trial in tqdm(trials, desc="export", disable=not opts.progress, dynamic_ncols=True):
-        done = finished_export(opts.out_dir, trial.number, opts.retrain_epochs or 0)
-        if done is not None:  # an earlier run (perhaps interrupted later) wrote it: keep it
-            out(f"trial #{trial.number}: already exported in {done}; delete that folder to redo it")
-            rows.append(manifest_row(done.name, json.loads((done / "metrics.json").read_text())))
-            continue
-        action = f"re-distilling for {opts.retrain_epochs:g} epoch(s) on the whole training split" if kd else "re-distilling (same seed: the search's student)"
-        out(f"trial #{trial.number}: {action}")
-        student, strategy, _ = rebuild_student(trial, cfg, prep, kd=kd, progress=opts.progress)
-        metrics = measure(student, trial, cfg, prep, recipes=recipes, skipped=skipped, strategy=strategy, retrain_epochs=opts.retrain_epochs or 0)
-        folder = opts.out_dir / folder_name(trial.number, metrics)
-        rows.append(manifest_row(folder.name, export_trial(folder, student, prep, metrics, cfg=cfg, trial=trial)))
-        out(f"  → {folder}  (accuracy {metrics['accuracy']:.1%}, under {cfg.attack.recipe.name} {metrics['attack_accuracy']:.1%}, "
-            f"{metrics['params'] / 1e6:.2f}M params)")
-    csv_path, json_path = write_manifest(opts.out_dir, rows)
-    out(f"manifest: {csv_path} and {json_path}")
-    return rows
-
-
 def finished_export(out_dir: Path, number: int, retrain_epochs: float) -> Path | None:
     """The folder of a complete earlier export of this trial with the same training (metrics.json
     is written last, so a folder without it was interrupted and is redone)."""
@@ -108,31 +51,23 @@ def finished_export(out_dir: Path, number: int, retrain_epochs: float) -> Path |
     return None
 
 
-def measure(student, trial: optuna.trial.FrozenTrial, cfg: StudyConfig, prep: Prepared, *,  # noqa: ANN001
-            recipes: list, skipped: dict[str, str], strategy: str, retrain_epochs: float) -> dict[str, Any]:
-    """Clean accuracy (dev, test), accuracy under each recipe, size and provenance; latency and
-    ONNX numbers are added by write_folder once model.onnx exists."""
-    accelerator = make_accelerator("no")
-    acc = {split: accuracy(*predict(student, loader(prep.splits[split], prep.tokenizer, batch_size=128, shuffle=False), accelerator=accelerator))
-           for split in ("dev", "test")}
-    student.cpu()  # predict moved it to the accelerator's device; attacks and exports run on the CPU
-    attacks = {}
-    for spec in recipes:
-        report = run_attack(student, prep.tokenizer, prep.attack_examples, spec, max_length=cfg.data.max_length,
-                            seed=cfg.attack.seed, batch_size=cfg.attack.batch_size, progress=False)
-        attacks[spec.name] = {**report.metrics.to_dict(), "seconds": report.seconds}
-    params = count_params(student)
+def export_metrics(student, trial: optuna.trial.FrozenTrial, cfg: StudyConfig, prep: Prepared, *, accelerator: Accelerator,  # noqa: ANN001
+                   recipes: list, skipped: dict[str, str], strategy: str, retrain_epochs: float) -> dict[str, Any]:
+    """The student's numbers (`measure_student`, as in the trial, plus the test split and every
+    runnable recipe) and its provenance; latency per batch size and ONNX numbers are added by
+    `write_folder` once model.onnx exists."""
+    measured = measure_student(student, cfg, prep, accelerator=accelerator, recipes=recipes, splits=("dev", "test"), progress=False)
+    m = measured.metrics
     teacher = prep.teacher_metrics
-    under = attacks[cfg.attack.recipe.name]["accuracy_under_attack"]
     return {
         "name": "", "study": cfg.name, "trial": trial.number, "kd_strategy": strategy, "retrain_epochs": retrain_epochs,
         "architecture": trial_genome(trial).describe(), "genome": trial.user_attrs["genome"],
-        "accuracy": acc["dev"], "test_accuracy": acc["test"], "n_dev": len(prep.splits["dev"]), "n_test": len(prep.splits["test"]),
-        "search_recipe": cfg.attack.recipe.name, "attack_accuracy": under, "attacks": attacks, "attacks_skipped": skipped,
-        "n_attack": len(prep.attack_examples),
-        "params": params, "flops": count_flops(student, seq_len=cfg.data.max_length, vocab_size=len(prep.tokenizer)),
-        "flops_seq_len": cfg.data.max_length, "compression": teacher["params"] / params,
-        "fitness": rosearch_fitness(accuracy=acc["dev"], attack_accuracy=under, params=params, teacher_params=teacher["params"], weights=cfg.fitness),
+        "accuracy": m["accuracy"], "test_accuracy": m["test_accuracy"], "n_dev": len(prep.splits["dev"]), "n_test": len(prep.splits["test"]),
+        "search_recipe": cfg.attack.recipe.name, "attack_accuracy": m["attack_accuracy"],
+        "attacks": {name: {**r.metrics.to_dict(), "seconds": r.seconds} for name, r in measured.attacks.items()},
+        "attacks_skipped": skipped, "n_attack": len(prep.attack_examples),
+        "params": int(m["params"]), "flops": m["flops"], "flops_seq_len": cfg.data.max_length, "compression": m["compression"],
+        "fitness": m["fitness"], "mixed_precision": cfg.kd.mixed_precision,
         "search_metrics": trial.user_attrs.get("metrics", {}),
         "teacher": {"model": cfg.teacher.model, **{k: teacher[k] for k in ("dev_accuracy", "params", "flops") if k in teacher}},
         "data": _describe_data(cfg, prep), "machine": machine(),
@@ -166,10 +101,14 @@ def write_folder(folder: Path, student, tokenizer, metrics: dict[str, Any], *, g
     """Save `student` with everything a user needs; completes and returns `metrics` (ONNX check,
     latency) as written to metrics.json. Raises when model.onnx disagrees with PyTorch."""
     folder.mkdir(parents=True, exist_ok=True)
-    student = student.cpu().eval()
+    student = copy.deepcopy(student).cpu().eval()  # saved and exported from the CPU; the caller's model stays put
     metrics["name"] = folder.name
     student.save_pretrained(folder)  # config.json (with the genome and auto_map), weights, modeling code
+    # The saved tokenizer truncates where the student's position table ends (not at the teacher's 512).
+    tokenizer = copy.deepcopy(tokenizer)
+    tokenizer.model_max_length = student.config.max_position_embeddings
     tokenizer.save_pretrained(folder)
+    metrics["max_length"] = tokenizer.model_max_length
     (folder / "architecture.svg").write_text(genome_svg(genome, title=title), encoding="utf-8")
     onnx_path = folder / "model.onnx"
     export_onnx(student, onnx_path, example=probe_inputs(2, 16, len(tokenizer)))

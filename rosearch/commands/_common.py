@@ -1,0 +1,93 @@
+"""What every command shares: the study arguments, loading and checking a study before any work,
+quiet libraries, torch threads and the command's one Accelerator."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from rosearch.errors import RosearchError
+
+
+def add_study_args(p: argparse.ArgumentParser, *, required: bool = True) -> None:
+    p.add_argument("--study", required=required, help="a name from studies/ (e.g. demo, tiny, sst2) or a path to a study YAML")
+    p.add_argument("--storage", help="an Optuna storage URL (default: sqlite:///<runs_dir>/<study>/study.db)")
+    p.add_argument("--runs-dir", help="folder for study databases and the prepare cache (default: the study's runs_dir, 'runs')")
+
+
+def add_progress_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def positive(flag: str, value: float | None) -> None:
+    """A numeric option that must be a finite number above 0 (when given)."""
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise RosearchError(f"{flag}: got {value}. Give a finite number greater than 0.")
+
+
+def load_config(args: argparse.Namespace, *, seed: int | None = None) -> Any:
+    """The study's typed config with its storage resolved; the runs folder and the storage URL
+    checked before any work (and before the heavy imports)."""
+    from rosearch.config import load_study, with_storage
+    from rosearch.search.storage import check_url
+
+    overrides: dict[str, Any] = {}
+    if seed is not None:
+        overrides["seed"] = seed
+    if args.runs_dir is not None:
+        overrides["runs_dir"] = args.runs_dir
+    cfg = with_storage(load_study(args.study, overrides=overrides), args.storage)
+    check_runs_dir(cfg.runs_dir, key="--runs-dir" if args.runs_dir is not None else "runs_dir")
+    check_url(cfg.search.storage)
+    return cfg
+
+
+def check_runs_dir(path: str, *, key: str) -> None:
+    """The runs folder is a folder (or can be made) and can be written."""
+    from rosearch.writable import cannot_write
+
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise RosearchError(f"{key}: got {path!r}, which is a file. Give a folder (it is created if missing).")
+    why = cannot_write(folder)
+    if why:
+        raise RosearchError(f"{key}: cannot write to {path!r} ({why}). Give a folder you can write to.")
+
+
+def quiet_libraries() -> None:
+    import warnings
+
+    import datasets
+    import optuna
+    import transformers
+
+    # We rely on Optuna's heartbeat and metric names knowingly; their "experimental" notes are noise here.
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    datasets.disable_progress_bars()
+    datasets.logging.set_verbosity_error()
+    transformers.logging.set_verbosity_error()
+
+
+def set_threads(cfg: Any | None) -> None:
+    import torch
+
+    torch.set_num_threads((cfg.threads if cfg is not None else None) or os.cpu_count() or 1)
+
+
+def make_accelerator(cfg: Any | None) -> Any:
+    """The command's one Accelerator, in the study's precision (Accelerate keeps one per process)."""
+    from rosearch.train import make_accelerator as _make
+
+    return _make(cfg.kd.mixed_precision if cfg is not None else "no")
+
+
+def prepare_study(cfg: Any, accelerator: Any, *, progress: bool, out: Any = print) -> Any:
+    """The study's cached preparation (`rosearch.prepare`)."""
+    from rosearch.cache import DiskCache
+    from rosearch.prepare import prepare
+
+    return prepare(cfg, cache=DiskCache(Path(cfg.runs_dir) / "cache"), accelerator=accelerator, log=out, progress=progress)

@@ -1,0 +1,101 @@
+"""`export`: rebuild the selected trials' students, re-measure them, write model folders.
+
+Each folder is self-contained: config.json (the genome) + model.safetensors + the modeling code,
+the tokenizer, model.onnx, metrics.json, a model card README.md and architecture.svg;
+manifest.csv / manifest.json list every export (rosearch.export.write).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable
+
+from rosearch.commands._common import add_study_args, load_config, make_accelerator, positive, prepare_study, quiet_libraries, set_threads
+from rosearch.errors import RosearchError
+
+HELP = "write the best students as model folders (weights, tokenizer, ONNX, metrics, model card) and a manifest"
+Out = Callable[[str], None]
+#: Students exported with --select fitness when --top is not given.
+DEFAULT_TOP_FITNESS = 3
+
+
+@dataclass
+class ExportOptions:
+    out_dir: Path
+    select: str = "pareto"  # rosearch.export.select.Selection
+    top: int | None = None
+    retrain_epochs: float | None = None
+    progress: bool = True
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_study_args(p)
+    p.add_argument("--out", help="folder for the exported students and the manifest (default: <runs_dir>/<study>/export)")
+    p.add_argument("--select", choices=["pareto", "fitness"], default="pareto", help="pareto: the Pareto front (study.best_trials, default); fitness: the best RoSearch fitness")
+    p.add_argument("--top", type=int, help=f"export at most K students, best fitness first (default: the whole front; {DEFAULT_TOP_FITNESS} with --select fitness)")
+    p.add_argument("--retrain-epochs", type=float, help="re-distil each student this many epochs on the whole training split (default: rebuild the search's student exactly)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def run(args: argparse.Namespace) -> int:
+    positive("--top", args.top)
+    positive("--retrain-epochs", args.retrain_epochs)
+    cfg = load_config(args)
+    quiet_libraries()
+    set_threads(cfg)
+    top = args.top if args.top is not None else (DEFAULT_TOP_FITNESS if args.select == "fitness" else None)
+    out_dir = Path(args.out) if args.out else Path(cfg.runs_dir) / cfg.name / "export"
+    export(cfg, ExportOptions(out_dir, select=args.select, top=top, retrain_epochs=args.retrain_epochs, progress=not args.no_progress))
+    return 0
+
+
+def export(current: Any, opts: ExportOptions, *, out: Out = print) -> list[dict[str, Any]]:
+    """Export the selected students; returns the manifest rows."""
+    from tqdm.auto import tqdm
+
+    from rosearch.attack.recipes import describe_recipe
+    from rosearch.attack.resources import import_textattack, missing_for, preflight
+    from rosearch.export.manifest import manifest_row, write_manifest
+    from rosearch.export.select import folder_name, select_trials
+    from rosearch.export.write import export_metrics, export_trial, finished_export
+    from rosearch.search.rebuild import rebuild_student
+    from rosearch.search.study import load_existing, stored_config
+
+    study = load_existing(current)
+    cfg = stored_config(study, current)  # the trials' own settings, precision included
+    trials = select_trials(study, opts.select, opts.top)
+    if not trials:
+        raise RosearchError(f"Study '{cfg.name}' has no feasible completed trial to export; run more trials (rosearch-optuna optimize).")
+    preflight(cfg.attack.recipe.name)  # the search recipe must run here: it names the folders and ranks
+    lacking = {r.name: missing_for(r.name) for r in cfg.attack.recipes}
+    recipes = [r for r in cfg.attack.recipes if not lacking[r.name]]
+    skipped = {name: "missing " + ", ".join(m.resource for m in found) + " on this machine" for name, found in lacking.items() if found}
+    out(f"exporting {len(trials)} student(s) of study '{cfg.name}' ({opts.select}): trials {', '.join(f'#{t.number}' for t in trials)}")
+    out(f"attacks: {', '.join(describe_recipe(r) for r in recipes)}" + (f"; skipped: {', '.join(skipped)}" if skipped else ""))
+    accelerator = make_accelerator(cfg)  # the study's precision: the exported student is the search's own
+    prep = prepare_study(cfg, accelerator, progress=opts.progress, out=out)
+    import_textattack()
+    opts.out_dir.mkdir(parents=True, exist_ok=True)
+    kd = replace(cfg.kd, epochs=opts.retrain_epochs, max_train_examples=None) if opts.retrain_epochs else None
+    rows = []
+    for trial in tqdm(trials, desc="export", disable=not opts.progress, dynamic_ncols=True):
+        done = finished_export(opts.out_dir, trial.number, opts.retrain_epochs or 0)
+        if done is not None:  # an earlier run (perhaps interrupted later) wrote it: keep it
+            out(f"trial #{trial.number}: already exported in {done}; delete that folder to redo it")
+            rows.append(manifest_row(done.name, json.loads((done / "metrics.json").read_text())))
+            continue
+        action = f"re-distilling for {opts.retrain_epochs:g} epoch(s) on the whole training split" if kd else "re-distilling (same seed: the search's student)"
+        out(f"trial #{trial.number}: {action}")
+        student, strategy, _ = rebuild_student(trial, cfg, prep, accelerator=accelerator, kd=kd, progress=opts.progress)
+        metrics = export_metrics(student, trial, cfg, prep, accelerator=accelerator, recipes=recipes, skipped=skipped,
+                                 strategy=strategy, retrain_epochs=opts.retrain_epochs or 0)
+        folder = opts.out_dir / folder_name(trial.number, metrics)
+        rows.append(manifest_row(folder.name, export_trial(folder, student, prep, metrics, cfg=cfg, trial=trial)))
+        out(f"  → {folder}  (accuracy {metrics['accuracy']:.1%}, under {cfg.attack.recipe.name} {metrics['attack_accuracy']:.1%}, "
+            f"{metrics['params'] / 1e6:.2f}M params)")
+    csv_path, json_path = write_manifest(opts.out_dir, rows)
+    out(f"manifest: {csv_path} and {json_path}")
+    return rows
