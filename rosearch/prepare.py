@@ -50,19 +50,21 @@ class Prepared:
     splits: datasets.DatasetDict  # tokenized; train also holds `teacher_logits` (+ strategy columns)
     teacher: PreTrainedModel
     teacher_metrics: dict[str, Any]  # dev_accuracy, test_accuracy, params, flops, finetune_seconds
-    attack_examples: list[dict[str, Any]]  # [{"text", "label", "dev_index"}], fixed for the study
+    attack_examples: list[dict[str, Any]]  # the in-trial subset: [{"text", "label", "dev_index"}], fixed for the study
+    eval_examples: list[dict[str, Any]]  # the evaluation set, disjoint from attack_examples (same form)
     num_labels: int
     embedding_basis: torch.Tensor | None
     keys: dict[str, str] = field(default_factory=dict)  # cache keys, stored with the study
     generators: dict[str, PreTrainedModel] = field(default_factory=dict)  # mate: "task", zeroshot: "ood"
     ood: datasets.Dataset | None = None  # zero-shot KD's out-of-domain text, with teacher logits
+    consistency: datasets.Dataset | None = None  # consistency KD's perturbed training passes
 
     def with_strategies(self, added: StrategyData) -> Prepared:
         """This preparation plus what the KD strategies' own step returned."""
         splits = datasets.DatasetDict(self.splits)
         for name, values in added.train_columns.items():
             splits["train"] = splits["train"].add_column(name, values)
-        return replace(self, splits=splits, generators=dict(added.generators), ood=added.ood)
+        return replace(self, splits=splits, generators=dict(added.generators), ood=added.ood, consistency=added.consistency)
 
 
 def hub_hint(cfg: StudyConfig) -> str:
@@ -128,8 +130,9 @@ def prepare(cfg: StudyConfig, *, cache: DiskCache, accelerator: Accelerator, log
     train_logits = np.load(out_dir / "train_logits.npy")
     splits["train"] = splits["train"].add_column("teacher_logits", train_logits.tolist())
     dev_logits = np.load(out_dir / "dev_logits.npy")
-    attack_examples = select_attack_subset(
-        splits["dev"]["text"], splits["dev"]["labels"], dev_logits.argmax(-1), n=cfg.attack.n_examples, seed=cfg.attack.seed
+    attack_examples, eval_examples = select_attack_sets(
+        splits["dev"]["text"], splits["dev"]["labels"], dev_logits.argmax(-1),
+        n=cfg.attack.n_examples, n_eval=cfg.attack.eval_examples, seed=cfg.attack.seed,
     )
     basis = embedding_basis(teacher) if cfg.kd.init_embeddings == "teacher_pca" else None
     prepared = Prepared(
@@ -138,6 +141,7 @@ def prepare(cfg: StudyConfig, *, cache: DiskCache, accelerator: Accelerator, log
         teacher=teacher,
         teacher_metrics=metrics,
         attack_examples=attack_examples,
+        eval_examples=eval_examples,
         num_labels=num_labels,
         embedding_basis=basis,
         keys={"data": data_key, "teacher": teacher_key},
@@ -147,16 +151,25 @@ def prepare(cfg: StudyConfig, *, cache: DiskCache, accelerator: Accelerator, log
     return prepared.with_strategies(prepare_strategies(cfg, prepared, source=source, cache=cache, accelerator=accelerator, log=log))
 
 
-def select_attack_subset(texts: list[str], labels: list[int], teacher_preds: Any, *, n: int, seed: int) -> list[dict[str, Any]]:
-    """`n` dev examples the teacher classifies correctly, drawn with `seed`, in dev order.
+def select_attack_sets(texts: list[str], labels: list[int], teacher_preds: Any, *, n: int, n_eval: int,
+                       seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(in-trial subset, evaluation set): `n`, then up to `n_eval` more, dev examples the teacher
+    classifies correctly, drawn with `seed`, disjoint, each in dev order.
 
     Attacking only examples the teacher gets right is the field's convention (TextAttack skips the
-    others); the same subset for every trial makes trials' robustness comparable.
+    others); the same subset for every trial makes trials' robustness comparable, and a separate
+    evaluation set keeps the reported figure apart from the one the search selected on.
     """
     correct = [i for i, (y, p) in enumerate(zip(labels, teacher_preds)) if int(y) == int(p)]
     rng = np.random.default_rng(seed)
     picked = sorted(rng.choice(len(correct), size=min(n, len(correct)), replace=False).tolist())
-    return [{"text": texts[correct[i]], "label": int(labels[correct[i]]), "dev_index": correct[i]} for i in picked]
+    rest = sorted(set(range(len(correct))) - set(picked))
+    evaluation = sorted(np.random.default_rng([seed, 1]).permutation(rest)[:n_eval].tolist()) if rest else []
+
+    def rows(chosen: list[int]) -> list[dict[str, Any]]:
+        return [{"text": texts[correct[i]], "label": int(labels[correct[i]]), "dev_index": correct[i]} for i in chosen]
+
+    return rows(picked), rows(evaluation)
 
 
 def _build_data(cfg: StudyConfig, tokenizer: PreTrainedTokenizerBase, out: Path, hint: str, log: Log) -> None:

@@ -7,7 +7,7 @@ from rosearch.attack.metrics import Outcome, summarise
 from rosearch.attack.resources import ensure_wordnet
 from rosearch.config import RecipeConfig
 from rosearch.errors import ResourceUnavailable
-from rosearch.prepare import select_attack_subset
+from rosearch.prepare import select_attack_sets
 
 
 def test_metrics_against_hand_counts() -> None:
@@ -31,15 +31,21 @@ def test_metrics_of_nothing_attacked() -> None:
     assert (m.accuracy_under_attack, m.success_rate, m.avg_queries) == (0.0, 0.0, 0.0)
 
 
-def test_attack_subset_is_seeded_and_only_teacher_correct() -> None:
+@pytest.mark.parametrize("n, n_eval, expect_eval", [(20, 30, 30), (20, 500, 46), (66, 10, 0)], ids=["room", "capped", "none-left"])
+def test_attack_sets_are_seeded_disjoint_stable_and_teacher_correct(n: int, n_eval: int, expect_eval: int) -> None:
     texts = [f"text {i}" for i in range(100)]
     labels = [i % 2 for i in range(100)]
-    preds = [y if i % 3 else 1 - y for i, y in enumerate(labels)]  # wrong on every third
-    a = select_attack_subset(texts, labels, preds, n=20, seed=0)
-    assert a == select_attack_subset(texts, labels, preds, n=20, seed=0)
-    assert a != select_attack_subset(texts, labels, preds, n=20, seed=1)
-    assert len(a) == 20 and all(e["dev_index"] % 3 for e in a)
-    assert [e["dev_index"] for e in a] == sorted(e["dev_index"] for e in a)
+    preds = [y if i % 3 else 1 - y for i, y in enumerate(labels)]  # wrong on every third: 66 correct
+    search, evaluation = select_attack_sets(texts, labels, preds, n=n, n_eval=n_eval, seed=0)
+    assert (search, evaluation) == select_attack_sets(texts, labels, preds, n=n, n_eval=n_eval, seed=0)
+    if n < 66:  # another seed, another draw (unless every correct example is taken)
+        assert search != select_attack_sets(texts, labels, preds, n=n, n_eval=n_eval, seed=1)[0]
+    assert len(search) == n and len(evaluation) == expect_eval
+    ids = [e["dev_index"] for e in search], [e["dev_index"] for e in evaluation]
+    assert not set(ids[0]) & set(ids[1])  # the reported figure is never measured on the search's subset
+    assert all(i % 3 for i in ids[0] + ids[1]) and all(x == sorted(x) for x in ids)
+    # a larger evaluation set keeps the in-trial subset as it was (stable across settings)
+    assert select_attack_sets(texts, labels, preds, n=n, n_eval=n_eval + 5, seed=0)[0] == search
 
 
 @pytest.fixture(scope="module")

@@ -64,13 +64,14 @@ def test_optimize_resume_and_show_on_tiny(tmp_path: Path) -> None:
     assert attacked.returncode == 0, attacked.stderr[-3000:]
     assert "under attack" in attacked.stdout and f"trial #{first.number}" in attacked.stdout
     rows = out_file.read_text().splitlines()
-    assert rows[0].startswith("model,recipe,index,status") and len(rows) == 1 + 2 * 10
+    assert rows[0].startswith("model,recipe,index,status") and len(rows) == 1 + 2 * 60  # the evaluation set
     evaluations = optuna.load_study(study_name="tiny", storage=storage).user_attrs["evaluations"][str(first.number)]
     assert set(evaluations) == {"pruthi", "deepwordbug"}
-    # the re-built student is the trial's own student: same seed, same numbers
-    assert evaluations["deepwordbug"]["accuracy_under_attack"] == first.user_attrs["attacks"]["deepwordbug"]["accuracy_under_attack"]
+    for m in evaluations.values():  # each example's outcome is kept for paired tests, with the interval
+        assert m["n"] == 60 and len(m["held"]) == 60 and sum(m["held"]) == m["failed"]
+        assert m["under_attack_ci"][0] <= m["accuracy_under_attack"] <= m["under_attack_ci"][1]
     shown = _cli("show", "--study", "tiny", "--runs-dir", str(runs), cwd=tmp_path)
-    assert "pruthi" in shown.stdout
+    assert "pruthi" in shown.stdout and "[95% CI]" in shown.stdout
 
 
 def test_attack_a_saved_model_folder(tmp_path: Path, tokenizer) -> None:
@@ -288,7 +289,9 @@ def test_a_bf16_study_optimizes_exports_and_reloads_with_equal_numbers(tmp_path:
         metrics = json.loads((runs / "tiny-bf16" / "export" / row["folder"] / "metrics.json").read_text())
         stored = study.trials[metrics["trial"]].user_attrs["metrics"]
         assert metrics["mixed_precision"] == "bf16"
-        assert metrics["accuracy"] == stored["accuracy"] and metrics["attack_accuracy"] == stored["attack_accuracy"]
+        assert metrics["accuracy"] == stored["accuracy"]
+        assert metrics["search_subset"]["accuracy_under_attack"] == stored["attack_accuracy"]  # the same student, the same attack
+        assert metrics["n_attack"] == 60 and metrics["attack_set"] == "evaluation"
         assert metrics["onnx"]["max_abs_diff"] <= metrics["onnx"]["tolerance"]  # the saved student is plain fp32
         # reloaded, the student gives the logits the export wrote into model.onnx
         import numpy as np

@@ -21,8 +21,11 @@ def test_every_study_loads(path: Path) -> None:
 
 @pytest.mark.parametrize("path", sorted((ROOT / "configs").rglob("*.yaml")), ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_every_config_piece_builds(path: Path) -> None:
-    section = {"spaces": "space", "attacks": "attack", "kd": "kd"}[path.parent.name]
-    cfg = build(StudyConfig, {section: yaml.safe_load(path.read_text())}, "")
+    section = {"spaces": "space", "attacks": "attack", "kd": "kd", "baselines": "baselines"}[path.parent.name]
+    raw = {section: yaml.safe_load(path.read_text())}
+    if section == "baselines":  # a baseline genome must lie in the space of the same name
+        raw["space"] = yaml.safe_load((ROOT / "configs" / "spaces" / f"{path.stem}.yaml").read_text())
+    cfg = build(StudyConfig, raw, "")
     assert getattr(cfg, section) is not None
 
 
@@ -58,6 +61,17 @@ BAD = [
     ({"search": {"max_latency_ms": 0}}, "search.max_latency_ms", "greater than 0"),
     ({"latency": {"batch_sizes": []}}, "latency.batch_sizes", "at least one"),
     ({"latency": {"repeats": 0}}, "latency.repeats", "greater than 0"),
+    ({"kd": {"epochs": float("nan")}}, "kd.epochs", "finite"),
+    ({"space": {"dropout": float("inf")}}, "space.dropout", "finite"),
+    ({"fitness": {"size": float("nan")}}, "fitness.size", "finite"),
+    ({"name": ".."}, "name", "Start with a letter"),
+    ({"attack": {"eval_examples": 0}}, "attack.eval_examples", "greater than 0"),
+    ({"baselines": [{"name": "x"}]}, "baselines[0].genome", "exactly one"),
+    ({"baselines": [{"name": "a", "bert": {}}, {"name": "a", "bert": {}}]}, "baselines", "its own name"),
+    ({"baselines": [{"name": "b", "bert": {"hidden_size": 30, "num_heads": 4}}]}, "baselines[0].bert.num_heads", "divide"),
+    ({"baselines": [{"name": "g", "genome": {"hidden_size": 64}}]}, "baselines[0].genome", "Not a genome"),
+    ({"baselines": [{"name": "g", "genome": {"hidden_size": 99, "embedding_size": 64, "n_cells": 1,
+                                              "nodes": [{"inputs": [0, 1], "ops": ["skip", "skip"]}] * 3}}]}, "baselines[0].genome", "hidden_size=99"),
     ({"latency": {"seq_len": 4096}}, "latency.seq_len", "data.max_length"),
 ]
 

@@ -73,7 +73,9 @@ def test_dashboard_serves_the_study_notes_and_artifacts_on_loopback(dashboard) -
     done = [t for t in detail["trials"] if t["state"] == "Complete"]
     assert done
     for t in done:
-        assert t["note"]["body"].startswith(f"## Trial {t['number']}: RoSearch fitness")
+        head = t["note"]["body"].splitlines()[0]
+        assert head.startswith(f"## Trial {t['number']}") and "RoSearch fitness" in head
+        assert ("hand-designed baseline" in head) == (t["number"] == 0)  # the tiny study's baseline runs first
         names = {a["filename"]: a for a in t["artifacts"]}
         assert {"architecture.svg", "adversarial-sample-deepwordbug.csv", "adversarial-deepwordbug.jsonl"} <= set(names)
         svg = names["architecture.svg"]

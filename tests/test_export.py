@@ -52,10 +52,11 @@ with torch.inference_mode():
 
 
 def _metrics() -> dict:
-    attack = {"clean_accuracy": 0.9, "accuracy_under_attack": 0.4, "success_rate": 0.55, "avg_perturbed_share": 0.1, "avg_queries": 12.0, "n": 10}
+    attack = {"clean_accuracy": 0.9, "accuracy_under_attack": 0.4, "success_rate": 0.55, "avg_perturbed_share": 0.1, "avg_queries": 12.0, "n": 10,
+              "clean_ci": [0.6, 0.98], "under_attack_ci": [0.168, 0.687]}
     return {
         "study": "unit", "trial": 7, "kd_strategy": "vanilla", "retrain_epochs": 0, "architecture": ALL_OPS.describe(), "genome": ALL_OPS.to_dict(),
-        "accuracy": 0.8, "test_accuracy": 0.79, "n_dev": 100, "n_test": 100, "search_recipe": "deepwordbug", "attack_accuracy": 0.4,
+        "accuracy": 0.8, "accuracy_ci": [0.711, 0.866], "test_accuracy": 0.79, "test_accuracy_ci": [0.7, 0.86], "n_dev": 100, "n_test": 100, "search_recipe": "deepwordbug", "attack_accuracy": 0.4,
         "attacks": {"deepwordbug": attack}, "attacks_skipped": {"pwws": "missing WordNet"}, "n_attack": 10, "params": 12345, "flops": 1e6,
         "flops_seq_len": 32, "compression": 100.0, "fitness": 1.1, "search_metrics": {"accuracy": 0.8, "attack_accuracy": 0.4},
         "teacher": {"model": "teacher", "dev_accuracy": 0.9, "params": 1_234_500}, "data": "unit data", "machine": "test machine",
@@ -81,7 +82,8 @@ def test_saved_student_loads_anywhere_with_the_same_logits(tmp_path: Path, token
         assert set(stored["latency"][runtime]) == {"1", "4"} and all(v > 0 for v in stored["latency"][runtime].values())
     assert stored["onnx"]["max_abs_diff"] <= TOLERANCE
     card = (folder / "README.md").read_text()
-    for needle in ("trust_remote_code=True", "rosearch.load_student", "onnxruntime", ALL_OPS.describe(), "80.0%", "deepwordbug", "pwws", "teacher"):
+    for needle in ("trust_remote_code=True", "rosearch.load_student", "onnxruntime", ALL_OPS.describe(), "80.0% [71.1–86.6]", "40.0% [16.8–68.7]",
+                   "95% Wilson", "deepwordbug", "pwws", "teacher", "at most 32 tokens"):
         assert needle in card, needle
 
     batch = parity_batches(tokenizer, TEXTS, 32)[0]
@@ -181,13 +183,18 @@ def test_export_cli_writes_the_front_with_the_study_numbers(tiny_study, tmp_path
     assert [r["trial"] for r in rows] == [t.number for t in expected]
     for row, trial in zip(rows, expected):
         search = trial.user_attrs["metrics"]
-        # rebuilt with the trial's seed and settings: the search's own student, the same numbers
-        assert row["accuracy"] == search["accuracy"] and row["attack_accuracy"] == search["attack_accuracy"]
-        assert row["params"] == search["params"] and row["retrain_epochs"] == 0
-        assert row["folder"] == folder_name(trial.number, search)
-        assert row["under_deepwordbug"] == search["attack_accuracy"]
-        assert {"pt_b1_ms", "pt_b32_ms", "ort_b1_ms", "ort_b32_ms"} <= set(row) and row["onnx_max_abs_diff"] <= TOLERANCE
         metrics = json.loads((out / row["folder"] / "metrics.json").read_text())
+        # rebuilt with the trial's seed and settings: the search's own student, the same numbers
+        assert row["accuracy"] == search["accuracy"] and metrics["search_subset"]["accuracy_under_attack"] == search["attack_accuracy"]
+        assert row["params"] == search["params"] and row["retrain_epochs"] == 0
+        # the reported robustness is measured on the evaluation set, with its interval and each example's outcome
+        assert metrics["attack_set"] == "evaluation" and metrics["n_attack"] == 60
+        deepwordbug = metrics["attacks"]["deepwordbug"]
+        assert row["under_deepwordbug"] == row["attack_accuracy"] == deepwordbug["accuracy_under_attack"] == sum(deepwordbug["held"]) / 60
+        assert deepwordbug["under_attack_ci"][0] <= row["attack_accuracy"] <= deepwordbug["under_attack_ci"][1]
+        assert metrics["accuracy_ci"][0] <= metrics["accuracy"] <= metrics["accuracy_ci"][1]
+        assert row["folder"] == folder_name(trial.number, metrics)
+        assert {"pt_b1_ms", "pt_b32_ms", "ort_b1_ms", "ort_b32_ms"} <= set(row) and row["onnx_max_abs_diff"] <= TOLERANCE
         assert metrics["trial"] == trial.number and metrics["genome"] == trial.user_attrs["genome"]
         config = json.loads((out / row["folder"] / "config.json").read_text())
         assert config["id2label"] == {"0": "negative", "1": "positive"}  # the embedded corpus: 1 = positive rating
@@ -196,6 +203,9 @@ def test_export_cli_writes_the_front_with_the_study_numbers(tiny_study, tmp_path
     assert again.returncode == 0, again.stderr[-3000:]
     assert again.stdout.count("already exported") == len(rows) and "re-distilling" not in again.stdout  # resumable
     assert json.loads((out / "manifest.json").read_text()) == rows
+    # the evaluation-set results are stored with the study, for the report's paired comparisons
+    stored = optuna.load_study(study_name="tiny", storage=f"sqlite:///{runs / 'tiny' / 'study.db'}").user_attrs["evaluations"]
+    assert {str(r["trial"]) for r in rows} <= set(stored)
 
     first = out / rows[0]["folder"]
     load = "import sys; from transformers import AutoModelForSequenceClassification as A; m = A.from_pretrained(sys.argv[1], trust_remote_code=True); print(type(m).__name__, m.num_parameters())"

@@ -214,3 +214,21 @@ def test_adversarial_training_leaves_the_cached_generator_untouched(prep) -> Non
     # the shared teacher is read where prepare placed it, frozen: never changed by a strategy
     assert all(torch.equal(p, q) for p, q in zip(prep.teacher.parameters(), teacher_before))
     assert not prep.teacher.training and not any(p.requires_grad for p in prep.teacher.parameters())
+
+
+# --- perturbation-consistency KD ---------------------------------------------------------------
+
+
+def test_consistency_passes_keep_the_clean_targets(prep) -> None:
+    """Perturbed copies carry their clean text's cached teacher logits and label; about text_share of
+    the texts are perturbed; the passes are seeded (built by prepare, cached)."""
+    data, train = prep.consistency, prep.splits["train"]
+    assert data is not None and len(data) == len(train) * (max(data["pass"]) + 1)
+    rows = data.select(range(300))
+    for row in rows:
+        source = train[row["source_index"]]
+        assert row["teacher_logits"] == source["teacher_logits"] and row["labels"] == source["labels"]
+        assert (row["text"] != source["text"]) <= row["perturbed"]  # only perturbed rows differ (a perturbed one may not)
+    share = sum(data["perturbed"]) / len(data)
+    assert abs(share - _cfg().kd.consistency.text_share) < 0.05
+    assert sum(r["perturbed"] and r["text"] != train[r["source_index"]]["text"] for r in rows) > 100

@@ -81,8 +81,54 @@ def test_report_cli_matches_the_study(tiny_study, tmp_path: Path) -> None:
         assert link in md
     for trial in study.best_trials:
         m = trial.user_attrs["metrics"]
-        assert f"| #{trial.number} | " in md and f"{m['accuracy']:.1%}" in md and f"{m['attack_accuracy']:.1%}" in md
+        assert f"| #{trial.number}" in md and f"{m['accuracy']:.1%}" in md and f"{m['attack_accuracy']:.1%}" in md
     assert f"{history[-1][1]:.4g}" in md
+
+    # RoSearch's headline opens the report: teacher, every baseline, the searched front, from the stored study
+    assert md.index("## Headline") < md.index("## Pareto front")
+    rows = {r["label"]: r for r in data["headline"]["rows"]}
+    assert rows["teacher"]["accuracy"] == study.user_attrs["teacher"]["dev_accuracy"]
+    baseline_trial = next(t for t in complete if t.user_attrs.get("baseline") == "transformer-tiny")
+    assert baseline_trial.number == 0  # enqueued before the search
+    row = rows[f"#0 transformer-tiny"]
+    assert row["kind"] == "baseline" and row["accuracy"] == baseline_trial.user_attrs["metrics"]["accuracy"]
+    reference = study.user_attrs["references"]["bert-1x32"]["metrics"]
+    assert rows["bert-1x32"]["kind"] == "baseline" and rows["bert-1x32"]["params"] == reference["params"]
+    searched = [t for t in study.best_trials if not t.user_attrs.get("baseline")]
+    assert {f"#{t.number}" for t in searched} <= {r["label"] for r in data["headline"]["rows"] if r["kind"] == "searched"}
+    for label in ("teacher", "#0 transformer-tiny", "bert-1x32"):
+        assert f"| {label} |" in md
+    # flagged in the dashboard's note and in `show`
+    from optuna_dashboard._note import get_note_from_system_attrs
+
+    note = get_note_from_system_attrs(study._storage.get_study_system_attrs(study._study_id), baseline_trial._trial_id)["body"]
+    assert "hand-designed baseline `transformer-tiny`" in note
+    shown = run_cli("show", "--study", "tiny", "--runs-dir", str(runs), cwd=tmp_path)
+    assert "Hand-designed baselines" in shown.stdout and "transformer-tiny" in shown.stdout and "bert-1x32" in shown.stdout
+
+
+@pytest.mark.parametrize("student_held, baselines, expected", [
+    # the larger baseline is the one compared; 8 discordant pairs all for the student: p = 2/256
+    ([True] * 10, [("big", 2e6, [True, True] + [False] * 8), ("small", 5e5, [True] * 10)], ("big", 0.8, 2 / 256)),
+    # no baseline of equal or larger size: no comparison
+    ([True] * 4, [("small", 5e5, [True] * 4)], None),
+    # the most robust of the larger baselines wins the comparison
+    ([False] * 4, [("a", 2e6, [True] * 4), ("b", 3e6, [False] * 4)], ("a", -1.0, 0.125)),
+], ids=["larger-baseline", "none-larger", "most-robust-larger"])
+def test_headline_compares_with_the_best_baseline_of_equal_or_larger_size(student_held, baselines, expected) -> None:
+    from rosearch.report.headline import Row, compare
+
+    def row(label, kind, params, held):
+        return Row(label, kind, label, params, 0.8, None, 1.0, {"deepwordbug": {"accuracy_under_attack": sum(held) / len(held), "held": held, "n": len(held)}})
+
+    table = [row(name, "baseline", params, held) for name, params, held in baselines] + [row("#5", "searched", 1e6, student_held)]
+    compare(table, "deepwordbug")
+    versus = table[-1].versus
+    if expected is None:
+        assert versus is None
+    else:
+        name, difference, p = expected
+        assert versus["baseline"] == name and versus["difference"] == pytest.approx(difference) and versus["p_value"] == pytest.approx(p)
 
 
 def test_architecture_picture_is_svg_with_every_edge() -> None:

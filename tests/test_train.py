@@ -35,7 +35,8 @@ def _prepared(tokenizer) -> Prepared:
         batch = tokenizer(texts, padding=True, return_tensors="pt")
         logits = teacher(**batch).logits
     train = ds.add_column("teacher_logits", logits.tolist())
-    return Prepared(tokenizer, datasets.DatasetDict({"train": train, "dev": ds, "test": ds}), teacher, {"params": 10**6}, [], 2, None)
+    return Prepared(tokenizer, datasets.DatasetDict({"train": train, "dev": ds, "test": ds}), teacher, {"params": 10**6},
+                    attack_examples=[], eval_examples=[], num_labels=2, embedding_basis=None)
 
 
 def _cfg(**distill) -> StudyConfig:

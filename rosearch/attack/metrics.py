@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+from rosearch.stats import wilson
+
 Status = Literal["succeeded", "failed", "skipped"]
 
 
@@ -29,9 +31,13 @@ class AttackMetrics:
     success_rate: float  # succeeded / (succeeded + failed): attacks on examples the model got right
     avg_perturbed_share: float  # mean share of words changed, over successful attacks
     avg_queries: float  # mean model queries, over attacked (non-skipped) examples
+    clean_ci: tuple[float, float] = (0.0, 1.0)  # 95% Wilson interval of clean_accuracy
+    under_attack_ci: tuple[float, float] = (0.0, 1.0)  # 95% Wilson interval of accuracy_under_attack
 
-    def to_dict(self) -> dict[str, float | int]:
-        return asdict(self)
+    def to_dict(self) -> dict[str, float | int | list[float]]:
+        data = asdict(self)
+        data["clean_ci"], data["under_attack_ci"] = list(self.clean_ci), list(self.under_attack_ci)
+        return data
 
 
 def summarise(outcomes: list[Outcome]) -> AttackMetrics:
@@ -50,4 +56,6 @@ def summarise(outcomes: list[Outcome]) -> AttackMetrics:
         success_rate=len(succeeded) / len(attacked) if attacked else 0.0,
         avg_perturbed_share=sum(o.words_perturbed / max(o.words, 1) for o in succeeded) / len(succeeded) if succeeded else 0.0,
         avg_queries=sum(o.queries for o in attacked) / len(attacked) if attacked else 0.0,
+        clean_ci=wilson(n - skipped, n),
+        under_attack_ci=wilson(failed, n),
     )

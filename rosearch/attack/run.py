@@ -38,6 +38,11 @@ class AttackReport:
     def queries_per_second(self) -> float:
         return sum(r["queries"] for r in self.records) / self.seconds if self.seconds else 0.0
 
+    def held(self) -> list[bool]:
+        """Per attacked example, in order: still classified correctly after the attack (the
+        paired outcome McNemar's test compares between two models on the same examples)."""
+        return [r["status"] == "failed" for r in self.records]
+
     def successes(self, limit: int) -> list[dict[str, Any]]:
         """Up to `limit` successful adversarial examples (for trial attrs and the dashboard)."""
         return [r for r in self.records if r["status"] == "succeeded"][:limit]

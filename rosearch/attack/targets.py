@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+import optuna
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from rosearch.config import DataConfig, StudyConfig
@@ -21,6 +22,7 @@ class Target:
     model: PreTrainedModel
     tokenizer: PreTrainedTokenizerBase
     trial: int | None = None
+    key: str | None = None  # where its evaluation-set results are stored in the study (rosearch.search.evaluations)
 
 
 def load_model(name: str, *, tokenizer: str | None = None, trust_remote_code: bool = False) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
@@ -54,8 +56,9 @@ def sample_examples(data: DataConfig, *, split: str, n: int, seed: int) -> list[
 
 
 def study_targets(cfg: StudyConfig, prep: Any, *, accelerator: Any, model: str | None, trials: list[int], front: bool,
-                  trust_remote_code: bool, out: Out, progress: bool) -> list[Target]:
-    """The study's teacher and/or rebuilt trial students."""
+                  trust_remote_code: bool, out: Out, progress: bool, baselines: bool = False) -> list[Target]:
+    """The study's teacher, rebuilt trial students, and/or its baselines (genome trials and reference models)."""
+    from rosearch.search.baselines import build_reference, reference_specs
     from rosearch.search.genome import trial_strategy
     from rosearch.search.rebuild import rebuild_student
     from rosearch.search.seeds import trial_seed
@@ -63,20 +66,26 @@ def study_targets(cfg: StudyConfig, prep: Any, *, accelerator: Any, model: str |
 
     targets = []
     if model == "teacher":
-        targets.append(Target("teacher", prep.teacher, prep.tokenizer))
+        targets.append(Target("teacher", prep.teacher, prep.tokenizer, key="teacher"))
     elif model is not None:
         loaded, tokenizer = load_model(model, trust_remote_code=trust_remote_code)
         targets.append(Target(Path(model).name or model, loaded, tokenizer))
-    if trials or front:
+    if trials or front or baselines:
         study = load_existing(cfg)
         chosen = [t for t in study.trials if t.number in set(trials)] + (list(study.best_trials) if front else [])
+        if baselines:
+            chosen += [t for t in study.get_trials(states=(optuna.trial.TrialState.COMPLETE,)) if t.user_attrs.get("baseline")]
         missing = set(trials) - {t.number for t in chosen}
         if missing:
             raise RosearchError(f"--trial: study '{cfg.name}' has no trial {sorted(missing)} (it has 0 … {len(study.trials) - 1}).")
         for trial in {t.number: t for t in chosen}.values():
             out(f"trial #{trial.number}: re-distilling its student from the stored genome ({trial_strategy(trial, cfg.kd)} KD, seed {trial_seed(cfg.seed, trial)})")
             student, _, _ = rebuild_student(trial, cfg, prep, accelerator=accelerator, progress=progress)
-            targets.append(Target(f"trial #{trial.number}", student, prep.tokenizer, trial.number))
+            targets.append(Target(f"trial #{trial.number}", student, prep.tokenizer, trial.number, key=str(trial.number)))
+    if baselines:
+        for b in reference_specs(cfg):
+            out(f"baseline {b.name}: re-distilling the reference BERT {b.bert.num_layers}×{b.bert.hidden_size} (study seed {cfg.seed})")
+            targets.append(Target(b.name, build_reference(b, cfg, prep, accelerator=accelerator, progress=progress), prep.tokenizer, key=f"ref:{b.name}"))
     if not targets:
-        raise RosearchError("Nothing to attack: give --model (teacher, a folder or a hub id), --trial N or --front.")
+        raise RosearchError("Nothing to attack: give --model (teacher, a folder or a hub id), --trial N, --front or --baselines.")
     return targets

@@ -37,11 +37,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trust-remote-code", action="store_true", help="run Python code shipped in the --model folder (only for code you trust)")
     p.add_argument("--trial", type=int, nargs="+", help="with --study: re-build these trials' students and attack them")
     p.add_argument("--front", action="store_true", help="with --study: attack every Pareto-optimal trial")
+    p.add_argument("--baselines", action="store_true", help="with --study: attack every hand-designed baseline (trials and reference models)")
     p.add_argument("--recipe", nargs="+", choices=list(RECIPES), help="recipes to run (default: the study's search and evaluation recipes, else deepwordbug)")
     p.add_argument("--query-budget", type=int, help="most model queries per example")
     p.add_argument("--max-word-share", type=float, help="most share of words an attack may change, in (0, 1]")
     p.add_argument("--max-candidates", type=int, help="substitution candidates per word (textfooler, bert-attack, bae, textbugger)")
-    p.add_argument("--n", type=int, help=f"examples to attack (default: the study's attack.n_examples, else {DEFAULT_N})")
+    p.add_argument("--n", type=int, help=f"examples to attack (default: the study's evaluation set, attack.eval_examples, else {DEFAULT_N})")
     p.add_argument("--seed", type=int, help="seed of the example draw and of the attack")
     p.add_argument("--data", default="embedded", help="without --study: embedded (default), hub:NAME[:SUBSET] (e.g. hub:glue:sst2), csv:PATH or jsonl:PATH")
     p.add_argument("--text-column", default="text")
@@ -62,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
     set_threads(cfg)
     attack(
         cfg=cfg, model=args.model, tokenizer=args.tokenizer, data=data, split=args.split, recipes=recipes, n=args.n,
-        seed=args.seed, max_length=args.max_length, trials=args.trial or [], front=args.front, trust_remote_code=args.trust_remote_code,
+        seed=args.seed, max_length=args.max_length, trials=args.trial or [], front=args.front, baselines=args.baselines,
+        trust_remote_code=args.trust_remote_code,
         out_path=Path(args.out) if args.out else None, runs_dir=cfg.runs_dir if cfg else (args.runs_dir or "runs"),
         progress=not args.no_progress,
     )
@@ -102,12 +104,14 @@ def _data_from_args(args: argparse.Namespace) -> Any:
 def metrics_table(rows: list[tuple[Any, Any]]) -> str:
     from rosearch.table import format_table
 
-    header = ["model", "recipe", "n", "clean acc", "under attack", "success rate", "words perturbed", "queries/ex", "skip/fail/succ", "ex/s", "queries/s"]
+    from rosearch.stats import format_ci
+
+    header = ["model", "recipe", "n", "clean acc [95% CI]", "under attack [95% CI]", "success rate", "words perturbed", "queries/ex", "skip/fail/succ", "ex/s", "queries/s"]
     body = []
     for target, r in rows:
         m = r.metrics
         body.append([
-            target.label, r.recipe, str(m.n), f"{m.clean_accuracy:.1%}", f"{m.accuracy_under_attack:.1%}", f"{m.success_rate:.1%}",
+            target.label, r.recipe, str(m.n), format_ci(m.clean_accuracy, m.clean_ci), format_ci(m.accuracy_under_attack, m.under_attack_ci), f"{m.success_rate:.1%}",
             f"{m.avg_perturbed_share:.1%}", f"{m.avg_queries:.1f}", f"{m.skipped}/{m.failed}/{m.succeeded}",
             f"{r.examples_per_second:.2f}", f"{r.queries_per_second:.0f}",
         ])
@@ -129,22 +133,20 @@ def write_records(path: Path, rows: list[tuple[Any, Any]]) -> int:
 
 
 def record_evaluations(cfg: Any, rows: list[tuple[Any, Any]], *, keep: int) -> None:
-    """Store per-recipe metrics of re-built trials in the study (finished trials are read-only in
-    Optuna) and attach their adversarial examples to the study as artifacts."""
+    """Store the evaluation-set metrics of the study's teacher and re-built trials in the study
+    (finished trials are read-only in Optuna), with each example's outcome (`held`) for paired
+    comparisons, and attach their adversarial examples to the study as artifacts."""
     from rosearch.dashboard.artifacts import TrialArtifacts
+    from rosearch.search.evaluations import entry, record
     from rosearch.search.study import load_existing
 
     study = load_existing(cfg)
-    evaluations = dict(study.user_attrs.get("evaluations", {}))
     artifacts = TrialArtifacts.for_study(cfg)
     for target, report in rows:
-        if target.trial is None:
+        if target.key is None:
             continue
-        entry = dict(evaluations.get(str(target.trial), {}))
-        entry[report.recipe] = {**report.metrics.to_dict(), "seconds": report.seconds, "examples": report.successes(keep)}
-        evaluations[str(target.trial)] = entry
-        artifacts.upload(study, f"trial{target.trial}-adversarial-{report.recipe}.jsonl", report.records)
-    study.set_user_attr("evaluations", evaluations)
+        record(study, target.key, {report.recipe: entry(report, keep=keep)})
+        artifacts.upload(study, f"{target.key.replace(':', '-')}-adversarial-{report.recipe}.jsonl", report.records)
 
 
 def default_out(runs_dir: str, label: str) -> Path:
@@ -155,7 +157,7 @@ def default_out(runs_dir: str, label: str) -> Path:
 def attack(
     *, cfg: Any, model: str | None, tokenizer: str | None, data: Any, split: str, recipes: list | None,
     n: int | None, seed: int | None, max_length: int | None, trials: list[int], front: bool, out_path: Path | None,
-    runs_dir: str, trust_remote_code: bool = False, out: Out = print, progress: bool = True,
+    runs_dir: str, baselines: bool = False, trust_remote_code: bool = False, out: Out = print, progress: bool = True,
 ) -> list[tuple[Any, Any]]:
     """The whole `attack` command (see the module docstring)."""
     import torch
@@ -166,19 +168,21 @@ def attack(
     from rosearch.attack.targets import Target, load_model, sample_examples, study_targets
     from rosearch.config import RecipeConfig
 
-    if cfg is None and (model is None or model == "teacher" or trials or front):
-        raise ConfigError("--study", None, "--model teacher, --trial and --front need --study; otherwise give --model (a folder or hub id).")
+    if cfg is None and (model is None or model == "teacher" or trials or front or baselines):
+        raise ConfigError("--study", None, "--model teacher, --trial, --front and --baselines need --study; otherwise give --model (a folder or hub id).")
+    standard_set = n is None and seed is None  # the study's own evaluation set: results comparable, so stored
     recipes = recipes or (cfg.attack.recipes if cfg is not None else [RecipeConfig()])
     for spec in recipes:  # fail before any work when a recipe cannot run here
         preflight(spec.name)
     if cfg is not None:
         a = cfg.attack
-        cfg = replace(cfg, attack=replace(a, n_examples=n or a.n_examples, seed=a.seed if seed is None else seed))
+        cfg = replace(cfg, attack=replace(a, eval_examples=n or a.eval_examples, seed=a.seed if seed is None else seed))
         accelerator = make_accelerator(cfg)  # the study's precision: rebuilt students are the search's own
         prep = prepare_study(cfg, accelerator, progress=progress, out=out)
-        examples = prep.attack_examples
-        out(f"examples: the study's fixed attack subset ({len(examples)} dev examples the teacher gets right, seed {cfg.attack.seed})")
-        targets = study_targets(cfg, prep, accelerator=accelerator, model=model, trials=trials, front=front,
+        examples = prep.eval_examples
+        out(f"examples: the study's evaluation set ({len(examples)} dev examples the teacher gets right, disjoint from the "
+            f"{len(prep.attack_examples)} the search attacks; seed {cfg.attack.seed})")
+        targets = study_targets(cfg, prep, accelerator=accelerator, model=model, trials=trials, front=front, baselines=baselines,
                                 trust_remote_code=trust_remote_code, out=out, progress=progress)
         max_length = max_length or cfg.data.max_length
         seed, batch_size = cfg.attack.seed, cfg.attack.batch_size
@@ -201,7 +205,7 @@ def attack(
     path = out_path or default_out(runs_dir, targets[0].label if len(targets) == 1 else (cfg.name if cfg else "models"))
     count = write_records(path, rows)
     out(f"\nwrote {count} attacked examples to {path}")
-    if cfg is not None and any(t.trial is not None for t, _ in rows):
+    if cfg is not None and standard_set and any(t.key is not None for t, _ in rows):
         record_evaluations(cfg, rows, keep=cfg.attack.keep_examples)
-        out(f"recorded the trials' metrics in study '{cfg.name}' (user attrs 'evaluations') and their examples as artifacts")
+        out(f"recorded the evaluation-set metrics in study '{cfg.name}' (user attrs 'evaluations') and the examples as artifacts")
     return rows

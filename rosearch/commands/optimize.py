@@ -68,6 +68,7 @@ def optimize(cfg: Any, *, n_trials: int, out: Out = print, progress: bool = True
     from rosearch.dashboard.publish import publish_trial
     from rosearch.errors import TrialFailure
     from rosearch.search.front import trial_line
+    from rosearch.search.baselines import enqueue_baselines, evaluate_references
     from rosearch.search.objective import Objective
     from rosearch.search.storage import check_url, fail_stale
     from rosearch.search.study import completed, open_study, record_study_attrs
@@ -89,6 +90,10 @@ def optimize(cfg: Any, *, n_trials: int, out: Out = print, progress: bool = True
         "cache_keys": prep.keys, "attack_examples": prep.attack_examples,
     })
     save_note(study, f"## {cfg.name}\n\n{cfg.description}\n\n```\n{describe_study(cfg)}\n```\n")  # optuna-dashboard's study note
+    enqueued = enqueue_baselines(study, cfg)
+    if enqueued:
+        out(f"baselines enqueued as the first trials: {', '.join(enqueued)}")
+    evaluate_references(study, cfg, prep, accelerator=accelerator, progress=progress, out=out)
     for spec in cfg.attack.evaluation:
         lacking = missing_for(spec.name)
         if lacking:

@@ -42,9 +42,13 @@ def show(cfg: Any, *, out: Out = print) -> Any:
 
 
 def print_front(study: Any, out: Out) -> None:
-    from rosearch.search.front import evaluations_table, front_table
+    from rosearch.search.front import baselines_table, evaluations_table, front_table
 
     out(front_table(study))
+    baselines = baselines_table(study)
+    if baselines:
+        out("\nHand-designed baselines (same data, distillation, seeds and attack):")
+        out(baselines)
     evaluations = evaluations_table(study)
     if evaluations:
         out("\nEvaluation attacks (rosearch-optuna attack --trial):")

@@ -15,7 +15,7 @@ from rosearch.config.schema import StudyConfig
 from rosearch.errors import ConfigError
 
 #: Sections that may be given as the path of a reusable YAML piece in configs/.
-PIECES = ("space", "kd", "attack", "teacher", "data", "fitness", "search")
+PIECES = ("space", "kd", "attack", "teacher", "data", "fitness", "search", "baselines")
 
 
 def project_root() -> Path:

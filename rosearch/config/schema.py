@@ -7,7 +7,7 @@ key (relative to the section; the loader prefixes the section), the value and th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from rosearch.errors import ConfigError
 
@@ -217,7 +217,8 @@ class SpaceConfig:
         _fraction("dropout", self.dropout, high_open=True)
 
 
-STRATEGIES = ("vanilla", "kdiga", "mate", "zeroshot")
+STRATEGIES = ("vanilla", "kdiga", "mate", "zeroshot", "consistency")
+PERTURBATIONS = ("swap", "insert", "delete", "keyboard", "synonym")
 
 
 @dataclass
@@ -286,6 +287,32 @@ class ZeroShotConfig:
 
 
 @dataclass
+class ConsistencyConfig:
+    """Perturbation-consistency KD (rosearch.kd.consistency): a share of the training texts is
+    replaced, at every pass, by a randomly perturbed copy (character edits and word substitutions,
+    rosearch.robust.perturb) that keeps the clean text's cached teacher distribution as its target."""
+
+    # Share of texts replaced by a perturbed copy in each pass over the data.
+    text_share: float = 0.5
+    # Share of a perturbed text's eligible words (no stop words, ≥ 3 letters) that are edited.
+    word_share: float = 0.2
+    # Perturbation families drawn from: swap, insert, delete, keyboard (characters), synonym (words).
+    kinds: list[str] = field(default_factory=lambda: list(PERTURBATIONS))
+    # Where synonym substitutes come from: auto (WordNet when installed, else the teacher's
+    # embedding neighbours), wordnet, embedding.
+    substitutes: Literal["auto", "wordnet", "embedding"] = "auto"
+
+    def __post_init__(self) -> None:
+        _fraction("text_share", self.text_share)
+        _fraction("word_share", self.word_share, low_open=True)
+        if not self.kinds:
+            raise ConfigError("kinds", self.kinds, f"Name at least one of: {', '.join(PERTURBATIONS)}.")
+        for i, kind in enumerate(self.kinds):
+            if kind not in PERTURBATIONS:
+                raise ConfigError(f"kinds[{i}]", kind, f"Use one of: {', '.join(PERTURBATIONS)}.")
+
+
+@dataclass
 class KDConfig(OptimConfig):
     """Knowledge distillation of each trial's student: logit KD (Hinton et al., 2015) and the
     robustness-aware strategies (rosearch/kd)."""
@@ -309,11 +336,12 @@ class KDConfig(OptimConfig):
     init_embeddings: Literal["teacher_pca", "random"] = "teacher_pca"
     # cached: teacher logits computed once per study; online: the teacher runs at every step.
     teacher_logits: Literal["cached", "online"] = "cached"
-    # vanilla (logit KD), kdiga, mate or zeroshot; a list lets the search choose per trial.
+    # vanilla (logit KD), kdiga, mate, zeroshot or consistency; a list lets the search choose per trial.
     strategy: str | list[str] = "vanilla"
     kdiga: KDIGAConfig = field(default_factory=KDIGAConfig)
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
     zeroshot: ZeroShotConfig = field(default_factory=ZeroShotConfig)
+    consistency: ConsistencyConfig = field(default_factory=ConsistencyConfig)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -381,8 +409,13 @@ class AttackConfig:
     recipe: str | RecipeConfig = "deepwordbug"
     # Evaluation recipes: `rosearch-optuna attack --study S --trial N` and exports run them.
     evaluation: list[str | RecipeConfig] = field(default_factory=list)
-    # Size of the fixed attack subset: dev examples the teacher gets right, drawn with `seed`.
+    # Size of the fixed in-trial attack subset: dev examples the teacher gets right, drawn with `seed`.
     n_examples: int = 50
+    # Size of the evaluation set (capped at what is left): dev examples the teacher gets right,
+    # disjoint from the in-trial subset, drawn with `seed`. `attack --trial/--front`, `export` and
+    # the report's headline table measure on it, so reported robustness is never the number the
+    # search selected on.
+    eval_examples: int = 500
     seed: int = 0
     # Texts per model call while an attack queries the model.
     batch_size: int = 64
@@ -396,6 +429,7 @@ class AttackConfig:
         if len(set(names)) != len(names):
             raise ConfigError("evaluation", names, "Name each recipe once (the search recipe is evaluated anyway).")
         _positive("n_examples", self.n_examples)
+        _positive("eval_examples", self.eval_examples)
         _positive("batch_size", self.batch_size)
         if self.keep_examples < 0:
             raise ConfigError("keep_examples", self.keep_examples, "Use 0 or more.")
@@ -499,6 +533,44 @@ class LatencyConfig:
 
 
 @dataclass
+class BertShapeConfig:
+    """A standard BERT encoder shape for a reference student (BertForSequenceClassification), e.g.
+    the public BERT miniatures: 2/4/6 layers × 128/256/512 hidden."""
+
+    num_layers: int = 4
+    hidden_size: int = 256
+    num_heads: int = 4
+    intermediate_size: int = 1024
+
+    def __post_init__(self) -> None:
+        for name in ("num_layers", "hidden_size", "num_heads", "intermediate_size"):
+            _positive(name, getattr(self, name))
+        if self.hidden_size % self.num_heads:
+            raise ConfigError("num_heads", self.num_heads, f"It must divide hidden_size ({self.hidden_size}).")
+
+
+@dataclass
+class BaselineConfig:
+    """A hand-designed student that goes through the study's own pipeline (data, KD, seeds, attacks).
+
+    `genome` (in the study's space): enqueued as a trial before the search (Optuna's
+    enqueue_trial), so it also seeds NSGA-II's first population, flagged `baseline: <name>`.
+    `bert`: a standard BertForSequenceClassification shape outside the space, distilled with the
+    same KD and reported beside the trials (study user attr `references`).
+    """
+
+    name: str = ""
+    genome: dict[str, Any] | None = None
+    bert: BertShapeConfig | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name or not all(c.isalnum() or c in "-_." for c in self.name):
+            raise ConfigError("name", self.name, "Name the baseline with letters, digits, '-', '_' or '.'.")
+        if (self.genome is None) == (self.bert is None):
+            raise ConfigError("genome", self.genome, "Give exactly one of genome (a cell in the study's space) or bert (a BERT shape).")
+
+
+@dataclass
 class StudyConfig:
     """A whole study (studies/<name>.yaml)."""
 
@@ -512,6 +584,8 @@ class StudyConfig:
     fitness: FitnessConfig = field(default_factory=FitnessConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
     latency: LatencyConfig = field(default_factory=LatencyConfig)
+    # Hand-designed students run through the same pipeline (see BaselineConfig).
+    baselines: list[BaselineConfig] = field(default_factory=list)
     # Seed of the search (sampler) and of every trial's training.
     seed: int = 0
     # Folder for study databases and the prepare cache.
@@ -524,8 +598,29 @@ class StudyConfig:
         if not self.name or not self.name[0].isalnum() or not all(c.isalnum() or c in "-_." for c in self.name):
             raise ConfigError("name", self.name, "Start with a letter or digit; then use letters, digits, '-', '_' or '.' only.")
         _positive("threads", self.threads, allow_none=True)
+        self._check_baselines()
         if self.latency.seq_len is not None and self.latency.seq_len > self.data.max_length:
             raise ConfigError("latency.seq_len", self.latency.seq_len, f"Use at most data.max_length ({self.data.max_length}): students have no positions beyond it.")
+
+
+    def _check_baselines(self) -> None:
+        from rosearch.search.genome import validate  # the space's own rules (imported here: it imports this module)
+        from rosearch.student.genome import Genome
+
+        names = [b.name for b in self.baselines]
+        if len(set(names)) != len(names):
+            raise ConfigError("baselines", names, "Give each baseline its own name.")
+        for i, b in enumerate(self.baselines):
+            if b.genome is None:
+                continue
+            try:
+                genome = Genome.from_dict(b.genome)
+            except (KeyError, TypeError, ValueError) as err:
+                raise ConfigError(f"baselines[{i}].genome", b.genome, f"Not a genome ({err}); give hidden_size, embedding_size, n_cells, nodes "
+                                  "[{inputs: [a, b], ops: [op, op]}, ...] and n_heads / ffn_multiplier when attention / ffn is used.") from None
+            problems = validate(genome, self.space)
+            if problems:
+                raise ConfigError(f"baselines[{i}].genome", b.name, "Outside the study's space: " + "; ".join(problems) + ".")
 
 
 def strategies(kd: KDConfig) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rosearch.search.front import violated
+from rosearch.stats import format_ci
 from rosearch.table import format_table
 from rosearch.student.genome import Genome
 
@@ -22,16 +23,25 @@ _ROWS = (
 
 
 def metrics_table(metrics: dict[str, float]) -> str:
-    rows = [[label, fmt.format(metrics[key] * (scale[0] if scale else 1))] for label, key, fmt, *scale in _ROWS if key in metrics]
-    return format_table(["metric", "value"], rows, style="markdown")
+    """Proportions with their stored 95% interval (and n), the rest as plain numbers."""
+    rows = []
+    for label, key, fmt, *scale in _ROWS:
+        if key not in metrics:
+            continue
+        if f"{key}_ci" in metrics:
+            n = metrics.get("n_dev" if key == "accuracy" else "n_attack")
+            rows.append([label + (f", n = {n}" if n else ""), format_ci(metrics[key], metrics[f"{key}_ci"])])
+        else:
+            rows.append([label, fmt.format(metrics[key] * (scale[0] if scale else 1))])
+    return format_table(["metric", "value [95% CI]"], rows, style="markdown")
 
 
 def trial_note(*, number: int, genome: Genome, strategy: str, recipe: str, metrics: dict[str, float],
-               constraints: dict[str, float], examples: list[dict[str, Any]]) -> str:
+               constraints: dict[str, float], examples: list[dict[str, Any]], baseline: str | None = None) -> str:
     """Markdown for one finished trial, from its structured record."""
     broken = violated(constraints)
     parts = [
-        f"## Trial {number}: RoSearch fitness {metrics['fitness']:.3f}",
+        f"## Trial {number}" + (f" — hand-designed baseline `{baseline}`" if baseline else "") + f": RoSearch fitness {metrics['fitness']:.3f}",
         "",
         f"**Architecture:** {genome.describe_sizes()}",
         "",

@@ -25,7 +25,7 @@ def publish_trial(artifacts: TrialArtifacts | None, trial: optuna.Trial, genome:
     report = result.attack
     save_note(trial, trial_note(
         number=trial.number, genome=genome, strategy=strategy, recipe=report.recipe, metrics=result.metrics,
-        constraints=constraints, examples=trial.user_attrs.get("adversarial_examples", []),
+        constraints=constraints, examples=trial.user_attrs.get("adversarial_examples", []), baseline=trial.user_attrs.get("baseline"),
     ))
     if artifacts is None:
         return
@@ -50,7 +50,8 @@ def backfill_notes(study: optuna.Study) -> int:
             continue
         recipe = next(iter(t.user_attrs.get("attacks", {"attack": None})))
         body = trial_note(number=t.number, genome=Genome.from_dict(t.user_attrs["genome"]), strategy=t.user_attrs.get("kd_strategy", "vanilla"),
-                          recipe=recipe, metrics=t.user_attrs["metrics"], constraints=t.constraints, examples=t.user_attrs.get("adversarial_examples", []))
+                          recipe=recipe, metrics=t.user_attrs["metrics"], constraints=t.constraints, examples=t.user_attrs.get("adversarial_examples", []),
+                          baseline=t.user_attrs.get("baseline"))
         save_note_with_version(storage, study_id, t._trial_id, 1, body)
         written += 1
     return written

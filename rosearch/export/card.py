@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rosearch.stats import format_ci
 from rosearch.table import format_table
 
 
@@ -25,8 +26,8 @@ def model_card(m: dict[str, Any]) -> str:
     teacher, lat, onnx = m["teacher"], m["latency"], m["onnx"]
     attack_table = format_table(
         ["recipe", "clean", "under attack", "attack success", "words perturbed", "queries/example", "n"],
-        [[name, _pct(a["clean_accuracy"]), _pct(a["accuracy_under_attack"]), _pct(a["success_rate"]), _pct(a["avg_perturbed_share"]),
-          f"{a['avg_queries']:.1f}", str(a["n"])] for name, a in m["attacks"].items()],
+        [[name, format_ci(a["clean_accuracy"], a.get("clean_ci")), format_ci(a["accuracy_under_attack"], a.get("under_attack_ci")),
+          _pct(a["success_rate"]), _pct(a["avg_perturbed_share"]), f"{a['avg_queries']:.1f}", str(a["n"])] for name, a in m["attacks"].items()],
         style="markdown",
     )
     skipped = "".join(f"\n- `{name}` was not run: {why}" for name, why in m.get("attacks_skipped", {}).items())
@@ -62,16 +63,17 @@ position embeddings come first; a masked mean over tokens and a two-layer head c
 
 | metric | value |
 |---|---|
-| clean accuracy, dev ({m['n_dev']} examples) | {_pct(m['accuracy'])} |
-| clean accuracy, test ({m['n_test']} examples) | {_pct(m['test_accuracy'])} |
-| accuracy under `{m['search_recipe']}` (the search's attack) | {_pct(m['attack_accuracy'])} |
+| clean accuracy, dev ({m['n_dev']} examples) | {format_ci(m['accuracy'], m.get('accuracy_ci'))} |
+| clean accuracy, test ({m['n_test']} examples) | {format_ci(m['test_accuracy'], m.get('test_accuracy_ci'))} |
+| accuracy under `{m['search_recipe']}` (the search's attack), {m['n_attack']} evaluation examples | {format_ci(m['attack_accuracy'], m.get('attack_accuracy_ci'))} |
 | parameters | {m['params']:,} |
 | FLOPs per sequence of {m['flops_seq_len']} tokens | {m['flops'] / 1e6:.2f} M |
 | RoSearch fitness | {m['fitness']:.3f} |
-| search-time accuracy / under attack | {_pct(search['accuracy'])} / {_pct(search['attack_accuracy'])} |
+| search-time accuracy / under attack (in-trial subset) | {_pct(search['accuracy'])} / {_pct(search['attack_accuracy'])} |
 
-**Robustness** (TextAttack recipes, on the study's fixed set of dev examples that the teacher
-classifies correctly; "clean" is the student's accuracy on that set):
+Intervals are 95% Wilson intervals. **Robustness** (TextAttack recipes, on the study's evaluation
+set: dev examples the teacher classifies correctly, disjoint from the small subset the search
+selected on; "clean" is the student's accuracy on that set):
 
 {attack_table}
 {skipped}

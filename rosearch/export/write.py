@@ -26,6 +26,7 @@ from rosearch.export.onnx import OPSET, TOLERANCE, export_onnx, max_abs_diff
 from rosearch.latency import latency_report, onnx_session, probe_inputs, seq_len
 from rosearch.prepare import Prepared
 from rosearch.report.architecture import genome_svg
+from rosearch.attack.run import run_attack
 from rosearch.search.evaluate import measure_student
 from rosearch.search.rebuild import trial_genome
 from rosearch.student.genome import Genome
@@ -54,18 +55,25 @@ def finished_export(out_dir: Path, number: int, retrain_epochs: float) -> Path |
 def export_metrics(student, trial: optuna.trial.FrozenTrial, cfg: StudyConfig, prep: Prepared, *, accelerator: Accelerator,  # noqa: ANN001
                    recipes: list, skipped: dict[str, str], strategy: str, retrain_epochs: float) -> dict[str, Any]:
     """The student's numbers (`measure_student`, as in the trial, plus the test split and every
-    runnable recipe) and its provenance; latency per batch size and ONNX numbers are added by
-    `write_folder` once model.onnx exists."""
-    measured = measure_student(student, cfg, prep, accelerator=accelerator, recipes=recipes, splits=("dev", "test"), progress=False)
+    runnable recipe, on the study's evaluation set) and its provenance; latency per batch size and
+    ONNX numbers are added by `write_folder` once model.onnx exists. `search_subset` re-runs the
+    search recipe on the in-trial subset: without retraining it equals the trial's stored figure."""
+    measured = measure_student(student, cfg, prep, accelerator=accelerator, recipes=recipes, examples=prep.eval_examples,
+                               splits=("dev", "test"), progress=False)
     m = measured.metrics
+    again = run_attack(student, prep.tokenizer, prep.attack_examples, cfg.attack.recipe, max_length=cfg.data.max_length,
+                       seed=cfg.attack.seed, batch_size=cfg.attack.batch_size, progress=False).metrics
     teacher = prep.teacher_metrics
     return {
         "name": "", "study": cfg.name, "trial": trial.number, "kd_strategy": strategy, "retrain_epochs": retrain_epochs,
         "architecture": trial_genome(trial).describe(), "genome": trial.user_attrs["genome"],
-        "accuracy": m["accuracy"], "test_accuracy": m["test_accuracy"], "n_dev": len(prep.splits["dev"]), "n_test": len(prep.splits["test"]),
-        "search_recipe": cfg.attack.recipe.name, "attack_accuracy": m["attack_accuracy"],
-        "attacks": {name: {**r.metrics.to_dict(), "seconds": r.seconds} for name, r in measured.attacks.items()},
-        "attacks_skipped": skipped, "n_attack": len(prep.attack_examples),
+        "accuracy": m["accuracy"], "accuracy_ci": m["accuracy_ci"], "test_accuracy": m["test_accuracy"], "test_accuracy_ci": m["test_accuracy_ci"],
+        "n_dev": m["n_dev"], "n_test": m["n_test"],
+        "search_recipe": cfg.attack.recipe.name, "attack_accuracy": m["attack_accuracy"], "attack_accuracy_ci": m["attack_accuracy_ci"],
+        "attacks": {name: {**r.metrics.to_dict(), "seconds": r.seconds, "held": r.held()} for name, r in measured.attacks.items()},
+        "attacks_skipped": skipped, "n_attack": len(prep.eval_examples), "attack_set": "evaluation",
+        "search_subset": {"recipe": cfg.attack.recipe.name, "n": again.n, "accuracy_under_attack": again.accuracy_under_attack,
+                          "under_attack_ci": list(again.under_attack_ci)},
         "params": int(m["params"]), "flops": m["flops"], "flops_seq_len": cfg.data.max_length, "compression": m["compression"],
         "fitness": m["fitness"], "mixed_precision": cfg.kd.mixed_precision,
         "search_metrics": trial.user_attrs.get("metrics", {}),

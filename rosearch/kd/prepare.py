@@ -24,6 +24,7 @@ from rosearch.cache import DiskCache
 from rosearch.config import StudyConfig, stable_hash, to_dict
 from rosearch.config.schema import strategies
 from rosearch.errors import ConfigError
+from rosearch.kd.consistency import passes_for, perturbed_passes
 from rosearch.kd.generator import train_mlm
 from rosearch.kd.kdiga import token_saliency
 from rosearch.kd.zeroshot import ood_texts
@@ -43,6 +44,7 @@ class StrategyData:
     train_columns: dict[str, list[Any]] = field(default_factory=dict)  # kdiga: teacher_saliency
     generators: dict[str, PreTrainedModel] = field(default_factory=dict)  # mate: "task", zeroshot: "ood"
     ood: datasets.Dataset | None = None  # zeroshot: out-of-domain text with the teacher's logits
+    consistency: datasets.Dataset | None = None  # consistency: the perturbed training passes
 
 
 def prepare_strategies(cfg: StudyConfig, prep: Prepared, *, source: str, cache: DiskCache, accelerator: Accelerator, log: Log) -> StrategyData:
@@ -64,7 +66,27 @@ def prepare_strategies(cfg: StudyConfig, prep: Prepared, *, source: str, cache: 
         ood = datasets.load_from_disk(str(folder))
         log(f"zero-shot: {len(ood)} out-of-domain texts ({', '.join(cfg.kd.zeroshot.corpora) if cfg.kd.zeroshot.source == 'embedded' else cfg.kd.zeroshot.source})")
         generators["ood"] = _generator(cfg, prep, source, cache, texts=ood, name="ood", log=log)
-    return StrategyData(train_columns=columns, generators=generators, ood=ood)
+    consistency = None
+    if "consistency" in names:
+        c = cfg.kd.consistency
+        passes = passes_for(cfg.kd.epochs)
+        key = stable_hash({"data": prep.keys["data"], "teacher": teacher_key, "consistency": to_dict(c), "passes": passes, "seed": cfg.seed})
+        folder = cache.get_or_build("consistency", key, lambda tmp: _consistency(cfg, prep, passes, tmp, log))
+        consistency = datasets.load_from_disk(str(folder))
+        log(f"consistency: {passes} pass(es) of the train split, {sum(consistency['perturbed'])} of {len(consistency)} texts perturbed")
+    return StrategyData(train_columns=columns, generators=generators, ood=ood, consistency=consistency)
+
+
+def _consistency(cfg: StudyConfig, prep: Prepared, passes: int, out: Path, log: Log) -> None:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    from rosearch.robust.substitutes import substitutes_for
+
+    c = cfg.kd.consistency
+    source, substitutes = substitutes_for(prep.teacher.get_input_embeddings().weight, prep.tokenizer, source=c.substitutes)
+    log(f"consistency: perturbing the train split for {passes} pass(es) ({', '.join(c.kinds)}; synonyms from {source}; cached after)")
+    perturbed_passes(prep.splits["train"], prep.tokenizer, c, passes=passes, seed=cfg.seed, max_length=cfg.data.max_length,
+                     stopwords=frozenset(ENGLISH_STOP_WORDS), substitutes=substitutes).save_to_disk(str(out))
 
 
 def _saliency(cfg: StudyConfig, prep: Prepared, out: Path, log: Log) -> None:

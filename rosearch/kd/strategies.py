@@ -4,10 +4,12 @@ vanilla   logit KD from cached (or online) teacher logits — rosearch.train.los
 kdiga     + input-gradient alignment with the teacher — rosearch.kd.kdiga
 mate      adversarial masked-LM augmentation — rosearch.kd.mate (with labels)
 zeroshot  the same game on out-of-domain text, no task data — rosearch.kd.mate (without labels)
+consistency  logit KD on randomly perturbed copies with the clean texts' cached logits — rosearch.kd.consistency
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import datasets
@@ -16,9 +18,11 @@ from accelerate import Accelerator
 from accelerate.utils import set_seed
 
 from rosearch.config import StudyConfig
+from rosearch.config.schema import BertShapeConfig
 from rosearch.kd.kdiga import kdiga_loss, token_saliency
 from rosearch.kd.mate import fit_adversarial
 from rosearch.student import build_student
+from rosearch.student.bert import build_bert_student
 from rosearch.student.genome import Genome
 from rosearch.train import fit, kd_loss, loader
 from rosearch.train.loop import FitResult
@@ -28,7 +32,7 @@ if TYPE_CHECKING:
 
 
 def distill_student(
-    genome: Genome,
+    genome: Genome | BertShapeConfig,
     cfg: StudyConfig,
     prep: Prepared,
     *,
@@ -38,15 +42,17 @@ def distill_student(
     progress: bool = True,
     teacher_logits: str | None = None,
 ) -> tuple[torch.nn.Module, FitResult]:
-    """A new student for `genome`, trained with `strategy` on the command's `accelerator`;
-    `teacher_logits` overrides kd.teacher_logits (cached / online) for the vanilla strategy.
+    """A new student for `genome` (or a reference BERT shape), trained with `strategy` on the
+    command's `accelerator`; `teacher_logits` overrides kd.teacher_logits (cached / online) for the
+    vanilla strategy.
 
     The student comes back unwrapped (a plain fp32 module without Accelerate's autocast wrapper:
     `predict` applies the study's precision itself, and ONNX export needs plain fp32), in eval
     mode, on `accelerator.device`."""
     d = cfg.kd
     set_seed(seed)  # the student's initial weights are part of what the seed fixes
-    student = build_student(
+    build = build_bert_student if isinstance(genome, BertShapeConfig) else build_student
+    student = build(
         genome,
         vocab_size=len(prep.tokenizer),
         num_labels=prep.num_labels,
@@ -66,7 +72,14 @@ def distill_student(
         return accelerator.unwrap_model(student, keep_fp32_wrapper=False), result
 
     extra = ("teacher_logits", "teacher_saliency") if strategy == "kdiga" else ("teacher_logits",)
-    data = loader(_train_split(cfg, prep), prep.tokenizer, batch_size=d.batch_size, shuffle=True, extra=extra, seed=seed)
+    train = _train_split(cfg, prep)
+    if strategy == "consistency":  # the perturbed passes of the same examples; `epochs` still counts passes over the data
+        assert prep.consistency is not None, "prepare builds the perturbed passes when the study names the strategy"
+        passes = max(prep.consistency["pass"]) + 1
+        train = prep.consistency if len(train) == len(prep.splits["train"]) else prep.consistency.filter(
+            lambda i: i < len(train), input_columns="source_index")
+        common["optim"] = replace(d, epochs=d.epochs / passes)
+    data = loader(train, prep.tokenizer, batch_size=d.batch_size, shuffle=True, extra=extra, seed=seed)
     teacher = prep.teacher if (teacher_logits or d.teacher_logits) == "online" else None  # already on accelerator.device
 
     def vanilla(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:

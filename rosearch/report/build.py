@@ -11,9 +11,10 @@ import optuna
 
 from rosearch.config import StudyConfig
 from rosearch.errors import RosearchError
-from rosearch.report import figures
+from rosearch.report import figures, headline
 from rosearch.report.stats import category_counts, feature_table, op_frequencies, quarters
-from rosearch.search.front import feasible, metric
+from rosearch.search.front import feasible, interval, metric
+from rosearch.stats import format_ci
 from rosearch.search.rebuild import trial_genome
 from rosearch.search.study import completed, load_existing, stored_config
 from rosearch.table import format_table
@@ -43,7 +44,9 @@ def collect(study: optuna.Study) -> dict[str, Any]:
     rows = [{
         "trial": t.number, "kd_strategy": t.user_attrs.get("kd_strategy", "vanilla"), "feasible": feasible(t), "pareto": t.number in front,
         **{k: metric(t, k) for k in ("accuracy", "attack_accuracy", "attack_success_rate", "params", "flops", "latency_ms", "compression")},
+        "accuracy_ci": interval(t, "accuracy"), "attack_accuracy_ci": interval(t, "attack_accuracy"),
         "fitness": float(t.user_attrs.get("fitness", math.nan)), "architecture": t.user_attrs.get("architecture", ""),
+        "baseline": t.user_attrs.get("baseline"),
     } for t in done]
     return {"trials": rows, "n_trials": len(study.trials), "n_complete": len(done),
             "states": {s.name.lower(): sum(t.state == s for t in study.trials) for s in optuna.trial.TrialState if any(t.state == s for t in study.trials)}}
@@ -60,8 +63,21 @@ def report(current: StudyConfig, out_dir: Path, *, out: Out = print) -> dict[str
     data["study"], data["teacher"] = cfg.name, study.user_attrs.get("teacher")
     data["objectives"] = [f"{o.direction} {o.metric}" for o in cfg.search.objectives]
 
+    data["evaluations"] = {k: {r: {x: y for x, y in v.items() if x not in ("held", "examples")} for r, v in recipes_.items()}
+                           for k, recipes_ in study.user_attrs.get("evaluations", {}).items()}
+    recipes = [r.name for r in cfg.attack.recipes]
+    table = headline.rows(study, recipes=recipes)
+    data["headline"] = {"recipes": recipes, "rows": headline.to_dict(table)}
+
+    # evaluation-set figures where a trial has them (attack --front/--baselines, export), else the in-trial subset's
+    for row, t in zip(data["trials"], done):
+        row["robustness"] = _robustness(t, data["evaluations"], recipes[0])
+        row["robustness_set"] = "evaluation" if str(t.number) in data["evaluations"] else "in-trial"
     points = data["trials"]
-    figures.pareto_png(points, out_dir / "pareto.png")
+    marks = [{"label": r.label, "accuracy": r.accuracy, "accuracy_ci": r.accuracy_ci, "params": r.params,
+              "robustness": r.under_attack(recipes[0]), "robustness_ci": r.under.get(recipes[0], {}).get("under_attack_ci")}
+             for r in table if r.kind in ("teacher", "baseline")]
+    figures.pareto_png(points, out_dir / "pareto.png", marks=marks)
     figures.pareto_html(study, [lambda t: metric(t, "accuracy"), lambda t: metric(t, "attack_accuracy"), lambda t: metric(t, "params")],
                         ["clean accuracy", "accuracy under attack", "parameters"], out_dir / "pareto.html")
 
@@ -77,7 +93,8 @@ def report(current: StudyConfig, out_dir: Path, *, out: Out = print) -> dict[str
         data["importance"], data["importance_error"] = {}, str(err)
 
     genomes = [trial_genome(t) for t in done]
-    robustness = [metric(t, "attack_accuracy") for t in done]
+    robustness = [row["robustness"] for row in data["trials"]]
+    data["robustness_sources"] = {s: sum(row["robustness_set"] == s for row in data["trials"]) for s in ("evaluation", "in-trial")}
     q = quarters(robustness)
     data["architecture"] = {
         "quarter_size": len(q.top), "top_trials": [done[i].number for i in q.top], "bottom_trials": [done[i].number for i in q.bottom],
@@ -98,6 +115,33 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return format_table(header, rows, style="markdown")
 
 
+def _robustness(t: optuna.trial.FrozenTrial, evaluations: dict[str, Any], recipe: str) -> float:
+    stored = evaluations.get(str(t.number), {}).get(recipe)
+    return float(stored["accuracy_under_attack"]) if stored else metric(t, "attack_accuracy")
+
+
+def headline_section(data: dict[str, Any], cfg: StudyConfig) -> list[str]:
+    """RoSearch's headline table, first in the report (rosearch.report.headline)."""
+    h = data["headline"]
+    table = [headline.Row(**{k: v for k, v in r.items() if k != "latency_ms"}, latency_ms=math.nan if r["latency_ms"] is None else r["latency_ms"])
+             for r in h["rows"]]
+    teacher = data.get("teacher") or {}
+    header, body = headline.markdown_rows(table, h["recipes"], float(teacher.get("params", math.nan)))
+    n_eval = next((e["n"] for r in h["rows"] for e in r["under"].values()), None)
+    lines = ["## Headline: searched students against the teacher and hand-designed baselines", "",
+             format_table(header, body, style="markdown"), "",
+             f"Accuracy under attack is measured on the study's evaluation set ({n_eval or cfg.attack.eval_examples} dev examples the teacher "
+             f"classifies correctly, disjoint from the {cfg.attack.n_examples} the search selected on); brackets are 95% Wilson intervals. "
+             f"Δ compares each searched student with the most robust baseline of equal or larger size on the same examples "
+             f"(exact McNemar test; p ≥ {headline.ALPHA} is within noise). Clean accuracy is on the dev split; baselines went through "
+             "the same data, distillation, seeds and attacks."]
+    missing = [r["label"] for r in h["rows"] if not r["under"]]
+    if missing:
+        lines += ["", f"Not yet attacked on the evaluation set: {', '.join(missing)} — run `rosearch-optuna attack --study {cfg.name} "
+                  "--model teacher --front --baselines` (and `export`), then the report again."]
+    return lines
+
+
 def markdown(data: dict[str, Any], cfg: StudyConfig) -> str:
     trials = data["trials"]
     front = sorted((t for t in trials if t["pareto"]), key=lambda t: -t["fitness"])
@@ -108,6 +152,9 @@ def markdown(data: dict[str, Any], cfg: StudyConfig) -> str:
         cfg.description or "",
         "",
         f"{data['n_trials']} trials ({', '.join(f'{n} {s}' for s, n in data['states'].items())}); objectives: {', '.join(data['objectives'])}.",
+        "",
+        *headline_section(data, cfg),
+        "",
     ]
     if teacher:
         lines.append(f"Teacher `{cfg.teacher.model}`: dev accuracy {_pct(teacher['dev_accuracy'])}, {teacher['params'] / 1e6:.1f}M parameters.")
@@ -119,8 +166,11 @@ def markdown(data: dict[str, Any], cfg: StudyConfig) -> str:
         "",
         "Interactive 3-D front (accuracy, accuracy under attack, parameters): [pareto.html](pareto.html).",
         "",
+        f"In-trial figures (clean: dev split; under attack: the {cfg.attack.n_examples}-example in-trial subset), 95% Wilson intervals:",
+        "",
         _table(["trial", "KD", "accuracy", "under attack", "attack success", "params (M)", "latency (ms)", "fitness"], [
-            [f"#{t['trial']}", t["kd_strategy"], _pct(t["accuracy"]), _pct(t["attack_accuracy"]), _pct(t["attack_success_rate"]),
+            [f"#{t['trial']}" + (f" (baseline {t['baseline']})" if t.get("baseline") else ""), t["kd_strategy"],
+             format_ci(t["accuracy"], t.get("accuracy_ci")), format_ci(t["attack_accuracy"], t.get("attack_accuracy_ci")), _pct(t["attack_success_rate"]),
              f"{t['params'] / 1e6:.3f}", "–" if math.isnan(t["latency_ms"]) else f"{t['latency_ms']:.2f}", f"{t['fitness']:.3f}"]
             for t in front
         ]),
@@ -154,14 +204,20 @@ def markdown(data: dict[str, Any], cfg: StudyConfig) -> str:
             [r["op"], f"{r['top']} ({r['top_share']:.0%})", f"{r['bottom']} ({r['bottom_share']:.0%})", f"{100 * (r['top_share'] - r['bottom_share']):+.0f} pts"]
             for r in arch["operations"]
         ]),
-        "", "Shape (mean in each quarter; Spearman's ρ with accuracy under attack over all students):", "",
-        _table(["feature", "most robust quarter", "least robust quarter", "ρ"], [
-            [r["feature"], f"{r['top_mean']:.3g}", f"{r['bottom_mean']:.3g}", "–" if math.isnan(r["spearman"]) else f"{r['spearman']:+.2f}"]
+        "", "Shape (mean in each quarter; Spearman's ρ with accuracy under attack over all students, and its p):", "",
+        _table(["feature", "most robust quarter", "least robust quarter", "ρ", "p", "reading"], [
+            [r["feature"], f"{r['top_mean']:.3g}", f"{r['bottom_mean']:.3g}", "–" if math.isnan(r["spearman"]) else f"{r['spearman']:+.2f}",
+             "–" if math.isnan(r.get("spearman_p", math.nan)) else f"{r['spearman_p']:.2g}",
+             "–" if math.isnan(r.get("spearman_p", math.nan)) else ("association" if r["spearman_p"] < headline.ALPHA else "within noise")]
             for r in arch["features"]
         ]),
     ]
     if len(arch["kd_strategies"]) > 1:
         lines += ["", "Distillation strategies:", "", _table(["strategy", "most robust quarter", "least robust quarter", "all"], [
             [r["value"], str(r["top"]), str(r["bottom"]), str(r["all"])] for r in arch["kd_strategies"]])]
-    lines += ["", f"With {data['n_complete']} completed trials these are descriptive counts, not significance tests.", ""]
+    src = data.get("robustness_sources", {})
+    lines += ["", f"Robustness here is the evaluation-set figure for {src.get('evaluation', 0)} trial(s) and the in-trial subset's "
+              f"({cfg.attack.n_examples} examples, about ±{100 * 1.96 * 0.5 / max(cfg.attack.n_examples, 1) ** 0.5:.0f} points) for "
+              f"{src.get('in-trial', 0)}. With {data['n_complete']} completed trials the operation counts are descriptive, not "
+              "significance tests; a correlation with p ≥ 0.05 is within noise.", ""]
     return "\n".join(lines)

@@ -45,9 +45,11 @@ def pareto_html(study: optuna.Study, targets: Sequence[Target], names: Sequence[
     return save_html(fig, path)
 
 
-def pareto_png(points: list[dict], path: Path) -> Path:
+def pareto_png(points: list[dict], path: Path, *, marks: Sequence[dict] = ()) -> Path:
     """Two panels: accuracy vs accuracy under attack (colour: parameters), and accuracy under attack
-    vs parameters; Pareto-optimal students ringed, infeasible ones hollow."""
+    vs parameters; Pareto-optimal students ringed, infeasible ones hollow. `marks` (teacher and
+    baselines: label, accuracy, params, attack_accuracy and their `_ci`) are drawn as reference
+    marks with their interval bars."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -56,8 +58,8 @@ def pareto_png(points: list[dict], path: Path) -> Path:
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.5))
     params = [p["params"] / 1e6 for p in points]
     for ax, x, y, xl, yl in (
-        (a, "accuracy", "attack_accuracy", "clean accuracy (dev)", "accuracy under attack"),
-        (b, "params", "attack_accuracy", "parameters (M)", "accuracy under attack"),
+        (a, "accuracy", "robustness", "clean accuracy (dev)", "accuracy under attack"),
+        (b, "params", "robustness", "parameters (M)", "accuracy under attack"),
     ):
         xs = [p[x] / (1e6 if x == "params" else 1) for p in points]
         ys = [p[y] for p in points]
@@ -71,6 +73,15 @@ def pareto_png(points: list[dict], path: Path) -> Path:
         for xv, yv, p in zip(xs, ys, points):
             if p["pareto"]:
                 ax.annotate(f"#{p['trial']}", (xv, yv), textcoords="offset points", xytext=(6, 4), fontsize=8)
+        for mark in marks:
+            mx = mark[x] / (1e6 if x == "params" else 1)
+            my = mark[y]
+            if my != my:  # nan: not measured under this attack
+                continue
+            xerr = _err(mx, mark.get(f"{x}_ci")) if x != "params" else None
+            ax.errorbar([mx], [my], xerr=xerr, yerr=_err(my, mark.get(f"{y}_ci")), fmt="D", color="black", ms=5, capsize=3,
+                        label="teacher / baselines" if mark is marks[0] else None)
+            ax.annotate(mark["label"], (mx, my), textcoords="offset points", xytext=(6, -10), fontsize=7)
         ax.set_xlabel(xl)
         ax.set_ylabel(yl)
         ax.grid(alpha=0.3)
@@ -78,6 +89,11 @@ def pareto_png(points: list[dict], path: Path) -> Path:
     b.legend(loc="best", fontsize=8)
     fig.suptitle("Students of the study: accuracy, robustness and size")
     return save_png(fig, path)
+
+
+def _err(value: float, interval: Sequence[float] | None) -> list[list[float]] | None:
+    """matplotlib's asymmetric error bar for one point, from its interval."""
+    return None if not interval else [[value - interval[0]], [interval[1] - value]]
 
 
 def hypervolume(study: optuna.Study, reference: list[float], html: Path, png: Path) -> list[tuple[int, float]]:

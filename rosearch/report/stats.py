@@ -77,14 +77,16 @@ def feature_table(genomes: list[Genome], robustness: list[float], q: Quarters) -
     table = [features(g) for g in genomes]
     for name in table[0] if table else []:
         values = [f[name] for f in table]
-        rho = float("nan")
+        rho = p = float("nan")
         if len(set(values)) > 1 and len(set(robustness)) > 1:
-            rho = float(spearmanr(values, robustness).statistic)
+            result = spearmanr(values, robustness)
+            rho, p = float(result.statistic), float(result.pvalue)
         rows.append({
             "feature": name,
             "top_mean": sum(values[i] for i in q.top) / len(q.top),
             "bottom_mean": sum(values[i] for i in q.bottom) / len(q.bottom),
             "spearman": rho,
+            "spearman_p": p,
         })
     return rows
 

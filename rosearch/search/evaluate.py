@@ -19,6 +19,7 @@ from rosearch.kd.strategies import distill_student
 from rosearch.latency import seq_len, torch_latency
 from rosearch.prepare import Prepared
 from rosearch.search.fitness import rosearch_fitness
+from rosearch.stats import wilson
 from rosearch.student import count_flops, count_params
 from rosearch.student.genome import Genome
 from rosearch.train import accuracy, loader, model_device, predict
@@ -45,20 +46,24 @@ class TrialResult:
 
 def measure_student(
     student: torch.nn.Module, cfg: StudyConfig, prep: Prepared, *, accelerator: Accelerator,
-    recipes: list[RecipeConfig], splits: tuple[str, ...] = ("dev",), progress: bool = True,
+    recipes: list[RecipeConfig], examples: list[dict] | None = None, splits: tuple[str, ...] = ("dev",), progress: bool = True,
 ) -> Measurement:
-    """Clean accuracy on `splits` (the first is `accuracy`), accuracy under each recipe on the
-    study's attack subset, size, CPU latency and RoSearch fitness. The student is not moved."""
+    """Clean accuracy on `splits` (the first is `accuracy`), accuracy under each recipe on
+    `examples` (default: the in-trial subset), size, CPU latency and RoSearch fitness, each
+    proportion with its 95% Wilson interval (`<name>_ci`). The student is not moved."""
+    examples = prep.attack_examples if examples is None else examples
     t0 = time.perf_counter()
-    acc = {}
+    acc, correct = {}, {}
     for split in splits:
         data = loader(prep.splits[split], prep.tokenizer, batch_size=cfg.kd.eval_batch_size, shuffle=False)
-        acc[split] = accuracy(*predict(student, data, accelerator=accelerator))
+        logits, labels = predict(student, data, accelerator=accelerator)
+        correct[split] = int((logits.argmax(-1) == labels).sum())
+        acc[split] = accuracy(logits, labels)
     t_eval = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     reports = {
-        spec.name: run_attack(student, prep.tokenizer, prep.attack_examples, spec, max_length=cfg.data.max_length,
+        spec.name: run_attack(student, prep.tokenizer, examples, spec, max_length=cfg.data.max_length,
                               seed=cfg.attack.seed, batch_size=cfg.attack.batch_size, progress=progress)
         for spec in recipes
     }
@@ -70,10 +75,14 @@ def measure_student(
 
     search = reports[recipes[0].name].metrics
     params = count_params(student)
+    names = {split: "accuracy" if split == splits[0] else f"{split}_accuracy" for split in splits}
     metrics = {
-        "accuracy": acc[splits[0]],
-        **{f"{split}_accuracy": value for split, value in acc.items() if split != splits[0]},
+        **{names[split]: value for split, value in acc.items()},
+        **{f"{names[split]}_ci": list(wilson(correct[split], len(prep.splits[split]))) for split in splits},
+        **{f"n_{split}": len(prep.splits[split]) for split in splits},
         "attack_accuracy": search.accuracy_under_attack,
+        "attack_accuracy_ci": list(search.under_attack_ci),
+        "n_attack": search.n,
         "attack_success_rate": search.success_rate,
         "attack_subset_accuracy": search.clean_accuracy,
         "avg_perturbed_share": search.avg_perturbed_share,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import optuna
 
+from rosearch.stats import format_ci
 from rosearch.table import format_table
 
 _COLUMNS = (
-    ("trial", lambda t: f"#{t.number}"),
+    ("trial", lambda t: label(t)),
     ("KD", lambda t: str(t.user_attrs.get("kd_strategy", "vanilla"))),
-    ("accuracy", lambda t: f"{metric(t, 'accuracy'):.1%}"),
-    ("under attack", lambda t: f"{metric(t, 'attack_accuracy'):.1%}"),
+    ("accuracy [95% CI]", lambda t: format_ci(metric(t, "accuracy"), interval(t, "accuracy"))),
+    ("under attack [95% CI]", lambda t: format_ci(metric(t, "attack_accuracy"), interval(t, "attack_accuracy"))),
     ("attack success", lambda t: f"{metric(t, 'attack_success_rate'):.1%}"),
     ("params", lambda t: f"{metric(t, 'params') / 1e6:.2f}M"),
     ("MFLOPs", lambda t: f"{metric(t, 'flops') / 1e6:.1f}"),
@@ -19,21 +20,32 @@ _COLUMNS = (
 )
 
 
+def label(trial: optuna.trial.FrozenTrial) -> str:
+    """'#7', or '#0 (baseline transformer-s)' for a hand-designed baseline."""
+    name = trial.user_attrs.get("baseline")
+    return f"#{trial.number}" + (f" (baseline {name})" if name else "")
+
+
 def metric(trial: optuna.trial.FrozenTrial, name: str) -> float:
     """One of a trial's stored metrics (nan when it has none)."""
     return float(trial.user_attrs.get("metrics", {}).get(name, float("nan")))
+
+
+def interval(trial: optuna.trial.FrozenTrial, name: str) -> list[float] | None:
+    """The 95% interval stored with a metric (None for trials recorded before intervals were)."""
+    return trial.user_attrs.get("metrics", {}).get(f"{name}_ci")
 
 
 def trial_line(trial: optuna.trial.FrozenTrial) -> str:
     """One line per finished trial, for the optimize log."""
     if trial.state != optuna.trial.TrialState.COMPLETE:
         reason = trial.user_attrs.get("fail_reason", "")
-        return f"trial #{trial.number} {trial.state.name.lower()}" + (f": {reason}" if reason else "")
+        return f"trial {label(trial)} {trial.state.name.lower()}" + (f": {reason}" if reason else "")
     t = trial.user_attrs.get("timings", {})
     cells = "  ".join(f"{name} {fmt(trial)}" for name, fmt in _COLUMNS[1:])
     broken = violated(trial.constraints)
     infeasible = f"  [infeasible: {', '.join(broken)}]" if broken else ""
-    return f"trial #{trial.number}  {cells}  ({t.get('total', 0):.0f} s: train {t.get('train', 0):.0f}, attack {t.get('attack', 0):.0f}){infeasible}"
+    return f"trial {label(trial)}  {cells}  ({t.get('total', 0):.0f} s: train {t.get('train', 0):.0f}, attack {t.get('attack', 0):.0f}){infeasible}"
 
 
 def violated(constraints: dict[str, float]) -> list[str]:
@@ -56,13 +68,32 @@ def front_table(study: optuna.Study) -> str:
 
 
 def evaluations_table(study: optuna.Study) -> str:
-    """Per-recipe robustness of re-built trials (`attack --trial`), one line per trial and recipe."""
-    evaluations = study.user_attrs.get("evaluations", {})
-    lines = []
-    for trial in sorted(evaluations, key=int):
-        for recipe, m in evaluations[trial].items():
-            lines.append(
-                f"#{trial}  {recipe:<12} under attack {m['accuracy_under_attack']:.1%}  success rate {m['success_rate']:.1%}  "
-                f"words perturbed {m['avg_perturbed_share']:.1%}  queries {m['avg_queries']:.1f}  (n {m['n']})"
-            )
-    return "\n".join(lines)
+    """Per-recipe robustness on the evaluation set (`attack --trial/--front/--model teacher`,
+    `export`): one row per model and recipe."""
+    from rosearch.search.evaluations import display, order, stored
+
+    evaluations = stored(study)
+    rows = []
+    for key in sorted(evaluations, key=order):
+        for recipe, m in evaluations[key].items():
+            rows.append([display(key), recipe, str(m["n"]), format_ci(m["accuracy_under_attack"], m.get("under_attack_ci")),
+                         f"{m['success_rate']:.1%}", f"{m['avg_perturbed_share']:.1%}", f"{m['avg_queries']:.1f}"])
+    if not rows:
+        return ""
+    return format_table(["model", "recipe", "n", "under attack [95% CI]", "success rate", "words perturbed", "queries/ex"], rows)
+
+
+def baselines_table(study: optuna.Study) -> str:
+    """Every baseline: the enqueued genome trials and the reference BERT shapes (user attr `references`)."""
+    rows = []
+    for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
+        if t.user_attrs.get("baseline"):
+            rows.append([t.user_attrs["baseline"], f"trial #{t.number}", *(fmt(t) for _, fmt in _COLUMNS[1:])])
+    for name, ref in study.user_attrs.get("references", {}).items():
+        m, s = ref["metrics"], ref["shape"]
+        rows.append([name, f"BERT {s['num_layers']}×{s['hidden_size']}", ref.get("strategy", "vanilla"),
+                     format_ci(m["accuracy"], m.get("accuracy_ci")), format_ci(m["attack_accuracy"], m.get("attack_accuracy_ci")),
+                     f"{m['attack_success_rate']:.1%}", f"{m['params'] / 1e6:.2f}M", f"{m['flops'] / 1e6:.1f}", f"{m['latency_ms']:.2f}", f"{m['fitness']:.3f}"])
+    if not rows:
+        return ""
+    return format_table(["baseline", "model", *(name for name, _ in _COLUMNS[1:])], rows)

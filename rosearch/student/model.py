@@ -181,9 +181,14 @@ def build_student(
     )
     model = RoSearchStudentForSequenceClassification(config)
     if embedding_basis is not None:
-        k = min(genome.embedding_size, embedding_basis.shape[1])
-        cols = embedding_basis[:, :k]
-        with torch.no_grad():
-            weight = model.word_embeddings.weight
-            weight[:, :k] = cols / cols.std().clamp_min(1e-8) * config.initializer_range * 2
+        init_from_basis(model.word_embeddings, embedding_basis, scale=config.initializer_range)
     return model
+
+
+@torch.no_grad()
+def init_from_basis(embeddings: nn.Embedding, basis: torch.Tensor, *, scale: float) -> None:
+    """Start token embeddings from the first columns of the teacher's principal directions,
+    rescaled to the usual init scale (the rest of the width keeps its random init)."""
+    k = min(embeddings.weight.shape[1], basis.shape[1])
+    cols = basis[:, :k]
+    embeddings.weight[:, :k] = cols / cols.std().clamp_min(1e-8) * scale * 2

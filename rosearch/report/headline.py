@@ -1,0 +1,118 @@
+"""RoSearch's headline table: the teacher, every hand-designed baseline, the searched front and the
+best-fitness student, each with size, compression, clean accuracy and accuracy under every
+evaluation recipe on the study's evaluation set (95% Wilson intervals), latency — and, for each
+searched student, the difference to the best baseline of equal or larger size under the search
+recipe with the exact McNemar test on the same examples.
+
+Pure: it reads what the study stored (trial metrics, `evaluations`, `references`); nothing is
+re-measured here. Models not yet attacked on the evaluation set show "–" (run
+`rosearch-optuna attack --study S --model teacher --front --baselines`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import optuna
+
+from rosearch.search.front import feasible, metric
+from rosearch.stats import format_ci, mcnemar, wilson
+
+#: p below this is reported as a difference; at or above it, as within noise.
+ALPHA = 0.05
+
+
+@dataclass
+class Row:
+    label: str
+    kind: str  # teacher | baseline | searched | best fitness
+    key: str | None  # evaluations key
+    params: float
+    accuracy: float
+    accuracy_ci: list[float] | None
+    latency_ms: float
+    under: dict[str, dict[str, Any]] = field(default_factory=dict)  # recipe → stored evaluation
+    versus: dict[str, Any] | None = None  # the paired comparison with the best baseline of ≥ size
+
+    def held(self, recipe: str) -> list[bool] | None:
+        return self.under.get(recipe, {}).get("held")
+
+    def under_attack(self, recipe: str) -> float:
+        return float(self.under[recipe]["accuracy_under_attack"]) if recipe in self.under else math.nan
+
+
+def rows(study: optuna.Study, *, recipes: list[str]) -> list[Row]:
+    """Teacher, baselines (genome trials, then reference models), searched front, best fitness."""
+    evaluations = study.user_attrs.get("evaluations", {})
+    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    n_dev = next((int(t.user_attrs["metrics"]["n_dev"]) for t in complete if "n_dev" in t.user_attrs.get("metrics", {})), 0)
+    out = []
+    teacher = study.user_attrs.get("teacher")
+    if teacher:
+        acc = float(teacher["dev_accuracy"])
+        out.append(Row("teacher", "teacher", "teacher", float(teacher["params"]), acc,
+                       list(wilson(round(acc * n_dev), n_dev)) if n_dev else None, math.nan, evaluations.get("teacher", {})))
+
+    def trial_row(t: optuna.trial.FrozenTrial, kind: str) -> Row:
+        m = t.user_attrs["metrics"]
+        name = t.user_attrs.get("baseline")
+        return Row(f"#{t.number}" + (f" {name}" if name else ""), kind, str(t.number), metric(t, "params"), metric(t, "accuracy"),
+                   m.get("accuracy_ci"), metric(t, "latency_ms"), evaluations.get(str(t.number), {}))
+
+    out += [trial_row(t, "baseline") for t in complete if t.user_attrs.get("baseline")]
+    for name, ref in study.user_attrs.get("references", {}).items():
+        m = ref["metrics"]
+        out.append(Row(name, "baseline", f"ref:{name}", float(m["params"]), float(m["accuracy"]), m.get("accuracy_ci"),
+                       float(m.get("latency_ms", math.nan)), evaluations.get(f"ref:{name}", {})))
+    searched = [t for t in study.best_trials if not t.user_attrs.get("baseline")]
+    out += [trial_row(t, "searched") for t in sorted(searched, key=lambda t: metric(t, "params"))]
+    candidates = [t for t in complete if feasible(t) and not t.user_attrs.get("baseline")]
+    if candidates:
+        best = max(candidates, key=lambda t: t.user_attrs.get("fitness", -math.inf))
+        if best.number not in {t.number for t in searched}:
+            out.append(trial_row(best, "best fitness"))
+    compare(out, recipes[0])
+    return out
+
+
+def compare(table: list[Row], recipe: str) -> None:
+    """For each searched row: the best baseline (under `recipe`, evaluation set) among those of
+    equal or larger size, the difference and the exact McNemar p on the same examples."""
+    baselines = [r for r in table if r.kind == "baseline" and r.held(recipe) is not None]
+    for row in table:
+        if row.kind not in ("searched", "best fitness") or row.held(recipe) is None:
+            continue
+        larger = [b for b in baselines if b.params >= row.params and len(b.held(recipe)) == len(row.held(recipe))]
+        if not larger:
+            continue
+        best = max(larger, key=lambda b: b.under_attack(recipe))
+        test = mcnemar(row.held(recipe), best.held(recipe))
+        row.versus = {"baseline": best.label, "recipe": recipe, **test.to_dict()}
+
+
+def markdown_rows(table: list[Row], recipes: list[str], teacher_params: float) -> tuple[list[str], list[list[str]]]:
+    header = ["model", "kind", "params (M)", "compression", "clean accuracy (dev)",
+              *(f"under {r} (eval set)" for r in recipes), "latency (ms)", f"Δ under {recipes[0]} vs best baseline ≥ size (p)"]
+    body = []
+    for r in table:
+        cells = [r.label, r.kind, f"{r.params / 1e6:.2f}", f"{teacher_params / r.params:.1f}×" if r.params else "–",
+                 format_ci(r.accuracy, r.accuracy_ci)]
+        for recipe in recipes:
+            e = r.under.get(recipe)
+            cells.append(f"{format_ci(e['accuracy_under_attack'], e.get('under_attack_ci'))} (n={e['n']})" if e else "–")
+        cells.append("–" if math.isnan(r.latency_ms) else f"{r.latency_ms:.2f}")
+        v = r.versus
+        cells.append("–" if v is None else f"{100 * v['difference']:+.1f} pts vs {v['baseline']} (p={v['p_value']:.2g}"
+                     + (")" if v["p_value"] < ALPHA else ", within noise)"))
+        body.append(cells)
+    return header, body
+
+
+def to_dict(table: list[Row]) -> list[dict[str, Any]]:
+    """The table as report.json stores it (per-example outcomes left out: they are in the study)."""
+    return [{"label": r.label, "kind": r.kind, "key": r.key, "params": r.params, "accuracy": r.accuracy, "accuracy_ci": r.accuracy_ci,
+             "latency_ms": None if math.isnan(r.latency_ms) else r.latency_ms,
+             "under": {k: {x: y for x, y in v.items() if x not in ("held", "examples")} for k, v in r.under.items()},
+             "versus": r.versus} for r in table]

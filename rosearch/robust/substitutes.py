@@ -1,0 +1,56 @@
+"""Word substitutes for the `synonym` perturbation: WordNet synonyms when WordNet is installed,
+otherwise the nearest whole-word neighbours in the teacher's token-embedding matrix (cosine)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable, Sequence
+
+import torch
+
+
+def wordnet_synonyms() -> Callable[[str], Sequence[str]] | None:
+    """WordNet's single-word synonyms of a word, or None when WordNet is not installed here."""
+    from rosearch.attack.resources import ensure_wordnet
+
+    if not ensure_wordnet():
+        return None
+    from nltk.corpus import wordnet
+
+    @functools.lru_cache(maxsize=65536)
+    def synonyms(word: str) -> tuple[str, ...]:
+        names = {lemma.name().lower() for synset in wordnet.synsets(word) for lemma in synset.lemmas()}
+        return tuple(sorted(n for n in names if n.isalpha() and n != word))
+
+    return synonyms
+
+
+def embedding_neighbours(embeddings: torch.Tensor, tokenizer, *, k: int = 8) -> Callable[[str], Sequence[str]]:  # noqa: ANN001
+    """The `k` whole-word vocabulary entries closest (cosine) to a word's own token embedding;
+    nothing for words the vocabulary splits into pieces."""
+    vocab = tokenizer.get_vocab()
+    words = sorted((i, w) for w, i in vocab.items() if w.isalpha() and len(w) >= 3)
+    ids = torch.tensor([i for i, _ in words])
+    names = [w for _, w in words]
+    table = torch.nn.functional.normalize(embeddings.detach().float().cpu()[ids], dim=-1)  # [W, D]
+    row = {w: j for j, w in enumerate(names)}
+
+    @functools.lru_cache(maxsize=65536)
+    def neighbours(word: str) -> tuple[str, ...]:
+        j = row.get(word)
+        if j is None:
+            return ()
+        scores = table @ table[j]  # [W]
+        scores[j] = -2.0
+        return tuple(names[int(i)] for i in scores.topk(k).indices)
+
+    return neighbours
+
+
+def substitutes_for(embeddings: torch.Tensor, tokenizer, *, source: str = "auto") -> tuple[str, Callable[[str], Sequence[str]]]:  # noqa: ANN001
+    """(which source, the function): WordNet when asked or available, else embedding neighbours."""
+    if source in ("auto", "wordnet"):
+        found = wordnet_synonyms()
+        if found is not None:
+            return "wordnet", found
+    return "embedding", embedding_neighbours(embeddings, tokenizer)

@@ -1,0 +1,55 @@
+"""Evaluation-set results stored with a study (user attr `evaluations`): per model and recipe, the
+metrics with their intervals and each example's outcome, so any two models attacked on the same
+examples can be compared with a paired test later, without attacking them again.
+
+Keys: "teacher", a trial number ("7"), a retrained trial ("7+3ep", export --retrain-epochs 3), or
+a reference baseline ("ref:bert-4x256").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import optuna
+
+ATTR = "evaluations"
+
+
+def key_for(trial: int, retrain_epochs: float = 0) -> str:
+    return f"{trial}+{retrain_epochs:g}ep" if retrain_epochs else str(trial)
+
+
+def display(key: str) -> str:
+    """How a key reads in tables: teacher, #7, #7 (+3 ep), bert-4x256."""
+    if key == "teacher":
+        return key
+    if key.startswith("ref:"):
+        return key[4:]
+    trial, _, extra = key.partition("+")
+    return f"#{trial}" + (f" (+{extra[:-2]} ep)" if extra else "")
+
+
+def order(key: str) -> tuple:
+    """Teacher first, then reference models, then trials by number."""
+    if key == "teacher":
+        return (0, 0, key)
+    if key.startswith("ref:"):
+        return (1, 0, key)
+    return (2, int(key.partition("+")[0]), key)
+
+
+def entry(report: Any, *, keep: int) -> dict[str, Any]:
+    """What is stored for one attack report (rosearch.attack.run.AttackReport)."""
+    return {**report.metrics.to_dict(), "seconds": report.seconds, "held": report.held(), "examples": report.successes(keep)}
+
+
+def record(study: optuna.Study, key: str, results: dict[str, dict[str, Any]]) -> None:
+    """Store one model's results, recipe → `entry(...)` (read, update, write: one writer at a time)."""
+    evaluations = dict(study.user_attrs.get(ATTR, {}))
+    evaluations[key] = {**evaluations.get(key, {}), **results}
+    study.set_user_attr(ATTR, evaluations)
+
+
+def stored(study: optuna.Study) -> dict[str, dict[str, dict[str, Any]]]:
+    """key → recipe → stored result."""
+    return dict(study.user_attrs.get(ATTR, {}))
