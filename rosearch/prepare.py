@@ -26,6 +26,7 @@ from rosearch.config import StudyConfig, config_hash, stable_hash, to_dict
 from rosearch.data import load_splits
 from rosearch.errors import RosearchError
 from rosearch.hub import offline_mode, require_cached, require_hub
+from rosearch.robust.recognizer import WordRecognizer
 from rosearch.student.cost import count_flops, count_params
 from rosearch.teacher import embedding_basis, load_teacher, load_tokenizer, resolve_source
 from rosearch.train import accuracy, fit, loader, predict
@@ -58,6 +59,9 @@ class Prepared:
     generators: dict[str, PreTrainedModel] = field(default_factory=dict)  # mate: "task", zeroshot: "ood"
     ood: datasets.Dataset | None = None  # zero-shot KD's out-of-domain text, with teacher logits
     consistency: datasets.Dataset | None = None  # consistency KD's perturbed training passes
+    # The word-recognition input stage (when the space offers it), built from the train texts;
+    # splits then also hold "dev@recognizer" and "test@recognizer", tokenized after recognition.
+    recognizer: WordRecognizer | None = None
 
     def with_strategies(self, added: StrategyData) -> Prepared:
         """This preparation plus what the KD strategies' own step returned."""
@@ -135,6 +139,13 @@ def prepare(cfg: StudyConfig, *, cache: DiskCache, accelerator: Accelerator, log
         n=cfg.attack.n_examples, n_eval=cfg.attack.eval_examples, seed=cfg.attack.seed,
     )
     basis = embedding_basis(teacher) if cfg.kd.init_embeddings == "teacher_pca" else None
+    recognizer = None
+    if "recognizer" in cfg.space.input_stages:
+        recognizer = WordRecognizer.from_texts(splits["train"]["text"])
+        for name in ("dev", "test"):
+            splits[f"{name}@recognizer"] = splits[name].map(
+                lambda b: tokenizer([recognizer(t) for t in b["text"]], truncation=True, max_length=cfg.data.max_length), batched=True)
+        log(f"input stage: word recognizer over {len(recognizer.counts)} training words")
     prepared = Prepared(
         tokenizer=tokenizer,
         splits=splits,
@@ -145,6 +156,7 @@ def prepare(cfg: StudyConfig, *, cache: DiskCache, accelerator: Accelerator, log
         num_labels=num_labels,
         embedding_basis=basis,
         keys={"data": data_key, "teacher": teacher_key},
+        recognizer=recognizer,
     )
     from rosearch.kd.prepare import prepare_strategies  # imports the KD strategies only here
 

@@ -141,3 +141,13 @@ def test_our_wrapper_predicts_like_textattacks(tiny_model, tokenizer) -> None:
     tokenizer.model_max_length = 32
     stock = HuggingFaceModelWrapper(tiny_model, tokenizer)
     torch.testing.assert_close(ours(TEXTS), stock(TEXTS).float(), atol=1e-5, rtol=1e-4)
+
+
+def test_the_attack_queries_the_input_stage_with_the_model(tiny_model, tokenizer) -> None:
+    """An input stage is part of the model under attack: every query goes through it."""
+    from rosearch.attack.wrapper import make_wrapper
+
+    seen = []
+    wrapper = make_wrapper(tiny_model, tokenizer, max_length=32, preprocess=lambda t: seen.append(t) or t.replace("bda", "bad"))
+    a, b = wrapper(["a bda film", "a bad film"])
+    assert seen == ["a bda film", "a bad film"] and torch.equal(a, b)

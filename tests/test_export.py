@@ -258,3 +258,39 @@ def test_rebuilds_use_the_config_the_trials_were_trained_with() -> None:
     cfg = stored_config(study, current)
     assert cfg.kd == trained.kd  # the YAML changed since: the stored settings win
     assert cfg.runs_dir == "elsewhere" and cfg.search.storage == "sqlite:///x.db" and cfg.latency.repeats == 7
+
+
+RECOGNIZING = """
+import sys, json
+sys.modules["rosearch"] = None
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
+folder = sys.argv[1]
+tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=True)
+model = AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=True).eval()
+classify = pipeline("text-classification", model=model, tokenizer=tokenizer)
+print(json.dumps({"class": type(tokenizer).__name__, "typo": tokenizer("a wondreful mvoie")["input_ids"],
+                  "clean": tokenizer("a wonderful movie")["input_ids"],
+                  "labels": [r["label"] for r in classify(["a wondreful mvoie", "a wonderful movie"])]}))
+"""
+
+
+def test_a_student_with_word_recognition_ships_its_stage(tmp_path: Path, tokenizer) -> None:
+    """from_pretrained and pipeline users get the recogniser the attacks went through; the card
+    tells ONNX users to run it first."""
+    from rosearch.robust.recognizer import WordRecognizer
+
+    genome = Genome(16, 16, 1, (Node((0, 1), ("conv3", "skip")),), input_stage="recognizer")
+    torch.manual_seed(0)
+    student = build_student(genome, vocab_size=len(tokenizer), num_labels=2, pad_token_id=tokenizer.pad_token_id, max_position_embeddings=32, dropout=0.0).eval()
+    folder = tmp_path / "student"
+    recognizer = WordRecognizer.from_texts(["a wonderful movie", "a terrible plot"])
+    metrics = write_folder(folder, student, tokenizer, _metrics(), genome=genome, title="unit", latency=LatencyConfig(batch_sizes=[1], warmup=0, repeats=1),
+                           length=32, parity_texts=TEXTS, max_length=32, recognizer=recognizer)
+    assert metrics["input_stage"] == "recognizer" and (folder / "recognizer.json").is_file() and (folder / "recognizer.py").is_file()
+    assert "ONNX Runtime users must run it themselves" in (folder / "README.md").read_text()
+    done = subprocess.run([sys.executable, "-c", RECOGNIZING, str(folder)], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "HF_HOME": str(tmp_path / "hf")})
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["class"] == "RecognizingBertTokenizerFast"
+    assert seen["typo"] == seen["clean"] and seen["labels"][0] == seen["labels"][1]  # the typos never reach the model

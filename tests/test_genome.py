@@ -11,6 +11,7 @@ SPACES = {
     "odd-hidden": SpaceConfig(hidden_sizes=[48, 96, 100], heads=[1, 2, 3, 4, 8]),
     "no-attention": SpaceConfig(ops=["conv3", "skip", "ffn"]),
     "one-node": SpaceConfig(n_nodes=1, n_cells=[1]),
+    "input-stage-gene": SpaceConfig(input_stages=["none", "recognizer"]),
 }
 
 
@@ -30,7 +31,7 @@ def _sampled(space: SpaceConfig, n: int = 60, seed: int = 0) -> list[tuple[optun
 def test_genome_params_genome_round_trip(name: str) -> None:
     space = SPACES[name]
     for frozen, genome in _sampled(space):
-        assert frozen.params == to_params(genome)
+        assert frozen.params == to_params(genome, space)
         assert from_params(frozen.params, space) == genome
         assert Genome.from_dict(genome.to_dict()) == genome
         assert validate(genome, space) == []

@@ -7,7 +7,7 @@ import io
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
@@ -60,14 +60,16 @@ def run_attack(
     progress: bool = True,
     wrapper: Any = None,
     threads: int = 1,
+    preprocess: Callable[[str], str] | None = None,
 ) -> AttackReport:
     """Attack every example ({"text", "label"}); summarise the results as the field reports them.
 
     `wrapper` replaces our dynamic-padding model wrapper and `threads` the torch thread count
-    (benchmarks compare TextAttack's own settings).
+    (benchmarks compare TextAttack's own settings). `preprocess` (an input stage) runs on every
+    query's text before the tokenizer: the attack queries the whole pipeline, never the bare model.
     """
     textattack = import_textattack()
-    wrapper = wrapper or make_wrapper(model, tokenizer, max_length=max_length)
+    wrapper = wrapper or make_wrapper(model, tokenizer, max_length=max_length, preprocess=preprocess)
     attack = build_attack(spec, wrapper, batch_size=batch_size)
     dataset = textattack.datasets.Dataset([(e["text"], int(e["label"])) for e in examples])
     args = textattack.AttackArgs(

@@ -23,6 +23,7 @@ class Target:
     tokenizer: PreTrainedTokenizerBase
     trial: int | None = None
     key: str | None = None  # where its evaluation-set results are stored in the study (rosearch.search.evaluations)
+    preprocess: Callable[[str], str] | None = None  # its input stage: attacks query stage + model
 
 
 def load_model(name: str, *, tokenizer: str | None = None, trust_remote_code: bool = False) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
@@ -59,6 +60,8 @@ def study_targets(cfg: StudyConfig, prep: Any, *, accelerator: Any, model: str |
                   trust_remote_code: bool, out: Out, progress: bool, baselines: bool = False) -> list[Target]:
     """The study's teacher, rebuilt trial students, and/or its baselines (genome trials and reference models)."""
     from rosearch.search.baselines import build_reference, reference_specs
+    from rosearch.search.evaluate import input_stage_of
+    from rosearch.student.genome import Genome
     from rosearch.search.genome import trial_strategy
     from rosearch.search.rebuild import rebuild_student
     from rosearch.search.seeds import trial_seed
@@ -81,7 +84,8 @@ def study_targets(cfg: StudyConfig, prep: Any, *, accelerator: Any, model: str |
         for trial in {t.number: t for t in chosen}.values():
             out(f"trial #{trial.number}: re-distilling its student from the stored genome ({trial_strategy(trial, cfg.kd)} KD, seed {trial_seed(cfg.seed, trial)})")
             student, _, _ = rebuild_student(trial, cfg, prep, accelerator=accelerator, progress=progress)
-            targets.append(Target(f"trial #{trial.number}", student, prep.tokenizer, trial.number, key=str(trial.number)))
+            stage = input_stage_of(prep, Genome.from_dict(trial.user_attrs["genome"]).input_stage)
+            targets.append(Target(f"trial #{trial.number}", student, prep.tokenizer, trial.number, key=str(trial.number), preprocess=stage))
     if baselines:
         for b in reference_specs(cfg):
             out(f"baseline {b.name}: re-distilling the reference BERT {b.bert.num_layers}×{b.bert.hidden_size} (study seed {cfg.seed})")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 
-def make_wrapper(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, *, max_length: int):
+def make_wrapper(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, *, max_length: int,
+                 preprocess: Callable[[str], str] | None = None):
     """TextAttack's HuggingFaceModelWrapper, except for padding.
 
     Why not the stock wrapper: it pads every query to the tokenizer's model_max_length (512 for
@@ -18,6 +21,8 @@ def make_wrapper(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, *, 
 
     class DynamicPaddingWrapper(HuggingFaceModelWrapper):
         def __call__(self, text_input_list: list[str]) -> torch.Tensor:
+            if preprocess is not None:  # the input stage: part of the model under attack
+                text_input_list = [preprocess(t) for t in text_input_list]
             inputs = self.tokenizer(
                 text_input_list, padding=True, truncation=True, max_length=max_length, return_tensors="pt"
             ).to(next(self.model.parameters()).device)

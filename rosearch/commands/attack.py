@@ -198,7 +198,7 @@ def attack(
     for target in targets:
         for spec in recipes:
             out(f"attacking {target.label} with {describe_recipe(spec)} on {len(examples)} examples")
-            rows.append((target, run_attack(target.model, target.tokenizer, examples, spec, max_length=max_length, seed=seed,
+            rows.append((target, run_attack(target.model, target.tokenizer, examples, spec, max_length=max_length, seed=seed, preprocess=target.preprocess,
                                             batch_size=batch_size, progress=progress)))
     out("")
     out(metrics_table(rows))

@@ -16,6 +16,8 @@ KNOWN_OPS = (
     "attention", "ffn", "conv3", "conv5", "conv7", "dilconv3", "dilconv5",
     "maxpool3", "avgpool3", "skip", "zero",
 )
+#: Input stages a student can have in front of its tokenizer (see rosearch/robust/recognizer.py).
+INPUT_STAGES = ("none", "recognizer")
 #: Metrics a study can optimise; the direction of each is set in `search.objectives`.
 KNOWN_METRICS = ("accuracy", "attack_accuracy", "attack_success_rate", "params", "flops", "latency_ms", "fitness")
 #: Attack recipe names → TextAttack recipe classes (textattack.attack_recipes).
@@ -194,6 +196,9 @@ class SpaceConfig:
     ffn_multipliers: list[int] = field(default_factory=lambda: [1, 2, 4])
     ops: list[str] = field(default_factory=lambda: list(KNOWN_OPS))
     dropout: float = 0.1
+    # The input stage in front of the student (a gene when more than one is given): none, or
+    # recognizer (misspelt words mapped back to the training vocabulary: rosearch.robust.recognizer).
+    input_stages: list[str] = field(default_factory=lambda: ["none"])
 
     def __post_init__(self) -> None:
         _nonempty_positive("hidden_sizes", self.hidden_sizes)
@@ -215,6 +220,11 @@ class SpaceConfig:
                 if not any(h % n == 0 for n in self.heads):
                     raise ConfigError("hidden_sizes", h, f"No head count in heads {self.heads} divides it.")
         _fraction("dropout", self.dropout, high_open=True)
+        if not self.input_stages or len(set(self.input_stages)) != len(self.input_stages):
+            raise ConfigError("input_stages", self.input_stages, f"Give one or more of: {', '.join(INPUT_STAGES)}, each once.")
+        for i, stage in enumerate(self.input_stages):
+            if stage not in INPUT_STAGES:
+                raise ConfigError(f"input_stages[{i}]", stage, f"Use one of: {', '.join(INPUT_STAGES)}.")
 
 
 STRATEGIES = ("vanilla", "kdiga", "mate", "zeroshot", "consistency")

@@ -21,6 +21,17 @@ def latency_table(latency: dict[str, Any]) -> str:
     return format_table(["runtime", *(f"batch {b} (ms)" for b in batches)], rows, style="markdown")
 
 
+RECOGNIZER_NOTE = """
+**Input stage: word recognition.** This student reads text through a word recogniser that maps
+misspelt words back to its training vocabulary (`recognizer.py`, `recognizer.json`); every
+robustness figure above attacked recogniser + model together. The saved tokenizer runs it: load
+it with `AutoTokenizer.from_pretrained(folder, trust_remote_code=True)` (or pass
+`trust_remote_code=True` to `pipeline`). **ONNX Runtime users must run it themselves before the
+graph**: `from recognizer import WordRecognizer; text = WordRecognizer.load("recognizer.json")(text)`,
+then tokenize as above.
+"""
+
+
 def model_card(m: dict[str, Any]) -> str:
     """`m` is the export's metrics.json content."""
     teacher, lat, onnx = m["teacher"], m["latency"], m["onnx"]
@@ -37,6 +48,7 @@ def model_card(m: dict[str, Any]) -> str:
     )
     search = m["search_metrics"]
     labels = (" Labels: " + ", ".join(f"{i} = {name}" for i, name in enumerate(m["labels"])) + ".") if m.get("labels") else ""
+    stage = RECOGNIZER_NOTE if m.get("input_stage") == "recognizer" else ""
     return f"""---
 library_name: transformers
 pipeline_tag: text-classification
@@ -116,7 +128,7 @@ logits = session.run(["logits"], {{"input_ids": batch["input_ids"], "attention_m
 
 `model.onnx` (opset {onnx['opset']}, dynamic batch and length) agrees with PyTorch within
 {onnx['tolerance']:g} (largest absolute logit difference measured at export: {onnx['max_abs_diff']:.1e}).
-
+{stage}
 ## Limitations
 
 Robustness was measured against the recipes above only, on {m['n_attack']} examples; it is

@@ -27,7 +27,7 @@ from rosearch.latency import latency_report, onnx_session, probe_inputs, seq_len
 from rosearch.prepare import Prepared
 from rosearch.report.architecture import genome_svg
 from rosearch.attack.run import run_attack
-from rosearch.search.evaluate import measure_student
+from rosearch.search.evaluate import input_stage_of, measure_student
 from rosearch.search.rebuild import trial_genome
 from rosearch.student.genome import Genome
 
@@ -58,11 +58,13 @@ def export_metrics(student, trial: optuna.trial.FrozenTrial, cfg: StudyConfig, p
     runnable recipe, on the study's evaluation set) and its provenance; latency per batch size and
     ONNX numbers are added by `write_folder` once model.onnx exists. `search_subset` re-runs the
     search recipe on the in-trial subset: without retraining it equals the trial's stored figure."""
+    stage = trial_genome(trial).input_stage
     measured = measure_student(student, cfg, prep, accelerator=accelerator, recipes=recipes, examples=prep.eval_examples,
-                               splits=("dev", "test"), progress=False)
+                               splits=("dev", "test"), input_stage=stage, progress=False)
     m = measured.metrics
     again = run_attack(student, prep.tokenizer, prep.attack_examples, cfg.attack.recipe, max_length=cfg.data.max_length,
-                       seed=cfg.attack.seed, batch_size=cfg.attack.batch_size, progress=False).metrics
+                       seed=cfg.attack.seed, batch_size=cfg.attack.batch_size, progress=False,
+                       preprocess=input_stage_of(prep, stage)).metrics
     teacher = prep.teacher_metrics
     return {
         "name": "", "study": cfg.name, "trial": trial.number, "kd_strategy": strategy, "retrain_epochs": retrain_epochs,
@@ -100,12 +102,14 @@ def export_trial(folder: Path, student, prep: Prepared, metrics: dict[str, Any],
         student.config.label2id = {name: i for i, name in enumerate(names)}
         metrics["labels"] = names
     texts = prep.splits["dev"]["text"][:8]
-    return write_folder(folder, student, prep.tokenizer, metrics, genome=trial_genome(trial), title=f"{cfg.name} trial #{trial.number}",
-                 latency=cfg.latency, length=seq_len(cfg), parity_texts=texts, max_length=cfg.data.max_length)
+    genome = trial_genome(trial)
+    return write_folder(folder, student, prep.tokenizer, metrics, genome=genome, title=f"{cfg.name} trial #{trial.number}",
+                        latency=cfg.latency, length=seq_len(cfg), parity_texts=texts, max_length=cfg.data.max_length,
+                        recognizer=input_stage_of(prep, genome.input_stage))
 
 
 def write_folder(folder: Path, student, tokenizer, metrics: dict[str, Any], *, genome: Genome, title: str, latency: LatencyConfig,  # noqa: ANN001
-                 length: int, parity_texts: list[str], max_length: int) -> dict[str, Any]:
+                 length: int, parity_texts: list[str], max_length: int, recognizer: Any = None) -> dict[str, Any]:
     """Save `student` with everything a user needs; completes and returns `metrics` (ONNX check,
     latency) as written to metrics.json. Raises when model.onnx disagrees with PyTorch."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -117,6 +121,9 @@ def write_folder(folder: Path, student, tokenizer, metrics: dict[str, Any], *, g
     tokenizer.model_max_length = student.config.max_position_embeddings
     tokenizer.save_pretrained(folder)
     metrics["max_length"] = tokenizer.model_max_length
+    if recognizer is not None:
+        save_recognizing_tokenizer(folder, recognizer, max_length=tokenizer.model_max_length)
+        metrics["input_stage"] = "recognizer"
     (folder / "architecture.svg").write_text(genome_svg(genome, title=title), encoding="utf-8")
     onnx_path = folder / "model.onnx"
     export_onnx(student, onnx_path, example=probe_inputs(2, 16, len(tokenizer)))
@@ -129,6 +136,22 @@ def write_folder(folder: Path, student, tokenizer, metrics: dict[str, Any], *, g
     (folder / "README.md").write_text(model_card(metrics), encoding="utf-8")
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")  # last: marks the export complete
     return metrics
+
+
+def save_recognizing_tokenizer(folder: Path, recognizer: Any, *, max_length: int) -> None:
+    """Replace the folder's tokenizer by one that runs the word recogniser first (its code and
+    recognizer.json saved beside it; AutoTokenizer loads it with trust_remote_code=True)."""
+    from transformers import BertTokenizerFast
+
+    from rosearch.robust.recognizing_tokenizer import RecognizingBertTokenizerFast
+
+    if not isinstance(BertTokenizerFast.from_pretrained(folder), BertTokenizerFast):
+        raise RosearchError("The word-recognition input stage ships with BERT (WordPiece) tokenizers only.")
+    recognizer.save(folder / "recognizer.json")
+    tokenizer = RecognizingBertTokenizerFast.from_pretrained(folder)
+    tokenizer.model_max_length = max_length
+    tokenizer.register_for_auto_class("AutoTokenizer")
+    tokenizer.save_pretrained(folder)
 
 
 def parity_batches(tokenizer, texts: list[str], max_length: int) -> list[dict[str, Any]]:  # noqa: ANN001

@@ -31,7 +31,7 @@ def enqueue_baselines(study: optuna.Study, cfg: StudyConfig) -> list[str]:
     for b in cfg.baselines:
         if b.genome is None or b.name in present:
             continue
-        params = to_params(Genome.from_dict(b.genome))
+        params = to_params(Genome.from_dict(b.genome), cfg.space)
         names = strategies(cfg.kd)
         if len(names) > 1:  # a searched strategy: the baseline gets the study's first (the plain one)
             params["kd_strategy"] = names[0]

@@ -46,16 +46,20 @@ class TrialResult:
 
 def measure_student(
     student: torch.nn.Module, cfg: StudyConfig, prep: Prepared, *, accelerator: Accelerator,
-    recipes: list[RecipeConfig], examples: list[dict] | None = None, splits: tuple[str, ...] = ("dev",), progress: bool = True,
+    recipes: list[RecipeConfig], examples: list[dict] | None = None, splits: tuple[str, ...] = ("dev",), input_stage: str = "none",
+    progress: bool = True,
 ) -> Measurement:
     """Clean accuracy on `splits` (the first is `accuracy`), accuracy under each recipe on
     `examples` (default: the in-trial subset), size, CPU latency and RoSearch fitness, each
-    proportion with its 95% Wilson interval (`<name>_ci`). The student is not moved."""
+    proportion with its 95% Wilson interval (`<name>_ci`). The student is not moved. With an input
+    stage, clean texts and every attack query go through it first (the attack sees the pipeline)."""
     examples = prep.attack_examples if examples is None else examples
+    stage = input_stage_of(prep, input_stage)
     t0 = time.perf_counter()
     acc, correct = {}, {}
     for split in splits:
-        data = loader(prep.splits[split], prep.tokenizer, batch_size=cfg.kd.eval_batch_size, shuffle=False)
+        data = loader(prep.splits[split if stage is None else f"{split}@{input_stage}"], prep.tokenizer,
+                      batch_size=cfg.kd.eval_batch_size, shuffle=False)
         logits, labels = predict(student, data, accelerator=accelerator)
         correct[split] = int((logits.argmax(-1) == labels).sum())
         acc[split] = accuracy(logits, labels)
@@ -64,7 +68,7 @@ def measure_student(
     t0 = time.perf_counter()
     reports = {
         spec.name: run_attack(student, prep.tokenizer, examples, spec, max_length=cfg.data.max_length,
-                              seed=cfg.attack.seed, batch_size=cfg.attack.batch_size, progress=progress)
+                              seed=cfg.attack.seed, batch_size=cfg.attack.batch_size, progress=progress, preprocess=stage)
         for spec in recipes
     }
     t_attack = time.perf_counter() - t0
@@ -104,12 +108,21 @@ def evaluate_genome(genome: Genome, cfg: StudyConfig, prep: Prepared, *, acceler
     """Distil a student for `genome` with `strategy`; measure it with the search recipe."""
     start = time.perf_counter()
     student, fitted = distill_student(genome, cfg, prep, accelerator=accelerator, seed=seed, strategy=strategy, progress=progress)
-    measured = measure_student(student, cfg, prep, accelerator=accelerator, recipes=[cfg.attack.recipe], progress=progress)
+    measured = measure_student(student, cfg, prep, accelerator=accelerator, recipes=[cfg.attack.recipe],
+                               input_stage=genome.input_stage, progress=progress)
     total = time.perf_counter() - start
     timings = {"train": fitted.seconds, **measured.timings}
     timings["other"] = total - sum(timings.values())
     timings["total"] = total
     return TrialResult(measured.metrics, timings, measured.attacks[cfg.attack.recipe.name], fitted, student)
+
+
+def input_stage_of(prep: Prepared, name: str):  # noqa: ANN201 - a text → text callable, or None
+    """The input stage called `name` (None for "none")."""
+    if name == "none":
+        return None
+    assert name == "recognizer" and prep.recognizer is not None, f"prepare builds the {name} stage when the space offers it"
+    return prep.recognizer
 
 
 def _cpu_copy(model: torch.nn.Module) -> torch.nn.Module:

@@ -13,6 +13,7 @@ Encoding (one Optuna parameter each):
                                                    the head counts dividing that hidden size, so an
                                                    impossible head count cannot be sampled
     ffn_multiplier                                 only if an ffn op is used
+    input_stage                                    when the space offers more than one
 The conditional parameters are the structure's own (RoSearch/AdaBERT give attention heads only to
 attention operations); NSGA-II samples them at random when a parent lacks them.
 """
@@ -50,11 +51,13 @@ def suggest(trial: optuna.Trial, space: SpaceConfig) -> Genome:
     used = {op for node in nodes for op in node.ops}
     n_heads = trial.suggest_categorical(heads_param(hidden), head_choices(space, hidden)) if "attention" in used else None
     ffn = trial.suggest_categorical("ffn_multiplier", space.ffn_multipliers) if "ffn" in used else None
-    return Genome(hidden, embedding, n_cells, tuple(nodes), n_heads, ffn)
+    stages = space.input_stages
+    stage = trial.suggest_categorical("input_stage", stages) if len(stages) > 1 else stages[0]
+    return Genome(hidden, embedding, n_cells, tuple(nodes), n_heads, ffn, stage)
 
 
-def to_params(genome: Genome) -> dict[str, Any]:
-    """The Optuna parameters that `suggest` would have drawn for this genome."""
+def to_params(genome: Genome, space: SpaceConfig) -> dict[str, Any]:
+    """The Optuna parameters that `suggest` would have drawn for this genome in `space`."""
     params: dict[str, Any] = {
         "hidden_size": genome.hidden_size,
         "embedding_size": genome.embedding_size,
@@ -68,6 +71,8 @@ def to_params(genome: Genome) -> dict[str, Any]:
         params[heads_param(genome.hidden_size)] = genome.n_heads
     if genome.ffn_multiplier is not None:
         params["ffn_multiplier"] = genome.ffn_multiplier
+    if len(space.input_stages) > 1:
+        params["input_stage"] = genome.input_stage
     return params
 
 
@@ -102,6 +107,8 @@ def validate(genome: Genome, space: SpaceConfig) -> list[str]:
         problems.append("ffn_multiplier must be set exactly when ffn is used")
     elif genome.ffn_multiplier is not None and genome.ffn_multiplier not in space.ffn_multipliers:
         problems.append(f"ffn_multiplier={genome.ffn_multiplier} not in {space.ffn_multipliers}")
+    if genome.input_stage not in space.input_stages:
+        problems.append(f"input_stage={genome.input_stage!r} not in {space.input_stages}")
     return problems
 
 

@@ -29,6 +29,7 @@ class Genome:
     nodes: tuple[Node, ...]
     n_heads: int | None = None  # set iff an attention op is used
     ffn_multiplier: int | None = None  # set iff an ffn op is used
+    input_stage: str = "none"  # "recognizer": a word-recognition stage runs on the text first
 
     @property
     def ops_used(self) -> set[str]:
@@ -53,6 +54,7 @@ class Genome:
             nodes=nodes,
             n_heads=data.get("n_heads"),
             ffn_multiplier=data.get("ffn_multiplier"),
+            input_stage=data.get("input_stage", "none"),
         )
 
     def describe_sizes(self) -> str:
@@ -62,6 +64,8 @@ class Genome:
             extra.append(f"{self.n_heads} head" + ("s" if self.n_heads != 1 else ""))
         if self.ffn_size is not None:
             extra.append(f"ffn {self.ffn_size}")
+        if self.input_stage != "none":
+            extra.append("word recognition" if self.input_stage == "recognizer" else self.input_stage)
         head = f"{self.n_cells} cell(s) × hidden {self.hidden_size}, embeddings {self.embedding_size}"
         return head + (f" ({', '.join(extra)})" if extra else "")
 
