@@ -90,7 +90,7 @@ def test_report_cli_matches_the_study(tiny_study, tmp_path: Path) -> None:
     assert rows["teacher"]["accuracy"] == study.user_attrs["teacher"]["dev_accuracy"]
     baseline_trial = next(t for t in complete if t.user_attrs.get("baseline") == "transformer-tiny")
     assert baseline_trial.number == 0  # enqueued before the search
-    row = rows[f"#0 transformer-tiny"]
+    row = rows["#0 transformer-tiny"]
     assert row["kind"] == "baseline" and row["accuracy"] == baseline_trial.user_attrs["metrics"]["accuracy"]
     reference = study.user_attrs["references"]["bert-1x32"]["metrics"]
     assert rows["bert-1x32"]["kind"] == "baseline" and rows["bert-1x32"]["params"] == reference["params"]

@@ -12,7 +12,6 @@ from pathlib import Path
 import optuna
 import pytest
 
-from rosearch.config import load_study, with_storage
 from rosearch.errors import RosearchError
 from rosearch.search.storage import WORKER_ATTR, check_url, fail_stale, make_storage, stale_trials
 

@@ -109,19 +109,30 @@ class DataConfig:
 
 
 @dataclass
-class ScratchTeacherConfig:
+class BertShapeConfig:
+    """A standard BERT encoder shape for a reference student (BertForSequenceClassification), e.g.
+    the public BERT miniatures: 2/4/6 layers × 128/256/512 hidden."""
+
+    num_layers: int = 4
+    hidden_size: int = 256
+    num_heads: int = 4
+    intermediate_size: int = 1024
+
+    def __post_init__(self) -> None:
+        for name in ("num_layers", "hidden_size", "num_heads", "intermediate_size"):
+            _positive(name, getattr(self, name))
+        if self.hidden_size % self.num_heads:
+            raise ConfigError("num_heads", self.num_heads, f"It must divide hidden_size ({self.hidden_size}).")
+
+
+@dataclass
+class ScratchTeacherConfig(BertShapeConfig):
     """Size of a teacher BERT built from scratch (teacher.init: scratch), e.g. for quick tests."""
 
     hidden_size: int = 32
     num_layers: int = 2
     num_heads: int = 2
     intermediate_size: int = 64
-
-    def __post_init__(self) -> None:
-        for name in ("hidden_size", "num_layers", "num_heads", "intermediate_size"):
-            _positive(name, getattr(self, name))
-        if self.hidden_size % self.num_heads:
-            raise ConfigError("num_heads", self.num_heads, f"It must divide hidden_size ({self.hidden_size}).")
 
 
 @dataclass
@@ -540,23 +551,6 @@ class LatencyConfig:
             raise ConfigError("warmup", self.warmup, "Use 0 or more warm-up runs.")
         _positive("repeats", self.repeats)
         _positive("threads", self.threads)
-
-
-@dataclass
-class BertShapeConfig:
-    """A standard BERT encoder shape for a reference student (BertForSequenceClassification), e.g.
-    the public BERT miniatures: 2/4/6 layers × 128/256/512 hidden."""
-
-    num_layers: int = 4
-    hidden_size: int = 256
-    num_heads: int = 4
-    intermediate_size: int = 1024
-
-    def __post_init__(self) -> None:
-        for name in ("num_layers", "hidden_size", "num_heads", "intermediate_size"):
-            _positive(name, getattr(self, name))
-        if self.hidden_size % self.num_heads:
-            raise ConfigError("num_heads", self.num_heads, f"It must divide hidden_size ({self.hidden_size}).")
 
 
 @dataclass

@@ -6,7 +6,6 @@ import errno
 import socket
 from typing import Callable
 
-import optuna
 
 from rosearch.config import StudyConfig
 from rosearch.errors import RosearchError
