@@ -68,22 +68,24 @@ def prepare_strategies(cfg: StudyConfig, prep: Prepared, *, source: str, cache: 
         generators["ood"] = _generator(cfg, prep, source, cache, texts=ood, name="ood", log=log)
     consistency = None
     if "consistency" in names:
+        from rosearch.robust.substitutes import substitutes_for
+
         c = cfg.kd.consistency
         passes = passes_for(cfg.kd.epochs)
-        key = stable_hash({"data": prep.keys["data"], "teacher": teacher_key, "consistency": to_dict(c), "passes": passes, "seed": cfg.seed})
-        folder = cache.get_or_build("consistency", key, lambda tmp: _consistency(cfg, prep, passes, tmp, log))
+        # `substitutes: auto` resolves by what is installed (WordNet or not): the key holds the resolved source
+        source, substitutes = substitutes_for(prep.teacher.get_input_embeddings().weight, prep.tokenizer, source=c.substitutes)
+        key = stable_hash({"data": prep.keys["data"], "teacher": teacher_key, "consistency": to_dict(c), "substitutes": source,
+                           "passes": passes, "seed": cfg.seed})
+        folder = cache.get_or_build("consistency", key, lambda tmp: _consistency(cfg, prep, passes, source, substitutes, tmp, log))
         consistency = datasets.load_from_disk(str(folder))
         log(f"consistency: {passes} pass(es) of the train split, {sum(consistency['perturbed'])} of {len(consistency)} texts perturbed")
     return StrategyData(train_columns=columns, generators=generators, ood=ood, consistency=consistency)
 
 
-def _consistency(cfg: StudyConfig, prep: Prepared, passes: int, out: Path, log: Log) -> None:
+def _consistency(cfg: StudyConfig, prep: Prepared, passes: int, source: str, substitutes: Any, out: Path, log: Log) -> None:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    from rosearch.robust.substitutes import substitutes_for
-
     c = cfg.kd.consistency
-    source, substitutes = substitutes_for(prep.teacher.get_input_embeddings().weight, prep.tokenizer, source=c.substitutes)
     log(f"consistency: perturbing the train split for {passes} pass(es) ({', '.join(c.kinds)}; synonyms from {source}; cached after)")
     perturbed_passes(prep.splits["train"], prep.tokenizer, c, passes=passes, seed=cfg.seed, max_length=cfg.data.max_length,
                      stopwords=frozenset(ENGLISH_STOP_WORDS), substitutes=substitutes).save_to_disk(str(out))
