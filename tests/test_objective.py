@@ -124,3 +124,25 @@ def test_trial_seed_is_recorded_and_kept_by_a_retry() -> None:
     assert trial_seed(10, fresh) == 10 + fresh.number
     retry = optuna.trial.create_trial(state=optuna.trial.TrialState.WAITING, user_attrs={SEED_ATTR: 17})
     assert trial_seed(10, retry) == 17
+
+
+def test_a_repeated_genome_is_pruned_not_trained_again(monkeypatch) -> None:
+    """Two trials with the same parameters (e.g. two workers' simultaneous draws): the second is
+    pruned with the trial it repeats, and says so in the optimize log."""
+    from rosearch.search.front import trial_line
+    from rosearch.search.genome import suggest, to_params
+
+    calls = []
+    monkeypatch.setattr(objective_module, "evaluate_genome", lambda *a, **k: calls.append(1) or (_ for _ in ()).throw(NonFiniteLoss("x")))
+    cfg = StudyConfig(space=SpaceConfig(hidden_sizes=[16], embedding_sizes=[16], n_cells=[1]))
+    study = optuna.create_study(directions=["maximize", "maximize", "minimize"])
+    first = study.ask()
+    genome = suggest(first, cfg.space)
+    first.set_user_attr("genome", genome.to_dict())
+    first.set_user_attr("kd_strategy", "vanilla")  # `first` stays RUNNING, as on another worker
+    study.enqueue_trial(to_params(genome, cfg.space))
+    objective = Objective(cfg, prep=None, accelerator=None, config_hash="h", progress=False)
+    study.optimize(objective, n_trials=1, catch=(TrialFailure,))
+    repeat = study.trials[-1]
+    assert repeat.state == optuna.trial.TrialState.PRUNED and repeat.user_attrs["duplicate_of"] == first.number
+    assert calls == [] and f"same architecture and strategy as trial #{first.number}" in trial_line(repeat)

@@ -39,7 +39,8 @@ def interval(trial: optuna.trial.FrozenTrial, name: str) -> list[float] | None:
 def trial_line(trial: optuna.trial.FrozenTrial) -> str:
     """One line per finished trial, for the optimize log."""
     if trial.state != optuna.trial.TrialState.COMPLETE:
-        reason = trial.user_attrs.get("fail_reason", "")
+        twin = trial.user_attrs.get("duplicate_of")
+        reason = trial.user_attrs.get("fail_reason", "") or (f"the same architecture and strategy as trial #{twin}" if twin is not None else "")
         return f"trial {label(trial)} {trial.state.name.lower()}" + (f": {reason}" if reason else "")
     t = trial.user_attrs.get("timings", {})
     cells = "  ".join(f"{name} {fmt(trial)}" for name, fmt in _COLUMNS[1:])
