@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
-from rosearch.commands._common import add_study_args, load_config, make_accelerator, positive, prepare_study, quiet_libraries, set_threads
+from rosearch.commands._common import add_progress_arg, add_study_args, load_config, make_accelerator, positive, prepare_study, quiet_libraries, set_threads
 from rosearch.errors import ConfigError, RosearchError
 
 HELP = "measure a model's robustness under TextAttack recipes and save the adversarial examples"
@@ -50,7 +50,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--split", default="dev", choices=["train", "dev", "test"], help="without --study: the split to draw from")
     p.add_argument("--max-length", type=int, help=f"tokens per query (default: the study's data.max_length, else {DEFAULT_MAX_LENGTH} or the tokenizer's limit)")
     p.add_argument("--out", help="file for every attacked example: .jsonl (default) or .csv (default: <runs_dir>/attacks/<model>-<time>.jsonl)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_progress_arg(p)
 
 
 def run(args: argparse.Namespace) -> int:

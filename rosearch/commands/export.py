@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from rosearch.commands._common import add_study_args, load_config, make_accelerator, positive, prepare_study, quiet_libraries, set_threads
+from rosearch.commands._common import add_progress_arg, add_study_args, load_config, make_accelerator, positive, prepare_study, quiet_libraries, set_threads
 from rosearch.errors import RosearchError
 
 HELP = "write the best students as model folders (weights, tokenizer, ONNX, metrics, model card) and a manifest"
@@ -37,7 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--select", choices=["pareto", "fitness"], default="pareto", help="pareto: the Pareto front (study.best_trials, default); fitness: the best RoSearch fitness")
     p.add_argument("--top", type=int, help=f"export at most K students, best fitness first (default: the whole front; {DEFAULT_TOP_FITNESS} with --select fitness)")
     p.add_argument("--retrain-epochs", type=float, help="re-distil each student this many epochs on the whole training split (default: rebuild the search's student exactly)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_progress_arg(p)
 
 
 def run(args: argparse.Namespace) -> int:

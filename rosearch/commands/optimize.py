@@ -55,8 +55,8 @@ def describe_study(cfg: Any) -> str:
 
 
 def optimize(cfg: Any, *, n_trials: int, out: Out = print, progress: bool = True) -> Any:
-    """Check the storage and the search recipe, prepare once, then run `n_trials` more trials
-    (resuming the stored study if there is one)."""
+    """Check the search recipe, prepare once, then run `n_trials` more trials (resuming the stored
+    study if there is one). `cfg` comes from `load_config`, which checked the storage already."""
     import optuna
     from optuna_dashboard import save_note
     from tqdm.auto import tqdm
@@ -70,10 +70,9 @@ def optimize(cfg: Any, *, n_trials: int, out: Out = print, progress: bool = True
     from rosearch.search.front import trial_line
     from rosearch.search.baselines import enqueue_baselines, evaluate_references
     from rosearch.search.objective import Objective
-    from rosearch.search.storage import check_url, fail_stale
+    from rosearch.search.storage import fail_stale
     from rosearch.search.study import completed, open_study, record_study_attrs
 
-    check_url(cfg.search.storage)  # a bad storage fails now, not after minutes of preparation
     chash = config_hash(cfg)
     out(describe_study(cfg))
     preflight(cfg.attack.recipe.name)  # the search recipe must run here: fail before any work

@@ -122,7 +122,7 @@ def write_folder(folder: Path, student, tokenizer, metrics: dict[str, Any], *, g
     tokenizer.save_pretrained(folder)
     metrics["max_length"] = tokenizer.model_max_length
     if recognizer is not None:
-        save_recognizing_tokenizer(folder, recognizer, max_length=tokenizer.model_max_length)
+        save_recognizing_tokenizer(folder, recognizer, tokenizer)
         metrics["input_stage"] = "recognizer"
     (folder / "architecture.svg").write_text(genome_svg(genome, title=title), encoding="utf-8")
     onnx_path = folder / "model.onnx"
@@ -138,18 +138,19 @@ def write_folder(folder: Path, student, tokenizer, metrics: dict[str, Any], *, g
     return metrics
 
 
-def save_recognizing_tokenizer(folder: Path, recognizer: Any, *, max_length: int) -> None:
-    """Replace the folder's tokenizer by one that runs the word recogniser first (its code and
-    recognizer.json saved beside it; AutoTokenizer loads it with trust_remote_code=True)."""
+def save_recognizing_tokenizer(folder: Path, recognizer: Any, saved: Any) -> None:
+    """Replace the folder's tokenizer (`saved`, just written there) by one that runs the word
+    recogniser first (its code and recognizer.json saved beside it; AutoTokenizer loads it with
+    trust_remote_code=True)."""
     from transformers import BertTokenizerFast
 
     from rosearch.robust.recognizing_tokenizer import RecognizingBertTokenizerFast
 
-    if not isinstance(BertTokenizerFast.from_pretrained(folder), BertTokenizerFast):
-        raise RosearchError("The word-recognition input stage ships with BERT (WordPiece) tokenizers only.")
+    if not isinstance(saved, BertTokenizerFast):
+        raise RosearchError(f"The word-recognition input stage ships with BERT (WordPiece) fast tokenizers only, not {type(saved).__name__}.")
     recognizer.save(folder / "recognizer.json")
     tokenizer = RecognizingBertTokenizerFast.from_pretrained(folder)
-    tokenizer.model_max_length = max_length
+    tokenizer.model_max_length = saved.model_max_length
     tokenizer.register_for_auto_class("AutoTokenizer")
     tokenizer.save_pretrained(folder)
 
