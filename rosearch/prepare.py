@@ -59,6 +59,7 @@ class Prepared:
     generators: dict[str, PreTrainedModel] = field(default_factory=dict)  # mate: "task", zeroshot: "ood"
     ood: datasets.Dataset | None = None  # zero-shot KD's out-of-domain text, with teacher logits
     consistency: datasets.Dataset | None = None  # consistency KD's perturbed training passes
+    substitutes: tuple[str, Any] | None = None  # a2t: (source, word → substitutes) for its attack's candidates
     # The word-recognition input stage (when the space offers it), built from the train texts;
     # splits then also hold "dev@recognizer" and "test@recognizer", tokenized after recognition.
     recognizer: WordRecognizer | None = None
@@ -68,7 +69,8 @@ class Prepared:
         splits = datasets.DatasetDict(self.splits)
         for name, values in added.train_columns.items():
             splits["train"] = splits["train"].add_column(name, values)
-        return replace(self, splits=splits, generators=dict(added.generators), ood=added.ood, consistency=added.consistency)
+        return replace(self, splits=splits, generators=dict(added.generators), ood=added.ood, consistency=added.consistency,
+                       substitutes=added.substitutes)
 
 
 def hub_hint(cfg: StudyConfig) -> str:

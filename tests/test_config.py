@@ -73,6 +73,10 @@ BAD = [
     ({"baselines": [{"name": "g", "genome": {"hidden_size": 99, "embedding_size": 64, "n_cells": 1,
                                               "nodes": [{"inputs": [0, 1], "ops": ["skip", "skip"]}] * 3}}]}, "baselines[0].genome", "hidden_size=99"),
     ({"latency": {"seq_len": 4096}}, "latency.seq_len", "data.max_length"),
+    ({"kd": {"a2t": {"every": 0}}}, "kd.a2t.every", "greater than 0"),
+    ({"kd": {"a2t": {"start": -1}}}, "kd.a2t.start", "≥ 0"),
+    ({"kd": {"a2t": {"kinds": ["swap", "homoglyph"]}}}, "kd.a2t.kinds[1]", "keyboard"),
+    ({"kd": {"strategy": ["vanilla", "a2t2"]}}, "kd.strategy", "a2t"),
 ]
 
 

@@ -39,6 +39,7 @@ def _cfg(**kd) -> StudyConfig:
         "strategy": list(STRATEGIES), "epochs": 1.0, "batch_size": 32, "lr": 0.003, "max_train_examples": 256,
         "generator": {"mlm_steps": 20, "generator_steps": 2, "student_steps": 4},
         "zeroshot": {"max_examples": 256},
+        "a2t": {"examples": 24, "query_budget": 30},
         **kd,
     }
     from rosearch.config import to_dict
@@ -232,3 +233,88 @@ def test_consistency_passes_keep_the_clean_targets(prep) -> None:
     share = sum(data["perturbed"]) / len(data)
     assert abs(share - _cfg().kd.consistency.text_share) < 0.05
     assert sum(r["perturbed"] and r["text"] != train[r["source_index"]]["text"] for r in rows) > 100
+
+
+# --- adversarial augmentation at intervals (A2T) -------------------------------------------------
+
+
+@pytest.mark.parametrize("total, per_epoch, start, every, expected", [
+    (8, 8, 0.25, 0.25, [2, 4, 6]),
+    (8, 8, 0.0, 0.5, [0, 4]),
+    (16, 8, 1.0, 1.0, [8]),       # two epochs: a round after the first
+    (8, 8, 1.0, 0.25, []),        # starts after training ends: plain KD
+    (100, 40, 0.5, 0.1, list(range(20, 100, 4))),
+])
+def test_a2t_rounds_start_after_the_warm_up_and_repeat(total, per_epoch, start, every, expected) -> None:
+    from rosearch.kd.a2t import round_steps
+
+    assert round_steps(total, per_epoch, start=start, every=every) == expected
+
+
+def test_a2t_rounds_attack_new_slices_of_the_training_set() -> None:
+    from rosearch.kd.a2t import round_slice
+
+    rounds = [round_slice(100, 30, r, seed=0) for r in range(4)]
+    assert all(len(r) == 30 for r in rounds)
+    assert not set(rounds[0]) & set(rounds[1]) and not set(rounds[1]) & set(rounds[2])
+    assert len(set(rounds[0] + rounds[1] + rounds[2] + rounds[3])) == 100  # 120 draws cover all 100 once before repeating
+    assert round_slice(100, 30, 1, seed=0) == rounds[1] != round_slice(100, 30, 1, seed=1)
+    assert sorted(round_slice(10, 30, 0, seed=0)) == list(range(10))  # never more than the training set
+
+
+@pytest.mark.parametrize("kinds, subs, check", [
+    (["swap"], None, lambda w, c: all(sorted(x) == sorted(w) and x[0] == w[0] and x[-1] == w[-1] for x in c)),
+    (["delete"], None, lambda w, c: all(len(x) == len(w) - 1 and x[0] == w[0] and x[-1] == w[-1] for x in c)),
+    (["insert"], None, lambda w, c: all(len(x) == len(w) + 1 for x in c)),
+    (["keyboard"], None, lambda w, c: all(len(x) == len(w) and sum(a != b for a, b in zip(x, w)) == 1 for x in c)),
+    (["synonym"], lambda w: ["film", "picture", w], lambda w, c: c == ["film", "picture"]),
+    (["synonym"], None, lambda w, c: c == []),
+])
+def test_a2t_candidates_come_from_the_perturbation_families(kinds, subs, check) -> None:
+    from rosearch.kd.a2t import word_candidates
+
+    cands = word_candidates("movie", kinds, seed=0, substitutes=subs)
+    assert "movie" not in cands and len(cands) == len(set(cands))
+    assert check("movie", cands), cands
+    assert word_candidates("movie", kinds, seed=0, substitutes=subs) == cands  # seeded
+    assert word_candidates("Movie", ["synonym"], seed=0, substitutes=lambda w: ["film"]) == ["Film"]  # case kept
+
+
+def test_a2t_attack_finds_texts_the_student_gets_wrong(prep) -> None:
+    """The generic attack flips a weak student on some training texts; each success is misclassified
+    by the student and differs from its text only in words the families could produce."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    from rosearch.attack.run import attack_examples
+    from rosearch.attack.wrapper import make_wrapper
+    from rosearch.kd.a2t import build_generic_attack, word_candidates
+    from rosearch.kd.strategies import distill_student
+
+    cfg = _cfg()
+    student, _ = distill_student(GENOME, cfg, prep, accelerator=ACCELERATOR(), seed=0, progress=False)
+    wrapper = make_wrapper(student, prep.tokenizer, max_length=cfg.data.max_length)
+    subs = prep.substitutes[1]
+    attack = build_generic_attack(wrapper, cfg.kd.a2t, seed=0, substitutes=subs, stopwords=frozenset(ENGLISH_STOP_WORDS), batch_size=32)
+    train = prep.splits["train"].select(range(40))
+    report = attack_examples(attack, [{"text": t, "label": y} for t, y in zip(train["text"], train["labels"])], name="a2t", query_budget=30, progress=False)
+    won = [r for r in report.records if r["status"] == "succeeded"]
+    assert won, "a tiny student trained for 8 steps is easy to flip"
+    for r in won:
+        assert wrapper([r["perturbed"]]).argmax(-1).item() != r["label"]
+        before, after = r["original"].split(), r["perturbed"].split()
+        assert len(before) == len(after)
+        for a, b in zip(before, after):
+            if a != b:
+                core = a.strip(".,!?;:'\"")
+                assert b.strip(".,!?;:'\"") in word_candidates(core, cfg.kd.a2t.kinds, seed=0, substitutes=subs)
+
+
+def test_a2t_trains_on_its_adversarial_texts(prep) -> None:
+    from rosearch.search.evaluate import evaluate_genome
+
+    # one epoch of plain KD first (a student after two steps is constant: nothing to flip), then a round every half epoch
+    cfg = _cfg(epochs=2.0, a2t={"examples": 24, "query_budget": 30, "start": 1.0, "every": 0.5})
+    result = evaluate_genome(GENOME, cfg, prep, accelerator=ACCELERATOR(), seed=0, strategy="a2t", progress=False)
+    details = result.fit.details
+    assert result.fit.steps == 16 and details["rounds"] == 2 and details["attacked"] == 2 * 24
+    assert 0 < details["adversarial"] <= details["attacked"] and details["attack_seconds"] > 0

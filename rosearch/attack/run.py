@@ -68,33 +68,41 @@ def run_attack(
     (benchmarks compare TextAttack's own settings). `preprocess` (an input stage) runs on every
     query's text before the tokenizer: the attack queries the whole pipeline, never the bare model.
     """
-    textattack = import_textattack()
     wrapper = wrapper or make_wrapper(model, tokenizer, max_length=max_length, preprocess=preprocess)
     attack = build_attack(spec, wrapper, batch_size=batch_size)
+    with torch_threads(threads):
+        return attack_examples(attack, examples, name=spec.name, query_budget=spec.query_budget, seed=seed, progress=progress)
+
+
+def attack_examples(attack: Any, examples: list[dict[str, Any]], *, name: str, query_budget: int | None, seed: int = 0,
+                    progress: bool = True) -> AttackReport:
+    """Run a built TextAttack `Attack` over every example ({"text", "label"}) with TextAttack's
+    `Attacker`; `name` labels the report and its records."""
+    textattack = import_textattack()
     dataset = textattack.datasets.Dataset([(e["text"], int(e["label"])) for e in examples])
     args = textattack.AttackArgs(
-        num_examples=len(examples), random_seed=seed, query_budget=spec.query_budget,
+        num_examples=len(examples), random_seed=seed, query_budget=query_budget,
         silent=True, disable_stdout=True, shuffle=False,
     )
     # TextAttack's Attacker always draws its bar over examples (stderr), then prints a blank line
     # (stdout): keep the bar unless asked not to, drop the blank line.
     quiet = contextlib.redirect_stderr(io.StringIO()) if not progress else contextlib.nullcontext()
     start = time.perf_counter()
-    with torch_threads(threads), quiet, contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+    with quiet, contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
         # TextAttack's own summary averages empty lists when nothing succeeds: noise, not ours.
         warnings.filterwarnings("ignore", category=RuntimeWarning, message="(Mean of empty slice|invalid value encountered)")
         warnings.filterwarnings("ignore", category=DeprecationWarning, module="textattack")
         try:
             results = textattack.Attacker(attack, dataset, args).attack_dataset()
         except Exception as err:  # noqa: BLE001 - any crash inside TextAttack is this trial's data
-            raise AttackCrash(f"{spec.name}: {type(err).__name__}: {err}") from err
+            raise AttackCrash(f"{name}: {type(err).__name__}: {err}") from err
     seconds = time.perf_counter() - start
     outcomes, records = [], []
     for i, result in enumerate(results):
         outcome = _outcome(result, textattack)
         outcomes.append(outcome)
         records.append({
-            "recipe": spec.name,
+            "recipe": name,
             "index": i,
             "status": outcome.status,
             "label": int(result.original_result.ground_truth_output),
@@ -106,7 +114,7 @@ def run_attack(
             "words": outcome.words,
             "queries": outcome.queries,
         })
-    return AttackReport(spec.name, summarise(outcomes), seconds, records)
+    return AttackReport(name, summarise(outcomes), seconds, records)
 
 
 def _outcome(result: Any, textattack: Any) -> Outcome:

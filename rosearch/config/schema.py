@@ -238,7 +238,7 @@ class SpaceConfig:
                 raise ConfigError(f"input_stages[{i}]", stage, f"Use one of: {', '.join(INPUT_STAGES)}.")
 
 
-STRATEGIES = ("vanilla", "kdiga", "mate", "zeroshot", "consistency")
+STRATEGIES = ("vanilla", "kdiga", "mate", "zeroshot", "consistency", "a2t")
 PERTURBATIONS = ("swap", "insert", "delete", "keyboard", "synonym")
 
 
@@ -334,6 +334,47 @@ class ConsistencyConfig:
 
 
 @dataclass
+class A2TConfig:
+    """Adversarial augmentation at intervals after A2T (Yoo & Qi, 2021; rosearch.kd.a2t): after
+    `start` epochs of logit KD, and then every `every` epochs, the current student (with its input
+    stage) is attacked on a new slice of the training set with a cheap generic attack (character
+    edits and word substitutions, greedy by word importance); from then on each step also trains on
+    a batch of the successful adversarial texts, each with its clean text's teacher logits."""
+
+    # Epochs of plain logit KD before the first attack round (fractions allowed).
+    start: float = 0.25
+    # Epochs between attack rounds.
+    every: float = 0.25
+    # Training examples attacked per round (a new seeded slice each round).
+    examples: int = 256
+    # Model queries per attacked example.
+    query_budget: int = 50
+    # Most share of an example's words the attack may change.
+    max_word_share: float = 0.25
+    # Weight of the adversarial batch's loss beside the clean batch's (A2T's α).
+    weight: float = 1.0
+    # Perturbation families the attack's candidates come from (as consistency KD's).
+    kinds: list[str] = field(default_factory=lambda: list(PERTURBATIONS))
+    # Where synonym candidates come from: auto (WordNet when installed, else the teacher's
+    # embedding neighbours), wordnet, embedding.
+    substitutes: Literal["auto", "wordnet", "embedding"] = "auto"
+
+    def __post_init__(self) -> None:
+        _positive("every", self.every)
+        _positive("examples", self.examples)
+        _positive("query_budget", self.query_budget)
+        _fraction("max_word_share", self.max_word_share, low_open=True)
+        _positive("weight", self.weight)
+        if self.start < 0:
+            raise ConfigError("start", self.start, "Give the epochs of clean KD before the first round: a number ≥ 0.")
+        if not self.kinds:
+            raise ConfigError("kinds", self.kinds, f"Name at least one of: {', '.join(PERTURBATIONS)}.")
+        for i, kind in enumerate(self.kinds):
+            if kind not in PERTURBATIONS:
+                raise ConfigError(f"kinds[{i}]", kind, f"Use one of: {', '.join(PERTURBATIONS)}.")
+
+
+@dataclass
 class KDConfig(OptimConfig):
     """Knowledge distillation of each trial's student: logit KD (Hinton et al., 2015) and the
     robustness-aware strategies (rosearch/kd)."""
@@ -357,12 +398,13 @@ class KDConfig(OptimConfig):
     init_embeddings: Literal["teacher_pca", "random"] = "teacher_pca"
     # cached: teacher logits computed once per study; online: the teacher runs at every step.
     teacher_logits: Literal["cached", "online"] = "cached"
-    # vanilla (logit KD), kdiga, mate, zeroshot or consistency; a list lets the search choose per trial.
+    # vanilla (logit KD), kdiga, mate, zeroshot, consistency or a2t; a list lets the search choose per trial.
     strategy: str | list[str] = "vanilla"
     kdiga: KDIGAConfig = field(default_factory=KDIGAConfig)
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
     zeroshot: ZeroShotConfig = field(default_factory=ZeroShotConfig)
     consistency: ConsistencyConfig = field(default_factory=ConsistencyConfig)
+    a2t: A2TConfig = field(default_factory=A2TConfig)
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -4,6 +4,8 @@ kdiga     the teacher's per-token input gradients on the train split (see rosear
 mate      a masked-LM generator trained briefly on the task's train text
 zeroshot  out-of-domain text with the teacher's logits on it, and a generator trained on that text
           only (so no task text reaches the zero-shot student, not even through the generator)
+consistency  the perturbed training passes
+a2t       the word-substitute source of its attack's synonym candidates
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class StrategyData:
     generators: dict[str, PreTrainedModel] = field(default_factory=dict)  # mate: "task", zeroshot: "ood"
     ood: datasets.Dataset | None = None  # zeroshot: out-of-domain text with the teacher's logits
     consistency: datasets.Dataset | None = None  # consistency: the perturbed training passes
+    # a2t: (source, word → substitutes) for the attack's synonym candidates
+    substitutes: tuple[str, Callable[[str], Any]] | None = None
 
 
 def prepare_strategies(cfg: StudyConfig, prep: Prepared, *, source: str, cache: DiskCache, accelerator: Accelerator, log: Log) -> StrategyData:
@@ -79,7 +83,13 @@ def prepare_strategies(cfg: StudyConfig, prep: Prepared, *, source: str, cache: 
         folder = cache.get_or_build("consistency", key, lambda tmp: _consistency(cfg, prep, passes, source, substitutes, tmp, log))
         consistency = datasets.load_from_disk(str(folder))
         log(f"consistency: {passes} pass(es) of the train split, {sum(consistency['perturbed'])} of {len(consistency)} texts perturbed")
-    return StrategyData(train_columns=columns, generators=generators, ood=ood, consistency=consistency)
+    a2t_substitutes = None
+    if "a2t" in names:
+        from rosearch.robust.substitutes import substitutes_for
+
+        a2t_substitutes = substitutes_for(prep.teacher.get_input_embeddings().weight, prep.tokenizer, source=cfg.kd.a2t.substitutes)
+        log(f"a2t: attack candidates from {', '.join(cfg.kd.a2t.kinds)} (synonyms from {a2t_substitutes[0]})")
+    return StrategyData(train_columns=columns, generators=generators, ood=ood, consistency=consistency, substitutes=a2t_substitutes)
 
 
 def _consistency(cfg: StudyConfig, prep: Prepared, passes: int, source: str, substitutes: Any, out: Path, log: Log) -> None:

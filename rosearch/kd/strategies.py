@@ -5,6 +5,7 @@ kdiga     + input-gradient alignment with the teacher — rosearch.kd.kdiga
 mate      adversarial masked-LM augmentation — rosearch.kd.mate (with labels)
 zeroshot  the same game on out-of-domain text, no task data — rosearch.kd.mate (without labels)
 consistency  logit KD on randomly perturbed copies with the clean texts' cached logits — rosearch.kd.consistency
+a2t       logit KD plus adversarial texts from a cheap attack on the student at intervals — rosearch.kd.a2t
 """
 
 from __future__ import annotations
@@ -98,6 +99,18 @@ def distill_student(
         logits, saliency = token_saliency(model, batch["input_ids"], mask, batch["labels"], create_graph=True)
         teacher_saliency = batch["teacher_saliency"][:, : mask.shape[1]]  # cached at max_length: [B, L]
         return kdiga_loss(logits, batch["teacher_logits"], batch["labels"], saliency, teacher_saliency, temperature=k.temperature, alpha=k.alpha, gamma=k.gamma)
+
+    if strategy == "a2t":
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        from rosearch.kd.a2t import fit_a2t
+        from rosearch.search.evaluate import input_stage_of
+
+        assert prep.substitutes is not None, "prepare resolves the substitutes when the study names the strategy"
+        stage = input_stage_of(prep, genome.input_stage) if isinstance(genome, Genome) else None
+        result = fit_a2t(student, train, prep.tokenizer, vanilla, a2t=d.a2t, max_length=cfg.data.max_length, batch_size=d.batch_size,
+                            substitutes=prep.substitutes[1], stopwords=frozenset(ENGLISH_STOP_WORDS), stage=stage, **common)
+        return accelerator.unwrap_model(student, keep_fp32_wrapper=False), result
 
     loss_fn = kdiga if strategy == "kdiga" else vanilla
     result = fit(student, data, loss_fn, desc=f"distill ({strategy})", **common)

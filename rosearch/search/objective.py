@@ -74,6 +74,8 @@ class Objective:
         trial.set_user_attr("metrics", result.metrics)
         trial.set_user_attr("fitness", result.metrics["fitness"])
         trial.set_user_attr("timings", result.timings)
+        if result.fit.details:
+            trial.set_user_attr("training", result.fit.details)  # a2t: attack rounds, adversarial texts
         report = result.attack
         trial.set_user_attr("attacks", {report.recipe: {**report.metrics.to_dict(), "seconds": report.seconds}})
         trial.set_user_attr("adversarial_examples", report.successes(self.cfg.attack.keep_examples))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import datasets
@@ -42,6 +42,7 @@ class FitResult:
     steps: int
     seconds: float
     last_loss: float
+    details: dict[str, float] = field(default_factory=dict)  # what a strategy adds (a2t: its attack rounds)
 
 
 def make_accelerator(mixed_precision: str) -> Accelerator:
