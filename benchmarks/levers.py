@@ -1,7 +1,7 @@
 """The robustness levers on one hand-designed student, on the demo data — one run.
 
 The demo's Transformer-like baseline cell (transformer-m, 4.3M parameters) is distilled with
-{vanilla, consistency} KD × {no input stage, word recognition}: four students, same data, seed and
+{vanilla, consistency} KD (or --strategies) × {no input stage, word recognition}: four students, same data, seed and
 budget. Each is measured on the study's evaluation set (500 dev examples the teacher gets right,
 disjoint from the in-trial subset) under every offline recipe — DeepWordBug, Pruthi, PWWS — with
 95% Wilson intervals, and compared with the plain student on the same examples (exact McNemar).
@@ -9,6 +9,7 @@ With --teacher the teacher is attacked on the same examples for reference (slow 
 22.7M parameters make each query about ten times a student's).
 
     python benchmarks/levers.py [--study demo] [--out benchmarks/levers.json] [--teacher]
+    python benchmarks/levers.py --strategies vanilla a2t --out benchmarks/levers_a2t.json
 """
 
 from __future__ import annotations
@@ -38,13 +39,15 @@ def main() -> None:
     parser.add_argument("--baseline", default="transformer-m")
     parser.add_argument("--out", default="benchmarks/levers.json")
     parser.add_argument("--teacher", action="store_true", help="attack the teacher on the same examples too")
+    parser.add_argument("--strategies", nargs="+", default=["vanilla", "consistency"], help="KD strategies (the first is the plain one)")
+    parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     quiet_libraries()
     import torch
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     cfg = load_study(args.study)
-    cfg = replace(cfg, kd=replace(cfg.kd, strategy=["vanilla", "consistency"]),
+    cfg = replace(cfg, kd=replace(cfg.kd, strategy=list(args.strategies)),
                   space=replace(cfg.space, input_stages=["none", "recognizer"]))
     baselines = [BaselineConfig(**b) for b in yaml.safe_load((project_root() / "configs/baselines/dag.yaml").read_text())]
     genome = Genome.from_dict(next(b.genome for b in baselines if b.name == args.baseline))
@@ -61,14 +64,14 @@ def main() -> None:
         rows.append({"model": "teacher", "strategy": "-", "stage": "none", "seconds": 0.0, "metrics": teacher.metrics,
                      "attacks": {k: {**r.metrics.to_dict(), "held": r.held()} for k, r in teacher.attacks.items()}})
         print(rows[-1]["model"], {k: v["accuracy_under_attack"] for k, v in rows[-1]["attacks"].items()}, flush=True)
-    for strategy in ("vanilla", "consistency"):
+    for strategy in args.strategies:
         for stage in ("none", "recognizer"):
             t0 = time.perf_counter()
             student, fitted = distill_student(replace(genome, input_stage=stage), cfg, prep, accelerator=accelerator, seed=cfg.seed,
                                               strategy=strategy, progress=False)
             measured = measure_student(student, cfg, prep, accelerator=accelerator, recipes=recipes, examples=prep.eval_examples,
                                        input_stage=stage, progress=False)
-            rows.append({"model": args.baseline, "strategy": strategy, "stage": stage, "train_seconds": fitted.seconds,
+            rows.append({"model": args.baseline, "strategy": strategy, "stage": stage, "train_seconds": fitted.seconds, "training": fitted.details,
                          "seconds": time.perf_counter() - t0, "metrics": measured.metrics,
                          "attacks": {k: {**r.metrics.to_dict(), "held": r.held()} for k, r in measured.attacks.items()}})
             print(strategy, stage, f"{measured.metrics['accuracy']:.3f}", {k: v["accuracy_under_attack"] for k, v in rows[-1]["attacks"].items()}, flush=True)
@@ -76,7 +79,7 @@ def main() -> None:
     plain = next(r for r in rows if r["model"] != "teacher")
     for row in rows:
         row["versus_plain"] = {k: mcnemar(row["attacks"][k]["held"], plain["attacks"][k]["held"]).to_dict() for k in row["attacks"]}
-    record = {"study": cfg.name, "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, torch threads 2",
+    record = {"study": cfg.name, "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, torch threads {args.threads}",
               "genome": genome.describe(), "n_eval": len(prep.eval_examples), "n_dev": len(prep.splits["dev"]),
               "rows": [{**r, "attacks": {k: {x: y for x, y in v.items() if x != "held"} for k, v in r["attacks"].items()}} for r in rows]}
     Path(args.out).write_text(json.dumps(record, indent=2) + "\n")

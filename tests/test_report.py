@@ -122,13 +122,31 @@ def test_headline_compares_with_the_best_baseline_of_equal_or_larger_size(studen
         return Row(label, kind, label, params, 0.8, None, 1.0, {"deepwordbug": {"accuracy_under_attack": sum(held) / len(held), "held": held, "n": len(held)}})
 
     table = [row(name, "baseline", params, held) for name, params, held in baselines] + [row("#5", "searched", 1e6, student_held)]
-    compare(table, "deepwordbug")
+    compare(table, ["deepwordbug"])
     versus = table[-1].versus
     if expected is None:
         assert versus is None
     else:
         name, difference, p = expected
         assert versus["baseline"] == name and versus["difference"] == pytest.approx(difference) and versus["p_value"] == pytest.approx(p)
+        assert versus["recipes"]["deepwordbug"]["p_value"] == versus["p_value"]
+
+
+def test_headline_compares_the_same_baseline_under_every_recipe() -> None:
+    """The baseline is chosen under the search recipe; the other recipes compare with that one."""
+    from rosearch.report.headline import Row, compare
+
+    def row(label, kind, params, dwb, pwws):
+        under = {name: {"accuracy_under_attack": sum(h) / len(h), "held": h, "n": len(h)} for name, h in (("deepwordbug", dwb), ("pwws", pwws)) if h}
+        return Row(label, kind, label, params, 0.8, None, 1.0, under)
+
+    table = [row("a", "baseline", 2e6, [True] * 2 + [False] * 8, [True] * 10),  # best under deepwordbug
+             row("b", "baseline", 3e6, [False] * 10, [False] * 10),
+             row("#3 (+2 ep)", "retrained", 1e6, [True] * 10, [False] * 10)]
+    compare(table, ["deepwordbug", "pwws"])
+    v = table[-1].versus
+    assert v["baseline"] == "a" and v["difference"] == pytest.approx(0.8)
+    assert v["recipes"]["pwws"]["difference"] == pytest.approx(-1.0) and v["recipes"]["pwws"]["p_value"] == pytest.approx(2 / 1024)
 
 
 def test_architecture_picture_is_svg_with_every_edge() -> None:
@@ -141,3 +159,33 @@ def test_architecture_picture_is_svg_with_every_edge() -> None:
     texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
     assert "trial #3" in texts and "c[k-2]" in texts and "n2" in texts
     assert sorted(t for t in texts if t in {"conv3", "skip", "ffn", "zero", "attention"}) == sorted(op for n in CHAIN.nodes for op in n.ops)
+
+
+def test_headline_lists_retrained_exports_with_their_stored_figures() -> None:
+    """A student re-distilled by `export --retrain-epochs` is a row of its own (kind retrained) with the
+    clean figures and evaluation-set results export stored, compared with the baselines like a trial."""
+    import optuna
+
+    from rosearch.report.headline import rows
+    from rosearch.search.evaluations import key_for, record_retrained
+
+    held = {"baseline": [True] * 3 + [False] * 7, "searched": [True] * 5 + [False] * 5, "retrained": [True] * 9 + [False]}
+
+    def evaluation(h):
+        return {"deepwordbug": {"accuracy_under_attack": sum(h) / len(h), "under_attack_ci": [0.0, 1.0], "n": len(h), "held": h}}
+
+    study = optuna.create_study(directions=["maximize", "maximize"])
+    for number, (name, params) in enumerate((("baseline", 3e6), ("searched", 1e6))):
+        attrs = {"metrics": {"accuracy": 0.8, "attack_accuracy": 0.3, "params": params, "latency_ms": 1.0, "n_dev": 100}, "fitness": 1.0}
+        if name == "baseline":
+            attrs["baseline"] = "transformer-l"
+        study.add_trial(optuna.trial.create_trial(values=[0.8, 0.3 + number], user_attrs=attrs))
+    key = key_for(1, 3)
+    study.set_user_attr("evaluations", {"0": evaluation(held["baseline"]), "1": evaluation(held["searched"]), key: evaluation(held["retrained"])})
+    record_retrained(study, key, {"accuracy": 0.84, "accuracy_ci": [0.8, 0.88], "params": 1e6, "latency_ms": 1.1, "other": 1})
+    table = {r.label: r for r in rows(study, recipes=["deepwordbug"])}
+    retrained = table["#1 (+3 ep)"]
+    assert retrained.kind == "retrained" and retrained.accuracy == 0.84 and retrained.accuracy_ci == [0.8, 0.88] and retrained.params == 1e6
+    assert retrained.under_attack("deepwordbug") == 0.9
+    assert retrained.versus["baseline"] == "#0 transformer-l" and retrained.versus["difference"] == pytest.approx(0.6)
+    assert table["#1"].kind == "searched" and table["#1"].versus["difference"] == pytest.approx(0.2)

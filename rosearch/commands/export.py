@@ -61,7 +61,7 @@ def export(current: Any, opts: ExportOptions, *, out: Out = print) -> list[dict[
     from rosearch.export.manifest import manifest_row, write_manifest
     from rosearch.export.select import folder_name, select_trials
     from rosearch.export.write import export_metrics, export_trial, finished_export
-    from rosearch.search.evaluations import key_for, record
+    from rosearch.search.evaluations import key_for, record, record_retrained
     from rosearch.search.rebuild import rebuild_student
     from rosearch.search.study import load_existing, stored_config
 
@@ -96,6 +96,8 @@ def export(current: Any, opts: ExportOptions, *, out: Out = print) -> list[dict[
         folder = opts.out_dir / folder_name(trial.number, metrics)
         rows.append(manifest_row(folder.name, export_trial(folder, student, prep, metrics, cfg=cfg, trial=trial)))
         record(study, key_for(trial.number, opts.retrain_epochs or 0), metrics["attacks"])  # the report's headline reads these
+        if opts.retrain_epochs:  # not a trial of its own: its clean figures go beside its attacks
+            record_retrained(study, key_for(trial.number, opts.retrain_epochs), metrics)
         out(f"  → {folder}  (accuracy {metrics['accuracy']:.1%}, under {cfg.attack.recipe.name} {metrics['attack_accuracy']:.1%}, "
             f"{metrics['params'] / 1e6:.2f}M params)")
     csv_path, json_path = write_manifest(opts.out_dir, rows)

@@ -133,8 +133,10 @@ def headline_section(data: dict[str, Any], cfg: StudyConfig) -> list[str]:
              f"Accuracy under attack is measured on the study's evaluation set ({n_eval or cfg.attack.eval_examples} dev examples the teacher "
              f"classifies correctly, disjoint from the {cfg.attack.n_examples} the search selected on); brackets are 95% Wilson intervals. "
              f"Δ compares each searched student with the most robust baseline of equal or larger size on the same examples "
-             f"(exact McNemar test; p ≥ {headline.ALPHA} is within noise). Clean accuracy is on the dev split; baselines went through "
-             "the same data, distillation, seeds and attacks."]
+             f"(exact McNemar test; p ≥ {headline.ALPHA} is within noise), chosen under {h['recipes'][0]} and compared with the same "
+             "baseline under the other recipes. Clean accuracy is on the dev split; baselines went through "
+             "the same data, distillation, seeds and attacks. Rows of kind `retrained` are searched students re-distilled on the "
+             "whole training split by `export --retrain-epochs`."]
     missing = [r["label"] for r in h["rows"] if not r["under"]]
     if missing:
         lines += ["", f"Not yet attacked on the evaluation set: {', '.join(missing)} — run `rosearch-optuna attack --study {cfg.name} "

@@ -1,8 +1,9 @@
 """RoSearch's headline table: the teacher, every hand-designed baseline, the searched front and the
 best-fitness student, each with size, compression, clean accuracy and accuracy under every
 evaluation recipe on the study's evaluation set (95% Wilson intervals), latency — and, for each
-searched student, the difference to the best baseline of equal or larger size under the search
-recipe with the exact McNemar test on the same examples.
+searched student (and each export re-distilled with --retrain-epochs), the difference to the best
+baseline of equal or larger size under the search recipe with the exact McNemar test on the same
+examples; the same baseline is compared under every other recipe too (`versus["recipes"]`).
 
 Pure: it reads what the study stored (trial metrics, `evaluations`, `references`); nothing is
 re-measured here. Models not yet attacked on the evaluation set show "–" (run
@@ -17,17 +18,20 @@ from typing import Any
 
 import optuna
 
+from rosearch.search.evaluations import RETRAINED_ATTR, display, order
 from rosearch.search.front import feasible, metric
 from rosearch.stats import format_ci, mcnemar, wilson
 
 #: p below this is reported as a difference; at or above it, as within noise.
 ALPHA = 0.05
+#: Rows compared with the baselines.
+SEARCHED = ("searched", "best fitness", "retrained")
 
 
 @dataclass
 class Row:
     label: str
-    kind: str  # teacher | baseline | searched | best fitness
+    kind: str  # teacher | baseline | searched | best fitness | retrained
     key: str | None  # evaluations key
     params: float
     accuracy: float
@@ -73,28 +77,36 @@ def rows(study: optuna.Study, *, recipes: list[str]) -> list[Row]:
         best = max(candidates, key=lambda t: t.user_attrs.get("fitness", -math.inf))
         if best.number not in {t.number for t in searched}:
             out.append(trial_row(best, "best fitness"))
-    compare(out, recipes[0])
+    for key, m in sorted(study.user_attrs.get(RETRAINED_ATTR, {}).items(), key=lambda kv: order(kv[0])):
+        out.append(Row(display(key), "retrained", key, float(m["params"]), float(m["accuracy"]), m.get("accuracy_ci"),
+                       float(m.get("latency_ms", math.nan)), evaluations.get(key, {})))
+    compare(out, recipes)
     return out
 
 
-def compare(table: list[Row], recipe: str) -> None:
-    """For each searched row: the best baseline (under `recipe`, evaluation set) among those of
-    equal or larger size, the difference and the exact McNemar p on the same examples."""
+def compare(table: list[Row], recipes: list[str]) -> None:
+    """For each searched row: the best baseline under the search recipe (`recipes[0]`, evaluation
+    set) among those of equal or larger size, the difference and the exact McNemar p on the same
+    examples; then the same baseline under each other recipe both were attacked with."""
+    recipe = recipes[0]
     baselines = [r for r in table if r.kind == "baseline" and r.held(recipe) is not None]
     for row in table:
-        if row.kind not in ("searched", "best fitness") or row.held(recipe) is None:
+        if row.kind not in SEARCHED or row.held(recipe) is None:
             continue
         larger = [b for b in baselines if b.params >= row.params and len(b.held(recipe)) == len(row.held(recipe))]
         if not larger:
             continue
         best = max(larger, key=lambda b: b.under_attack(recipe))
-        test = mcnemar(row.held(recipe), best.held(recipe))
-        row.versus = {"baseline": best.label, "recipe": recipe, **test.to_dict()}
+        others = {r: mcnemar(row.held(r), best.held(r)).to_dict() for r in recipes
+                  if row.held(r) is not None and best.held(r) is not None and len(row.held(r)) == len(best.held(r))}
+        row.versus = {"baseline": best.label, "recipe": recipe, **others[recipe], "recipes": others}
 
 
 def markdown_rows(table: list[Row], recipes: list[str], teacher_params: float) -> tuple[list[str], list[list[str]]]:
     header = ["model", "kind", "params (M)", "compression", "clean accuracy (dev)",
               *(f"under {r} (eval set)" for r in recipes), "latency (ms)", f"Δ under {recipes[0]} vs best baseline ≥ size (p)"]
+    if len(recipes) > 1:
+        header.append("Δ vs that baseline under " + ", ".join(recipes[1:]) + " (p)")
     body = []
     for r in table:
         cells = [r.label, r.kind, f"{r.params / 1e6:.2f}", f"{teacher_params / r.params:.1f}×" if r.params else "–",
@@ -104,10 +116,17 @@ def markdown_rows(table: list[Row], recipes: list[str], teacher_params: float) -
             cells.append(f"{format_ci(e['accuracy_under_attack'], e.get('under_attack_ci'))} (n={e['n']})" if e else "–")
         cells.append("–" if math.isnan(r.latency_ms) else f"{r.latency_ms:.2f}")
         v = r.versus
-        cells.append("–" if v is None else f"{100 * v['difference']:+.1f} pts vs {v['baseline']} (p={v['p_value']:.2g}"
-                     + (")" if v["p_value"] < ALPHA else ", within noise)"))
+        cells.append("–" if v is None else f"{_delta(v)} vs {v['baseline']}")
+        if len(recipes) > 1:
+            others = (v or {}).get("recipes", {})
+            cells.append("; ".join(f"{name} {_delta(others[name])}" for name in recipes[1:] if name in others) or "–")
         body.append(cells)
     return header, body
+
+
+def _delta(test: dict[str, Any]) -> str:
+    """'+12.0 pts (p=0.003)', or '… within noise)' when p ≥ ALPHA."""
+    return f"{100 * test['difference']:+.1f} pts (p={test['p_value']:.2g}" + (")" if test["p_value"] < ALPHA else ", within noise)")
 
 
 def to_dict(table: list[Row]) -> list[dict[str, Any]]:

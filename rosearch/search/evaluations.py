@@ -13,6 +13,9 @@ from typing import Any
 import optuna
 
 ATTR = "evaluations"
+#: Study attr: clean figures of students re-distilled by `export --retrain-epochs` (key "7+3ep"),
+#: which are not trials of their own: accuracy, accuracy_ci, params, latency_ms.
+RETRAINED_ATTR = "retrained"
 
 
 def key_for(trial: int, retrain_epochs: float = 0) -> str:
@@ -48,6 +51,13 @@ def record(study: optuna.Study, key: str, results: dict[str, dict[str, Any]]) ->
     evaluations = dict(study.user_attrs.get(ATTR, {}))
     evaluations[key] = {**evaluations.get(key, {}), **results}
     study.set_user_attr(ATTR, evaluations)
+
+
+def record_retrained(study: optuna.Study, key: str, metrics: dict[str, Any]) -> None:
+    """Store a re-distilled export's clean figures beside its attack results."""
+    retrained = dict(study.user_attrs.get(RETRAINED_ATTR, {}))
+    retrained[key] = {k: metrics[k] for k in ("accuracy", "accuracy_ci", "params", "latency_ms", "compression") if k in metrics}
+    study.set_user_attr(RETRAINED_ATTR, retrained)
 
 
 def stored(study: optuna.Study) -> dict[str, dict[str, dict[str, Any]]]:
