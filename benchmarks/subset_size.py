@@ -32,7 +32,7 @@ from rosearch.attack import run_attack
 from rosearch.commands._common import make_accelerator, prepare_study, quiet_libraries
 from rosearch.config import load_study
 from rosearch.kd.strategies import distill_student
-from rosearch.search.evaluate import input_stage_of, measure_student
+from rosearch.search.evaluate import measure_student
 from rosearch.search.genome import suggest
 from rosearch.student.genome import Genome
 
@@ -63,7 +63,7 @@ def main() -> None:
             continue
         seed = cfg.seed + i
         student, fitted = distill_student(genome, cfg, prep, accelerator=accelerator, seed=seed, progress=False)
-        stage = input_stage_of(prep, genome.input_stage)
+        stage = prep.input_stage(genome.input_stage)
         first = measure_student(student, cfg, prep, accelerator=accelerator, recipes=[cfg.attack.recipe],
                                 examples=subset[: SIZES[0]], input_stage=genome.input_stage, progress=False)
         chunks = [first.attacks[cfg.attack.recipe.name]]

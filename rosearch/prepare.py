@@ -64,6 +64,13 @@ class Prepared:
     # splits then also hold "dev@recognizer" and "test@recognizer", tokenized after recognition.
     recognizer: WordRecognizer | None = None
 
+    def input_stage(self, name: str) -> WordRecognizer | None:
+        """The input stage called `name` (a text → text callable), None for "none"."""
+        if name == "none":
+            return None
+        assert name == "recognizer" and self.recognizer is not None, f"prepare builds the {name} stage when the space offers it"
+        return self.recognizer
+
     def with_strategies(self, added: StrategyData) -> Prepared:
         """This preparation plus what the KD strategies' own step returned."""
         splits = datasets.DatasetDict(self.splits)

@@ -60,7 +60,6 @@ def study_targets(cfg: StudyConfig, prep: Any, *, accelerator: Any, model: str |
                   trust_remote_code: bool, out: Out, progress: bool, baselines: bool = False) -> list[Target]:
     """The study's teacher, rebuilt trial students, and/or its baselines (genome trials and reference models)."""
     from rosearch.search.baselines import build_reference, reference_specs
-    from rosearch.search.evaluate import input_stage_of
     from rosearch.student.genome import Genome
     from rosearch.search.genome import trial_strategy
     from rosearch.search.rebuild import rebuild_student
@@ -84,7 +83,7 @@ def study_targets(cfg: StudyConfig, prep: Any, *, accelerator: Any, model: str |
         for trial in {t.number: t for t in chosen}.values():
             out(f"trial #{trial.number}: re-distilling its student from the stored genome ({trial_strategy(trial, cfg.kd)} KD, seed {trial_seed(cfg.seed, trial)})")
             student, _, _ = rebuild_student(trial, cfg, prep, accelerator=accelerator, progress=progress)
-            stage = input_stage_of(prep, Genome.from_dict(trial.user_attrs["genome"]).input_stage)
+            stage = prep.input_stage(Genome.from_dict(trial.user_attrs["genome"]).input_stage)
             targets.append(Target(f"trial #{trial.number}", student, prep.tokenizer, trial.number, key=str(trial.number), preprocess=stage))
     if baselines:
         for b in reference_specs(cfg):

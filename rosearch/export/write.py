@@ -27,7 +27,7 @@ from rosearch.latency import latency_report, onnx_session, probe_inputs, seq_len
 from rosearch.prepare import Prepared
 from rosearch.report.architecture import genome_svg
 from rosearch.attack.run import run_attack
-from rosearch.search.evaluate import input_stage_of, measure_student
+from rosearch.search.evaluate import measure_student
 from rosearch.search.rebuild import trial_genome
 from rosearch.student.genome import Genome
 
@@ -64,7 +64,7 @@ def export_metrics(student, trial: optuna.trial.FrozenTrial, cfg: StudyConfig, p
     m = measured.metrics
     again = run_attack(student, prep.tokenizer, prep.attack_examples, cfg.attack.recipe, max_length=cfg.data.max_length,
                        seed=cfg.attack.seed, batch_size=cfg.attack.batch_size, progress=False,
-                       preprocess=input_stage_of(prep, stage)).metrics
+                       preprocess=prep.input_stage(stage)).metrics
     teacher = prep.teacher_metrics
     return {
         "name": "", "study": cfg.name, "trial": trial.number, "kd_strategy": strategy, "retrain_epochs": retrain_epochs,
@@ -105,7 +105,7 @@ def export_trial(folder: Path, student, prep: Prepared, metrics: dict[str, Any],
     genome = trial_genome(trial)
     return write_folder(folder, student, prep.tokenizer, metrics, genome=genome, title=f"{cfg.name} trial #{trial.number}",
                         latency=cfg.latency, length=seq_len(cfg), parity_texts=texts, max_length=cfg.data.max_length,
-                        recognizer=input_stage_of(prep, genome.input_stage))
+                        recognizer=prep.input_stage(genome.input_stage))
 
 
 def write_folder(folder: Path, student, tokenizer, metrics: dict[str, Any], *, genome: Genome, title: str, latency: LatencyConfig,  # noqa: ANN001

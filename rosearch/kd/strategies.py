@@ -104,10 +104,9 @@ def distill_student(
         from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
         from rosearch.kd.a2t import fit_a2t
-        from rosearch.search.evaluate import input_stage_of
 
         assert prep.substitutes is not None, "prepare resolves the substitutes when the study names the strategy"
-        stage = input_stage_of(prep, genome.input_stage) if isinstance(genome, Genome) else None
+        stage = prep.input_stage(genome.input_stage) if isinstance(genome, Genome) else None
         result = fit_a2t(student, train, prep.tokenizer, vanilla, a2t=d.a2t, max_length=cfg.data.max_length, batch_size=d.batch_size,
                             substitutes=prep.substitutes[1], stopwords=frozenset(ENGLISH_STOP_WORDS), stage=stage, **common)
         return accelerator.unwrap_model(student, keep_fp32_wrapper=False), result

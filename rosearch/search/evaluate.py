@@ -54,7 +54,7 @@ def measure_student(
     proportion with its 95% Wilson interval (`<name>_ci`). The student is not moved. With an input
     stage, clean texts and every attack query go through it first (the attack sees the pipeline)."""
     examples = prep.attack_examples if examples is None else examples
-    stage = input_stage_of(prep, input_stage)
+    stage = prep.input_stage(input_stage)
     t0 = time.perf_counter()
     acc, correct = {}, {}
     for split in splits:
@@ -115,14 +115,6 @@ def evaluate_genome(genome: Genome, cfg: StudyConfig, prep: Prepared, *, acceler
     timings["other"] = total - sum(timings.values())
     timings["total"] = total
     return TrialResult(measured.metrics, timings, measured.attacks[cfg.attack.recipe.name], fitted, student)
-
-
-def input_stage_of(prep: Prepared, name: str):  # noqa: ANN201 - a text → text callable, or None
-    """The input stage called `name` (None for "none")."""
-    if name == "none":
-        return None
-    assert name == "recognizer" and prep.recognizer is not None, f"prepare builds the {name} stage when the space offers it"
-    return prep.recognizer
 
 
 def _cpu_copy(model: torch.nn.Module) -> torch.nn.Module:
