@@ -308,24 +308,16 @@ class ZeroShotConfig:
 
 
 @dataclass
-class ConsistencyConfig:
-    """Perturbation-consistency KD (rosearch.kd.consistency): a share of the training texts is
-    replaced, at every pass, by a randomly perturbed copy (character edits and word substitutions,
-    rosearch.robust.perturb) that keeps the clean text's cached teacher distribution as its target."""
+class PerturbationFamilies:
+    """The generic perturbation families a robustness strategy draws from (rosearch.robust.perturb)."""
 
-    # Share of texts replaced by a perturbed copy in each pass over the data.
-    text_share: float = 0.5
-    # Share of a perturbed text's eligible words (no stop words, ≥ 3 letters) that are edited.
-    word_share: float = 0.2
-    # Perturbation families drawn from: swap, insert, delete, keyboard (characters), synonym (words).
+    # swap, insert, delete, keyboard (character edits), synonym (word substitutions).
     kinds: list[str] = field(default_factory=lambda: list(PERTURBATIONS))
     # Where synonym substitutes come from: auto (WordNet when installed, else the teacher's
     # embedding neighbours), wordnet, embedding.
     substitutes: Literal["auto", "wordnet", "embedding"] = "auto"
 
     def __post_init__(self) -> None:
-        _fraction("text_share", self.text_share)
-        _fraction("word_share", self.word_share, low_open=True)
         if not self.kinds:
             raise ConfigError("kinds", self.kinds, f"Name at least one of: {', '.join(PERTURBATIONS)}.")
         for i, kind in enumerate(self.kinds):
@@ -334,7 +326,24 @@ class ConsistencyConfig:
 
 
 @dataclass
-class A2TConfig:
+class ConsistencyConfig(PerturbationFamilies):
+    """Perturbation-consistency KD (rosearch.kd.consistency): a share of the training texts is
+    replaced, at every pass, by a randomly perturbed copy (character edits and word substitutions,
+    rosearch.robust.perturb) that keeps the clean text's cached teacher distribution as its target."""
+
+    # Share of texts replaced by a perturbed copy in each pass over the data.
+    text_share: float = 0.5
+    # Share of a perturbed text's eligible words (no stop words, ≥ 3 letters) that are edited.
+    word_share: float = 0.2
+
+    def __post_init__(self) -> None:
+        _fraction("text_share", self.text_share)
+        _fraction("word_share", self.word_share, low_open=True)
+        super().__post_init__()
+
+
+@dataclass
+class A2TConfig(PerturbationFamilies):
     """Adversarial augmentation at intervals after A2T (Yoo & Qi, 2021; rosearch.kd.a2t): after
     `start` epochs of logit KD, and then every `every` epochs, the current student (with its input
     stage) is attacked on a new slice of the training set with a cheap generic attack (character
@@ -353,11 +362,6 @@ class A2TConfig:
     max_word_share: float = 0.25
     # Weight of the adversarial batch's loss beside the clean batch's (A2T's α).
     weight: float = 1.0
-    # Perturbation families the attack's candidates come from (as consistency KD's).
-    kinds: list[str] = field(default_factory=lambda: list(PERTURBATIONS))
-    # Where synonym candidates come from: auto (WordNet when installed, else the teacher's
-    # embedding neighbours), wordnet, embedding.
-    substitutes: Literal["auto", "wordnet", "embedding"] = "auto"
 
     def __post_init__(self) -> None:
         _positive("every", self.every)
@@ -367,11 +371,7 @@ class A2TConfig:
         _positive("weight", self.weight)
         if self.start < 0:
             raise ConfigError("start", self.start, "Give the epochs of clean KD before the first round: a number ≥ 0.")
-        if not self.kinds:
-            raise ConfigError("kinds", self.kinds, f"Name at least one of: {', '.join(PERTURBATIONS)}.")
-        for i, kind in enumerate(self.kinds):
-            if kind not in PERTURBATIONS:
-                raise ConfigError(f"kinds[{i}]", kind, f"Use one of: {', '.join(PERTURBATIONS)}.")
+        super().__post_init__()
 
 
 @dataclass
