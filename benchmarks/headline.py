@@ -1,8 +1,9 @@
 """RoSearch's headline, end to end on a study — the commands a user runs, timed, then the table.
 
   1. rosearch-optuna optimize --study S                   (the search; baselines enqueued first)
-  2. rosearch-optuna attack --study S --baselines / --front (every evaluation recipe, evaluation set;
-     the two run side by side, one core each; the TextAttack attacks are single-threaded)
+  2. rosearch-optuna attack --study S --baselines, and --trial <the front's searched trials> (every
+     evaluation recipe, evaluation set; the two run side by side, one core each: the TextAttack
+     attacks are single-threaded)
   3. rosearch-optuna export --study S --select fitness --top K --retrain-epochs E   (with --retrain-epochs)
   4. rosearch-optuna report --study S
 then the headline table of report.json, the issue's target checked row by row, and the stage
@@ -13,7 +14,7 @@ timings, written to --out (JSON) and, with --results, into benchmarks/RESULTS.md
                                   [--retrain-epochs 3] [--teacher] [--results]
 
 --clean removes the runs folder first (data, teacher fine-tune and logits are rebuilt); without it
-an existing study is resumed and cached preparation reused. --teacher attacks the teacher too (its
+an existing study is resumed (the search runs only the trials it lacks) and cached preparation reused. --teacher attacks the teacher too (its
 22.7M parameters make that about an hour per recipe on 2 CPU cores).
 """
 
@@ -50,8 +51,14 @@ def main() -> None:
     common = ["--study", args.study, "--runs-dir", str(runs), "--no-progress"]
     timings: dict[str, float] = {}
 
-    timings["optimize"] = cli("optimize", *common)
-    attacks = [["attack", *common, "--baselines"], ["attack", *common, "--front"]]
+    remaining = trials_to_run(runs, args.study)
+    if remaining:
+        timings["optimize"] = cli("optimize", *common, "--n-trials", str(remaining))
+    else:
+        print("the study already holds its search.n_trials trials: search skipped", flush=True)
+    timings["search (trial timestamps)"] = search_span(runs, args.study)
+    front = [str(n) for n in front_trials(runs, args.study)]
+    attacks = [["attack", *common, "--baselines"]] + ([["attack", *common, "--trial", *front]] if front else [])
     if args.teacher:
         attacks.append(["attack", *common, "--model", "teacher"])
     timings["attack"] = side_by_side(attacks)
@@ -96,13 +103,41 @@ def side_by_side(commands: list[list[str]]) -> float:
     return time.perf_counter() - start
 
 
+def load(runs: Path, study_name: str):  # noqa: ANN201 - an optuna.Study, or None before the first run
+    import optuna
+
+    db = runs / study_name / "study.db"
+    return optuna.load_study(study_name=study_name, storage=f"sqlite:///{db}") if db.exists() else None
+
+
+def trials_to_run(runs: Path, study_name: str) -> int:
+    """search.n_trials less the trials the study already finished (a rerun resumes, never adds)."""
+    from rosearch.config import load_study
+
+    study = load(runs, study_name)
+    done = 0 if study is None else sum(t.state.is_finished() for t in study.get_trials(deepcopy=False))
+    return max(0, load_study(study_name).search.n_trials - done)
+
+
+def search_span(runs: Path, study_name: str) -> float:
+    """Seconds from the first trial's start to the last trial's end (the reference baselines, distilled
+    before the first trial, are not in it)."""
+    trials = [t for t in load(runs, study_name).get_trials(deepcopy=False) if t.datetime_complete]
+    return (max(t.datetime_complete for t in trials) - min(t.datetime_start for t in trials)).total_seconds()
+
+
+def front_trials(runs: Path, study_name: str) -> list[int]:
+    """Pareto-optimal trials that are not baselines (those are attacked by `attack --baselines`)."""
+    return sorted(t.number for t in load(runs, study_name).best_trials if not t.user_attrs.get("baseline"))
+
+
 def unattacked(runs: Path, study_name: str) -> list[str]:
     """Baseline and front trials without stored evaluation-set results."""
     import optuna
 
     from rosearch.search.evaluations import stored
 
-    study = optuna.load_study(study_name=study_name, storage=f"sqlite:///{runs / study_name / 'study.db'}")
+    study = load(runs, study_name)
     done = stored(study)
     wanted = {t.number for t in study.best_trials} | {t.number for t in study.get_trials(deepcopy=False) if t.user_attrs.get("baseline")
                                                        and t.state == optuna.trial.TrialState.COMPLETE}

@@ -56,7 +56,7 @@ def main() -> None:
     prep = prepare_study(cfg, accelerator, progress=False)
     subset = in_trial_pool(prep, max(SIZES), seed=cfg.attack.seed)
     out = Path(args.out)
-    done = json.loads(out.read_text())["students"] if out.exists() else []
+    done = decode(json.loads(out.read_text()))["students"] if out.exists() else []
 
     for i, (name, genome) in enumerate(genomes(cfg, args.students)):
         if i < len(done):
@@ -80,7 +80,8 @@ def main() -> None:
         write(out, cfg, args, prep, done)
         print(f"{i:2d} {name:16s} acc {done[-1]['accuracy']:.3f}  under attack n=200 {np.mean(done[-1]['held']):.3f} "
               f"eval {np.mean(done[-1]['held_eval']):.3f}  train {fitted.seconds:.0f} s", flush=True)
-    print_table(json.loads(out.read_text()))
+    write(out, cfg, args, prep, done)
+    print_table(decode(json.loads(out.read_text())))
 
 
 def genomes(cfg, count: int) -> list[tuple[str, Genome]]:
@@ -107,11 +108,26 @@ def attack(student, cfg, prep, examples, stage):
 
 
 def write(out: Path, cfg, args, prep, students: list[dict]) -> None:
+    """The record, each per-example outcome list as a string of 0/1 (one line a student)."""
+    encoded = [{**s, "held": _bits(s["held"]), "held_eval": _bits(s["held_eval"])} for s in students]
     record = {"study": cfg.name, "date": time.strftime("%Y-%m-%d"),
               "machine": f"{platform.machine()}, torch {torch.__version__}, {args.threads} thread(s)",
               "recipe": cfg.attack.recipe.name, "n_eval": len(prep.eval_examples), "sizes": list(SIZES),
-              "min_accuracy": cfg.search.min_accuracy, "students": students}
-    out.write_text(json.dumps(record, indent=1) + "\n")
+              "min_accuracy": cfg.search.min_accuracy}
+    lines = ",\n".join("  " + json.dumps(s) for s in encoded)
+    out.write_text(json.dumps(record, indent=1)[:-2] + ',\n "students": [\n' + lines + "\n ]\n}\n")
+
+
+def _bits(held: list[bool] | str) -> str:
+    return held if isinstance(held, str) else "".join("1" if h else "0" for h in held)
+
+
+def decode(record: dict) -> dict:
+    """The record with per-example outcomes as lists of bools (either stored form)."""
+    def bools(held):
+        return [c == "1" for c in held] if isinstance(held, str) else list(held)
+
+    return {**record, "students": [{**s, "held": bools(s["held"]), "held_eval": bools(s["held_eval"])} for s in record["students"]]}
 
 
 def summarise(record: dict, *, feasible_only: bool = False) -> list[dict]:
