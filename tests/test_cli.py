@@ -72,6 +72,10 @@ def test_optimize_resume_and_show_on_tiny(tmp_path: Path) -> None:
         assert m["under_attack_ci"][0] <= m["accuracy_under_attack"] <= m["under_attack_ci"][1]
     shown = _cli("show", "--study", "tiny", "--runs-dir", str(runs), cwd=tmp_path)
     assert "pruthi" in shown.stdout and "[95% CI]" in shown.stdout
+    # results are stored as each model finishes; a rerun skips what the study holds (--again redoes it)
+    assert "recorded in study 'tiny'" in attacked.stdout
+    rerun = _cli("attack", "--study", "tiny", "--runs-dir", str(runs), "--trial", str(first.number), "--recipe", "pruthi", "--no-progress", cwd=tmp_path)
+    assert rerun.returncode == 0 and "already attacked" in rerun.stdout and "re-distilling" not in rerun.stdout
 
 
 def test_attack_a_saved_model_folder(tmp_path: Path, tokenizer) -> None:

@@ -68,6 +68,7 @@ def run_attack(
     (benchmarks compare TextAttack's own settings). `preprocess` (an input stage) runs on every
     query's text before the tokenizer: the attack queries the whole pipeline, never the bare model.
     """
+    import_textattack()  # first: it points NLTK at our data before TextAttack's import needs its stop words
     wrapper = wrapper or make_wrapper(model, tokenizer, max_length=max_length, preprocess=preprocess)
     attack = build_attack(spec, wrapper, batch_size=batch_size)
     with torch_threads(threads):

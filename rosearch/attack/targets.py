@@ -56,9 +56,20 @@ def sample_examples(data: DataConfig, *, split: str, n: int, seed: int) -> list[
     return [{"text": t, "label": int(y)} for t, y in zip(ds["text"], ds["label"])]
 
 
+@dataclass
+class Planned:
+    """A target not built yet: study students are re-distilled one at a time, just before their
+    attacks (and dropped after), so results can be stored as each finishes."""
+
+    label: str
+    key: str | None
+    build: Callable[[], Target]
+
+
 def study_targets(cfg: StudyConfig, prep: Any, *, accelerator: Any, model: str | None, trials: list[int], front: bool,
-                  trust_remote_code: bool, out: Out, progress: bool, baselines: bool = False) -> list[Target]:
-    """The study's teacher, rebuilt trial students, and/or its baselines (genome trials and reference models)."""
+                  trust_remote_code: bool, out: Out, progress: bool, baselines: bool = False) -> list[Planned]:
+    """The study's teacher, rebuilt trial students, and/or its baselines (genome trials and reference
+    models), checked now and built when each `build()` is called."""
     from rosearch.search.baselines import build_reference, reference_specs
     from rosearch.student.genome import Genome
     from rosearch.search.genome import trial_strategy
@@ -66,12 +77,12 @@ def study_targets(cfg: StudyConfig, prep: Any, *, accelerator: Any, model: str |
     from rosearch.search.seeds import trial_seed
     from rosearch.search.study import load_existing
 
-    targets = []
+    plans = []
     if model == "teacher":
-        targets.append(Target("teacher", prep.teacher, prep.tokenizer, key="teacher"))
+        plans.append(Planned("teacher", "teacher", lambda: Target("teacher", prep.teacher, prep.tokenizer, key="teacher")))
     elif model is not None:
         loaded, tokenizer = load_model(model, trust_remote_code=trust_remote_code)
-        targets.append(Target(Path(model).name or model, loaded, tokenizer))
+        plans.append(Planned(Path(model).name or model, None, lambda: Target(Path(model).name or model, loaded, tokenizer)))
     if trials or front or baselines:
         study = load_existing(cfg)
         chosen = [t for t in study.trials if t.number in set(trials)] + (list(study.best_trials) if front else [])
@@ -80,15 +91,21 @@ def study_targets(cfg: StudyConfig, prep: Any, *, accelerator: Any, model: str |
         missing = set(trials) - {t.number for t in chosen}
         if missing:
             raise RosearchError(f"--trial: study '{cfg.name}' has no trial {sorted(missing)} (it has 0 … {len(study.trials) - 1}).")
-        for trial in {t.number: t for t in chosen}.values():
+
+        def rebuilt(trial: optuna.trial.FrozenTrial) -> Target:
             out(f"trial #{trial.number}: re-distilling its student from the stored genome ({trial_strategy(trial, cfg.kd)} KD, seed {trial_seed(cfg.seed, trial)})")
             student, _, _ = rebuild_student(trial, cfg, prep, accelerator=accelerator, progress=progress)
             stage = prep.input_stage(Genome.from_dict(trial.user_attrs["genome"]).input_stage)
-            targets.append(Target(f"trial #{trial.number}", student, prep.tokenizer, trial.number, key=str(trial.number), preprocess=stage))
+            return Target(f"trial #{trial.number}", student, prep.tokenizer, trial.number, key=str(trial.number), preprocess=stage)
+
+        for trial in {t.number: t for t in chosen}.values():
+            plans.append(Planned(f"trial #{trial.number}", str(trial.number), lambda trial=trial: rebuilt(trial)))
     if baselines:
-        for b in reference_specs(cfg):
+        def reference(b: Any) -> Target:
             out(f"baseline {b.name}: re-distilling the reference BERT {b.bert.num_layers}×{b.bert.hidden_size} (study seed {cfg.seed})")
-            targets.append(Target(b.name, build_reference(b, cfg, prep, accelerator=accelerator, progress=progress), prep.tokenizer, key=f"ref:{b.name}"))
-    if not targets:
+            return Target(b.name, build_reference(b, cfg, prep, accelerator=accelerator, progress=progress), prep.tokenizer, key=f"ref:{b.name}")
+
+        plans += [Planned(b.name, f"ref:{b.name}", lambda b=b: reference(b)) for b in reference_specs(cfg)]
+    if not plans:
         raise RosearchError("Nothing to attack: give --model (teacher, a folder or a hub id), --trial N, --front or --baselines.")
-    return targets
+    return plans

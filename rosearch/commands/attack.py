@@ -38,6 +38,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trial", type=int, nargs="+", help="with --study: re-build these trials' students and attack them")
     p.add_argument("--front", action="store_true", help="with --study: attack every Pareto-optimal trial")
     p.add_argument("--baselines", action="store_true", help="with --study: attack every hand-designed baseline (trials and reference models)")
+    p.add_argument("--again", action="store_true", help="with --study: attack models whose evaluation-set results the study already holds (default: skip them)")
     p.add_argument("--recipe", nargs="+", choices=list(RECIPES), help="recipes to run (default: the study's search and evaluation recipes, else deepwordbug)")
     p.add_argument("--query-budget", type=int, help="most model queries per example")
     p.add_argument("--max-word-share", type=float, help="most share of words an attack may change, in (0, 1]")
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     attack(
         cfg=cfg, model=args.model, tokenizer=args.tokenizer, data=data, split=args.split, recipes=recipes, n=args.n,
         seed=args.seed, max_length=args.max_length, trials=args.trial or [], front=args.front, baselines=args.baselines,
-        trust_remote_code=args.trust_remote_code,
+        trust_remote_code=args.trust_remote_code, again=args.again,
         out_path=Path(args.out) if args.out else None, runs_dir=cfg.runs_dir if cfg else (args.runs_dir or "runs"),
         progress=not args.no_progress,
     )
@@ -149,6 +150,13 @@ def record_evaluations(cfg: Any, rows: list[tuple[Any, Any]], *, keep: int) -> N
         artifacts.upload(study, f"{target.key.replace(':', '-')}-adversarial-{report.recipe}.jsonl", report.records)
 
 
+def _stored(cfg: Any) -> dict[str, dict[str, Any]]:
+    from rosearch.search.evaluations import stored
+    from rosearch.search.study import load_existing
+
+    return stored(load_existing(cfg))
+
+
 def default_out(runs_dir: str, label: str) -> Path:
     safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in label).strip("-.") or "model"
     return Path(runs_dir) / "attacks" / f"{safe}-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
@@ -158,6 +166,7 @@ def attack(
     *, cfg: Any, model: str | None, tokenizer: str | None, data: Any, split: str, recipes: list | None,
     n: int | None, seed: int | None, max_length: int | None, trials: list[int], front: bool, out_path: Path | None,
     runs_dir: str, baselines: bool = False, trust_remote_code: bool = False, out: Out = print, progress: bool = True,
+    again: bool = False,
 ) -> list[tuple[Any, Any]]:
     """The whole `attack` command (see the module docstring)."""
     import torch
@@ -165,12 +174,12 @@ def attack(
     from rosearch.attack.recipes import describe_recipe
     from rosearch.attack.resources import preflight
     from rosearch.attack.run import run_attack
-    from rosearch.attack.targets import Target, load_model, sample_examples, study_targets
+    from rosearch.attack.targets import Planned, Target, load_model, sample_examples, study_targets
     from rosearch.config import RecipeConfig
 
     if cfg is None and (model is None or model == "teacher" or trials or front or baselines):
         raise ConfigError("--study", None, "--model teacher, --trial, --front and --baselines need --study; otherwise give --model (a folder or hub id).")
-    standard_set = n is None and seed is None  # the study's own evaluation set: results comparable, so stored
+    standard_set = n is None and seed is None
     recipes = recipes or (cfg.attack.recipes if cfg is not None else [RecipeConfig()])
     for spec in recipes:  # fail before any work when a recipe cannot run here
         preflight(spec.name)
@@ -182,30 +191,41 @@ def attack(
         examples = prep.eval_examples
         out(f"examples: the study's evaluation set ({len(examples)} dev examples the teacher gets right, disjoint from the "
             f"{len(prep.attack_examples)} the search attacks; seed {cfg.attack.seed})")
-        targets = study_targets(cfg, prep, accelerator=accelerator, model=model, trials=trials, front=front, baselines=baselines,
-                                trust_remote_code=trust_remote_code, out=out, progress=progress)
+        plans = study_targets(cfg, prep, accelerator=accelerator, model=model, trials=trials, front=front, baselines=baselines,
+                              trust_remote_code=trust_remote_code, out=out, progress=progress)
         max_length = max_length or cfg.data.max_length
         seed, batch_size = cfg.attack.seed, cfg.attack.batch_size
     else:
         loaded, tok = load_model(model, tokenizer=tokenizer, trust_remote_code=trust_remote_code)
-        targets = [Target(Path(model).name or model, loaded, tok)]
+        plans = [Planned(Path(model).name or model, None, lambda: Target(Path(model).name or model, loaded, tok))]
         seed = seed or 0
         examples = sample_examples(data, split=split, n=n or DEFAULT_N, seed=seed)
         out(f"examples: {len(examples)} {split} examples drawn with seed {seed}")
         max_length, batch_size = max_length or min(DEFAULT_MAX_LENGTH, tok.model_max_length), DEFAULT_BATCH_SIZE
-    torch.manual_seed(seed)
+    store = cfg is not None and standard_set  # the study's own evaluation set: results comparable, so stored
+    done = _stored(cfg) if store and not again else {}
     rows = []
-    for target in targets:
+    for plan in plans:
+        if plan.key is not None and all(spec.name in done.get(plan.key, {}) for spec in recipes):
+            out(f"{plan.label}: already attacked on the evaluation set with {', '.join(s.name for s in recipes)} (stored in the study); "
+                "skipped — --again attacks it anew")
+            continue
+        target = plan.build()
+        torch.manual_seed(seed)
+        mine = []
         for spec in recipes:
             out(f"attacking {target.label} with {describe_recipe(spec)} on {len(examples)} examples")
-            rows.append((target, run_attack(target.model, target.tokenizer, examples, spec, max_length=max_length, seed=seed, preprocess=target.preprocess,
+            mine.append((target, run_attack(target.model, target.tokenizer, examples, spec, max_length=max_length, seed=seed, preprocess=target.preprocess,
                                             batch_size=batch_size, progress=progress)))
+        if store and target.key is not None:  # stored as each model finishes: an interrupted run keeps what it did
+            record_evaluations(cfg, mine, keep=cfg.attack.keep_examples)
+            out(f"{target.label}: recorded in study '{cfg.name}' (user attrs 'evaluations'; examples as artifacts)")
+        rows += mine
+    if not rows:
+        return rows
     out("")
     out(metrics_table(rows))
-    path = out_path or default_out(runs_dir, targets[0].label if len(targets) == 1 else (cfg.name if cfg else "models"))
+    path = out_path or default_out(runs_dir, rows[0][0].label if len({t.label for t, _ in rows}) == 1 else (cfg.name if cfg else "models"))
     count = write_records(path, rows)
     out(f"\nwrote {count} attacked examples to {path}")
-    if cfg is not None and standard_set and any(t.key is not None for t, _ in rows):
-        record_evaluations(cfg, rows, keep=cfg.attack.keep_examples)
-        out(f"recorded the evaluation-set metrics in study '{cfg.name}' (user attrs 'evaluations') and the examples as artifacts")
     return rows
