@@ -130,10 +130,11 @@ def decode(record: dict) -> dict:
     return {**record, "students": [{**s, "held": bools(s["held"]), "held_eval": bools(s["held_eval"])} for s in record["students"]]}
 
 
-def summarise(record: dict, *, feasible_only: bool = False) -> list[dict]:
+def summarise(record: dict, *, feasible_only: bool = False, stage: str | None = None) -> list[dict]:
     """Per n: Kendall τ (in-trial vs evaluation set) with p and bootstrap 95% interval, and the
-    median share of trial time the attack takes at that n."""
-    students = [s for s in record["students"] if not feasible_only or s["accuracy"] >= record["min_accuracy"]]
+    median share of trial time the attack takes at that n (`stage`: only students with that input stage)."""
+    students = [s for s in record["students"] if (not feasible_only or s["accuracy"] >= record["min_accuracy"])
+                and (stage is None or s["input_stage"] == stage)]
     target = np.array([np.mean(s["held_eval"]) for s in students])
     rows = []
     for k, n in enumerate(record["sizes"]):
@@ -153,9 +154,10 @@ def summarise(record: dict, *, feasible_only: bool = False) -> list[dict]:
 
 
 def print_table(record: dict) -> None:
-    for feasible in (False, True):
-        rows = summarise(record, feasible_only=feasible)
-        print(f"\n{'feasible students (clean ≥ ' + str(record['min_accuracy']) + ')' if feasible else 'all students'}: {rows[0]['students']}")
+    for title, kwargs in (("all students", {}), (f"feasible students (clean ≥ {record['min_accuracy']})", {"feasible_only": True}),
+                          ("students without an input stage", {"stage": "none"}), ("students with word recognition", {"stage": "recognizer"})):
+        rows = summarise(record, **kwargs)
+        print(f"\n{title}: {rows[0]['students']}")
         print(f"| in-trial n | Kendall τ vs {record['n_eval']}-example figure [95% bootstrap] | p | attack share of trial time (median, max) |")
         print("|---|---|---|---|")
         for r in rows:

@@ -473,7 +473,7 @@ class AttackConfig:
     # Evaluation recipes: `rosearch-optuna attack --study S --trial N` and exports run them.
     evaluation: list[str | RecipeConfig] = field(default_factory=list)
     # Size of the fixed in-trial attack subset: dev examples the teacher gets right, drawn with `seed`.
-    n_examples: int = 50
+    n_examples: int = 100
     # Size of the evaluation set (capped at what is left): dev examples the teacher gets right,
     # disjoint from the in-trial subset, drawn with `seed`. `attack --trial/--front`, `export` and
     # the report's headline table measure on it, so reported robustness is never the number the
