@@ -39,7 +39,7 @@ from transformers import PreTrainedTokenizerBase
 
 from rosearch.config.schema import A2TConfig, OptimConfig
 from rosearch.robust.perturb import CHAR_KINDS, char_edit
-from rosearch.train.loop import FitResult, LossFn, loader, make_optimizer, optimizer_step, progress_bar, total_steps
+from rosearch.train.loop import FitResult, LossFn, cycle, loader, make_optimizer, optimizer_step, progress_bar, total_steps
 
 #: Character-edit candidates drawn per kind for one word.
 EDITS_PER_KIND = 2
@@ -157,7 +157,7 @@ def fit_a2t(
                 summary["attacked"] += len(picked)
                 summary["attack_seconds"] += report.seconds
                 if pool["text"]:
-                    adversarial = _cycle(_adversarial_loader(pool, tokenizer, max_length=max_length, batch_size=batch_size, seed=seed + step))
+                    adversarial = cycle(_adversarial_loader(pool, tokenizer, max_length=max_length, batch_size=batch_size, seed=seed + step))
             loss = loss_fn(model, batch)
             if adversarial is not None:
                 adv = {k: v.to(accelerator.device) for k, v in next(adversarial).items()}
@@ -181,8 +181,3 @@ def _adversarial_loader(pool: dict[str, list], tokenizer: PreTrainedTokenizerBas
     tokens = tokenizer(pool["text"], truncation=True, max_length=max_length)
     ds = datasets.Dataset.from_dict({**tokens, "labels": pool["labels"], "teacher_logits": pool["teacher_logits"]})
     return loader(ds, tokenizer, batch_size=batch_size, shuffle=True, extra=("teacher_logits",), seed=seed)
-
-
-def _cycle(data: DataLoader) -> Iterator[dict[str, torch.Tensor]]:
-    while True:
-        yield from data

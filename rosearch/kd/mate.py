@@ -18,7 +18,6 @@ from __future__ import annotations
 import copy
 import math
 import time
-from typing import Iterator
 
 import torch
 from accelerate import Accelerator
@@ -28,7 +27,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from rosearch.config.schema import GeneratorConfig, OptimConfig
 from rosearch.kd.generator import choose_masked, embed_replaced, masked_logits, sample_tokens, special_mask
-from rosearch.train.loop import FitResult, make_optimizer, model_device, optimizer_step, progress_bar, total_steps
+from rosearch.train.loop import FitResult, cycle, make_optimizer, model_device, optimizer_step, progress_bar, total_steps
 from rosearch.train.losses import soft_kl
 
 
@@ -75,11 +74,6 @@ def perturb(generator, batch, tokenizer, cfg: GeneratorConfig, *, rng=None) -> t
     return ids.masked_scatter(positions, one_hot.argmax(-1))
 
 
-def _cycle(loader: DataLoader) -> Iterator[dict[str, torch.Tensor]]:
-    while True:
-        yield from loader
-
-
 def fit_adversarial(
     student: torch.nn.Module,
     generator: PreTrainedModel,
@@ -113,7 +107,7 @@ def fit_adversarial(
     # The shared teacher is read where the preparation placed it (frozen, eval): never moved here.
     assert model_device(teacher) == accelerator.device and not any(p.requires_grad for p in teacher.parameters()), "prepare places and freezes the teacher"
     gen_optimizer = torch.optim.AdamW(generator.parameters(), lr=gen.lr)
-    batches = _cycle(train)
+    batches = cycle(train)
     start, step, loss_value, divergence = time.perf_counter(), 0, math.nan, math.nan
     bar = progress_bar(total, "adversarial KD", accelerator, progress)
     while step < total:

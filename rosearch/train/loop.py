@@ -98,6 +98,12 @@ def fit(
     return FitResult(steps=step, seconds=time.perf_counter() - start, last_loss=loss_value)
 
 
+def cycle(data: DataLoader):  # noqa: ANN201 - an endless iterator of batches
+    """`data`'s batches, pass after pass, for loops that count steps rather than epochs."""
+    while True:
+        yield from data
+
+
 def total_steps(optim: OptimConfig, train: DataLoader) -> int:
     return max(1, math.ceil(optim.epochs * len(train)))
 
