@@ -80,7 +80,6 @@ def distill_student(
         train = prep.consistency if len(train) == len(prep.splits["train"]) else prep.consistency.filter(
             lambda i: i < len(train), input_columns="source_index")
         common["optim"] = replace(d, epochs=d.epochs / passes)
-    data = loader(train, prep.tokenizer, batch_size=d.batch_size, shuffle=True, extra=extra, seed=seed)
     teacher = prep.teacher if (teacher_logits or d.teacher_logits) == "online" else None  # already on accelerator.device
 
     def vanilla(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -112,6 +111,7 @@ def distill_student(
         return accelerator.unwrap_model(student, keep_fp32_wrapper=False), result
 
     loss_fn = kdiga if strategy == "kdiga" else vanilla
+    data = loader(train, prep.tokenizer, batch_size=d.batch_size, shuffle=True, extra=extra, seed=seed)
     result = fit(student, data, loss_fn, desc=f"distill ({strategy})", **common)
     return accelerator.unwrap_model(student, keep_fp32_wrapper=False), result
 
