@@ -10,6 +10,8 @@ With --teacher the teacher is attacked on the same examples for reference (slow 
 
     python benchmarks/levers.py [--study demo] [--out benchmarks/levers.json] [--teacher]
     python benchmarks/levers.py --strategies vanilla a2t --out benchmarks/levers_a2t.json
+    python benchmarks/levers.py --strategies vanilla consistency --stages none \
+        --set kd.consistency.kinds=[synonym] kd.consistency.word_share=0.4 --out benchmarks/levers_synonyms.json
 """
 
 from __future__ import annotations
@@ -40,13 +42,22 @@ def main() -> None:
     parser.add_argument("--out", default="benchmarks/levers.json")
     parser.add_argument("--teacher", action="store_true", help="attack the teacher on the same examples too")
     parser.add_argument("--strategies", nargs="+", default=["vanilla", "consistency"], help="KD strategies (the first is the plain one)")
+    parser.add_argument("--stages", nargs="+", default=["none", "recognizer"], help="input stages each strategy is tried with")
+    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="study settings for every student, e.g. kd.consistency.word_share=0.4 (values read as YAML)")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     quiet_libraries()
     import torch
 
     torch.set_num_threads(args.threads)
-    cfg = load_study(args.study)
+    overrides = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            parser.error(f"--set {item!r}: give KEY=VALUE")
+        overrides[key] = yaml.safe_load(value)
+    cfg = load_study(args.study, overrides=overrides)
     cfg = replace(cfg, kd=replace(cfg.kd, strategy=list(args.strategies)),
                   space=replace(cfg.space, input_stages=["none", "recognizer"]))
     baselines = [BaselineConfig(**b) for b in yaml.safe_load((project_root() / "configs/baselines/dag.yaml").read_text())]
@@ -65,7 +76,7 @@ def main() -> None:
                      "attacks": {k: {**r.metrics.to_dict(), "held": r.held()} for k, r in teacher.attacks.items()}})
         print(rows[-1]["model"], {k: v["accuracy_under_attack"] for k, v in rows[-1]["attacks"].items()}, flush=True)
     for strategy in args.strategies:
-        for stage in ("none", "recognizer"):
+        for stage in args.stages:
             t0 = time.perf_counter()
             student, fitted = distill_student(replace(genome, input_stage=stage), cfg, prep, accelerator=accelerator, seed=cfg.seed,
                                               strategy=strategy, progress=False)
@@ -79,7 +90,7 @@ def main() -> None:
     plain = next(r for r in rows if r["model"] != "teacher")
     for row in rows:
         row["versus_plain"] = {k: mcnemar(row["attacks"][k]["held"], plain["attacks"][k]["held"]).to_dict() for k in row["attacks"]}
-    record = {"study": cfg.name, "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, torch threads {args.threads}",
+    record = {"study": cfg.name, "settings": overrides, "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, torch threads {args.threads}",
               "genome": genome.describe(), "n_eval": len(prep.eval_examples), "n_dev": len(prep.splits["dev"]),
               "rows": [{**r, "attacks": {k: {x: y for x, y in v.items() if x != "held"} for k, v in r["attacks"].items()}} for r in rows]}
     Path(args.out).write_text(json.dumps(record, indent=2) + "\n")
