@@ -5,6 +5,7 @@
      evaluation recipe, evaluation set; the two run side by side, one core each: the TextAttack
      attacks are single-threaded)
   3. rosearch-optuna export --study S --select fitness --top K --retrain-epochs E   (with --retrain-epochs)
+     and export --trial <the baselines those students are compared with> --retrain-epochs E: the same budget
   4. rosearch-optuna report --study S
 then the headline table of report.json, the issue's target checked row by row, and the stage
 timings, written to --out (JSON) and, with --results, into benchmarks/RESULTS.md between the
@@ -63,7 +64,12 @@ def main() -> None:
         attacks.append(["attack", *common, "--model", "teacher"])
     timings["attack"] = side_by_side(attacks)
     if args.retrain_epochs:
-        timings["export"] = cli("export", *common, "--select", "fitness", "--top", str(args.top), "--retrain-epochs", f"{args.retrain_epochs:g}")
+        epochs = f"{args.retrain_epochs:g}"
+        timings["export"] = cli("export", *common, "--select", "fitness", "--top", str(args.top), "--retrain-epochs", epochs)
+        partners = compared_baselines(runs, args.study, args.top)
+        if partners:  # the same training budget for the baselines they are compared with
+            timings["export baselines"] = cli("export", *common, "--trial", *partners, "--retrain-epochs", epochs,
+                                              "--out", str(runs / args.study / "export-baselines"))
     missing = unattacked(runs, args.study)
     if missing:  # two attack commands stored their results at the same moment: redo what was lost
         print(f"re-attacking {missing} (stored results lost to a concurrent write)", flush=True)
@@ -129,6 +135,30 @@ def search_span(runs: Path, study_name: str) -> float:
 def front_trials(runs: Path, study_name: str) -> list[int]:
     """Pareto-optimal trials that are not baselines (those are attacked by `attack --baselines`)."""
     return sorted(t.number for t in load(runs, study_name).best_trials if not t.user_attrs.get("baseline"))
+
+
+def compared_baselines(runs: Path, study_name: str, top: int) -> list[str]:
+    """The baseline trials that the `top` best-fitness students were compared with at the search's
+    budget (best baseline of ≥ size under the search recipe); reference models are not trials and
+    cannot be re-distilled by `export --trial`, so they are left out (and said)."""
+    from rosearch.config import load_study
+    from rosearch.export.select import select_trials
+    from rosearch.report.headline import rows
+
+    study = load(runs, study_name)
+    attack = load_study(study_name).attack
+    table = rows(study, recipes=[r.name for r in attack.recipes])
+    by_label = {r.label: r for r in table}
+    wanted = {str(t.number) for t in select_trials(study, "fitness", top)}
+    partners = []
+    for row in table:
+        if row.key in wanted and row.kind in ("searched", "best fitness") and row.versus:
+            baseline = by_label[row.versus["baseline"]]
+            if baseline.key.startswith("ref:"):
+                print(f"{row.label} is compared with the reference model {baseline.label}: not re-distilled", flush=True)
+            elif baseline.key not in partners:
+                partners.append(baseline.key)
+    return partners
 
 
 def unattacked(runs: Path, study_name: str) -> list[str]:

@@ -171,6 +171,19 @@ def test_select_trials(how, top, expected) -> None:
     assert 3 not in [t.number for t in select_trials(study, how, top)]  # infeasible: never exported
 
 
+def test_named_trials_keep_the_order_given_and_name_what_is_missing() -> None:
+    from rosearch.errors import RosearchError
+    from rosearch.export.select import named_trials
+
+    study = optuna.create_study(study_name="s", directions=["maximize", "maximize"])
+    for ok in (True, False, True):  # trial 1 infeasible: still exported when asked for by number
+        study.add_trial(optuna.trial.create_trial(values=[0.5, 0.5], user_attrs={"fitness": 1.0}, system_attrs={"constraints": [0.0 if ok else 1.0]}))
+    study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.FAIL))
+    assert [t.number for t in named_trials(study, [2, 1, 2])] == [2, 1]
+    with pytest.raises(RosearchError, match=r"--trial 3 7: no completed trial .* \(completed: #0, #1, #2\)"):
+        named_trials(study, [0, 3, 7])
+
+
 def test_export_cli_writes_the_front_with_the_study_numbers(tiny_study, tmp_path: Path) -> None:
     runs, study = tiny_study
     out = tmp_path / "export"
@@ -227,10 +240,20 @@ def test_export_retrains_the_best_fitness_student(tiny_study, tmp_path: Path) ->
     card = (out / row["folder"] / "README.md").read_text()
     assert "re-distilled for 2 epoch(s)" in card
 
+    # a baseline re-distilled with the same budget, named by number: stored beside the searched one
+    baseline = next(t for t in study.trials if t.user_attrs.get("baseline"))
+    done = run_cli("export", "--study", "tiny", "--runs-dir", str(runs), "--out", str(out), "--trial", str(baseline.number),
+                   "--retrain-epochs", "2", "--no-progress", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert [r["trial"] for r in json.loads((out / "manifest.json").read_text())] == [baseline.number]
+    retrained = optuna.load_study(study_name="tiny", storage=f"sqlite:///{runs / 'tiny' / 'study.db'}").user_attrs["retrained"]
+    assert {f"{row['trial']}+2ep", f"{baseline.number}+2ep"} <= set(retrained)
+
 
 @pytest.mark.parametrize("args, message", [
     (["--top", "0"], "--top"),
     (["--retrain-epochs", "-1"], "--retrain-epochs"),
+    (["--trial", "1", "--top", "2"], "Give one of them"),
 ])
 def test_export_bad_arguments_exit_2(tmp_path: Path, args, message) -> None:
     done = run_cli("export", "--study", "tiny", "--runs-dir", str(tmp_path), *args, cwd=tmp_path)

@@ -187,5 +187,19 @@ def test_headline_lists_retrained_exports_with_their_stored_figures() -> None:
     retrained = table["#1 (+3 ep)"]
     assert retrained.kind == "retrained" and retrained.accuracy == 0.84 and retrained.accuracy_ci == [0.8, 0.88] and retrained.params == 1e6
     assert retrained.under_attack("deepwordbug") == 0.9
+    # no baseline was re-distilled: compared with the baselines as the search trained them, and it says so
     assert retrained.versus["baseline"] == "#0 transformer-l" and retrained.versus["difference"] == pytest.approx(0.6)
+    assert retrained.versus["budget"] == "search"
     assert table["#1"].kind == "searched" and table["#1"].versus["difference"] == pytest.approx(0.2)
+    assert table["#1"].versus["budget"] == "same"
+
+    # the baseline re-distilled with the same budget (`export --trial 0 --retrain-epochs 3`) is the one compared
+    again = key_for(0, 3)
+    study.set_user_attr("evaluations", {**study.user_attrs["evaluations"], again: evaluation([True] * 8 + [False] * 2)})
+    record_retrained(study, again, {"accuracy": 0.83, "accuracy_ci": [0.79, 0.87], "params": 3e6, "latency_ms": 1.0})
+    table = {r.label: r for r in rows(study, recipes=["deepwordbug"])}
+    baseline = table["#0 transformer-l (+3 ep)"]
+    assert baseline.kind == "retrained baseline" and baseline.accuracy == 0.83 and baseline.versus is None
+    v = table["#1 (+3 ep)"].versus
+    assert v["baseline"] == "#0 transformer-l (+3 ep)" and v["budget"] == "same" and v["difference"] == pytest.approx(0.1)
+    assert table["#1"].versus["baseline"] == "#0 transformer-l"  # the search's own rows keep the search's baselines

@@ -27,6 +27,7 @@ class ExportOptions:
     out_dir: Path
     select: str = "pareto"  # rosearch.export.select.Selection
     top: int | None = None
+    trials: list[int] | None = None  # these trials instead of a selection
     retrain_epochs: float | None = None
     progress: bool = True
 
@@ -35,6 +36,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_study_args(p)
     p.add_argument("--out", help="folder for the exported students and the manifest (default: <runs_dir>/<study>/export)")
     p.add_argument("--select", choices=["pareto", "fitness"], default="pareto", help="pareto: the Pareto front (study.best_trials, default); fitness: the best RoSearch fitness")
+    p.add_argument("--trial", type=int, nargs="+", help="export these trials instead of a selection (e.g. a hand-designed baseline, "
+                   "to re-distil it with the same --retrain-epochs as a searched student)")
     p.add_argument("--top", type=int, help=f"export at most K students, best fitness first (default: the whole front; {DEFAULT_TOP_FITNESS} with --select fitness)")
     p.add_argument("--retrain-epochs", type=float, help="re-distil each student this many epochs on the whole training split (default: rebuild the search's student exactly)")
     add_progress_arg(p)
@@ -43,12 +46,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     positive("--top", args.top)
     positive("--retrain-epochs", args.retrain_epochs)
+    if args.trial and args.top is not None:
+        raise RosearchError("--trial names the students to export; --top selects from the front or by fitness. Give one of them.")
     cfg = load_config(args)
     quiet_libraries()
     set_threads(cfg)
     top = args.top if args.top is not None else (DEFAULT_TOP_FITNESS if args.select == "fitness" else None)
     out_dir = Path(args.out) if args.out else Path(cfg.runs_dir) / cfg.name / "export"
-    export(cfg, ExportOptions(out_dir, select=args.select, top=top, retrain_epochs=args.retrain_epochs, progress=not args.no_progress))
+    export(cfg, ExportOptions(out_dir, select=args.select, top=top, trials=args.trial, retrain_epochs=args.retrain_epochs,
+                              progress=not args.no_progress))
     return 0
 
 
@@ -59,7 +65,7 @@ def export(current: Any, opts: ExportOptions, *, out: Out = print) -> list[dict[
     from rosearch.attack.recipes import describe_recipe
     from rosearch.attack.resources import import_textattack, missing_for, preflight
     from rosearch.export.manifest import manifest_row, write_manifest
-    from rosearch.export.select import folder_name, select_trials
+    from rosearch.export.select import folder_name, named_trials, select_trials
     from rosearch.export.write import export_metrics, export_trial, finished_export
     from rosearch.search.evaluations import key_for, record, record_retrained
     from rosearch.search.rebuild import rebuild_student
@@ -67,14 +73,14 @@ def export(current: Any, opts: ExportOptions, *, out: Out = print) -> list[dict[
 
     study = load_existing(current)
     cfg = stored_config(study, current)  # the trials' own settings, precision included
-    trials = select_trials(study, opts.select, opts.top)
+    trials = named_trials(study, opts.trials) if opts.trials else select_trials(study, opts.select, opts.top)
     if not trials:
         raise RosearchError(f"Study '{cfg.name}' has no feasible completed trial to export; run more trials (rosearch-optuna optimize).")
     preflight(cfg.attack.recipe.name)  # the search recipe must run here: it names the folders and ranks
     lacking = {r.name: missing_for(r.name) for r in cfg.attack.recipes}
     recipes = [r for r in cfg.attack.recipes if not lacking[r.name]]
     skipped = {name: "missing " + ", ".join(m.resource for m in found) + " on this machine" for name, found in lacking.items() if found}
-    out(f"exporting {len(trials)} student(s) of study '{cfg.name}' ({opts.select}): trials {', '.join(f'#{t.number}' for t in trials)}")
+    out(f"exporting {len(trials)} student(s) of study '{cfg.name}' ({'named' if opts.trials else opts.select}): trials {', '.join(f'#{t.number}' for t in trials)}")
     out(f"attacks: {', '.join(describe_recipe(r) for r in recipes)}" + (f"; skipped: {', '.join(skipped)}" if skipped else ""))
     accelerator = make_accelerator(cfg)  # the study's precision: the exported student is the search's own
     prep = prepare_study(cfg, accelerator, progress=opts.progress, out=out)

@@ -1,4 +1,6 @@
-"""Which trials to export: the Pareto front (study.best_trials) or the best RoSearch fitness."""
+"""Which trials to export: the Pareto front (study.best_trials), the best RoSearch fitness, or
+trials named by number (a hand-designed baseline, to re-distil it with the same budget as a
+searched student)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ from typing import Literal
 
 import optuna
 
+from rosearch.errors import RosearchError
 from rosearch.search.front import feasible
 from rosearch.search.study import completed
 
@@ -18,6 +21,16 @@ def select_trials(study: optuna.Study, how: Selection, top: int | None = None) -
     pool = list(study.best_trials) if how == "pareto" else [t for t in completed(study) if feasible(t)]
     ranked = sorted(pool, key=lambda t: (-t.user_attrs.get("fitness", float("-inf")), t.number))
     return ranked[:top] if top is not None else ranked
+
+
+def named_trials(study: optuna.Study, numbers: list[int]) -> list[optuna.trial.FrozenTrial]:
+    """The completed trials with these numbers, in the order given (feasible or not: asked for by name)."""
+    done = {t.number: t for t in completed(study)}
+    missing = [n for n in numbers if n not in done]
+    if missing:
+        raise RosearchError(f"--trial {' '.join(map(str, missing))}: no completed trial with that number in study '{study.study_name}' "
+                            f"(completed: {', '.join(f'#{n}' for n in sorted(done)) or 'none'}); `rosearch-optuna show` lists them.")
+    return [done[n] for n in dict.fromkeys(numbers)]
 
 
 def folder_name(number: int, metrics: dict[str, float]) -> str:

@@ -136,7 +136,9 @@ def headline_section(data: dict[str, Any], cfg: StudyConfig) -> list[str]:
              f"(exact McNemar test; p ≥ {headline.ALPHA} is within noise), chosen under {h['recipes'][0]} and compared with the same "
              "baseline under the other recipes. Clean accuracy is on the dev split; baselines went through "
              "the same data, distillation, seeds and attacks. Rows of kind `retrained` are searched students re-distilled on the "
-             "whole training split by `export --retrain-epochs`."]
+             "whole training split by `export --retrain-epochs`; they are compared with the `retrained baseline` rows, baselines "
+             "re-distilled the same way (`export --trial N --retrain-epochs E`), or, where there are none, with the baselines as "
+             "the search trained them (said in the cell)."]
     missing = [r["label"] for r in h["rows"] if not r["under"]]
     if missing:
         lines += ["", f"Not yet attacked on the evaluation set: {', '.join(missing)} — run `rosearch-optuna attack --study {cfg.name} "

@@ -1,9 +1,10 @@
 """RoSearch's headline table: the teacher, every hand-designed baseline, the searched front and the
 best-fitness student, each with size, compression, clean accuracy and accuracy under every
 evaluation recipe on the study's evaluation set (95% Wilson intervals), latency — and, for each
-searched student (and each export re-distilled with --retrain-epochs), the difference to the best
-baseline of equal or larger size under the search recipe with the exact McNemar test on the same
-examples; the same baseline is compared under every other recipe too (`versus["recipes"]`).
+searched student (and each export re-distilled with --retrain-epochs, against the baselines
+re-distilled the same way), the difference to the best baseline of equal or larger size under the
+search recipe with the exact McNemar test on the same examples; the same baseline is compared under
+every other recipe too (`versus["recipes"]`).
 
 Pure: it reads what the study stored (trial metrics, `evaluations`, `references`); nothing is
 re-measured here. Models not yet attacked on the evaluation set show "–" (run
@@ -31,7 +32,7 @@ SEARCHED = ("searched", "best fitness", "retrained")
 @dataclass
 class Row:
     label: str
-    kind: str  # teacher | baseline | searched | best fitness | retrained
+    kind: str  # teacher | baseline | searched | best fitness | retrained | retrained baseline
     key: str | None  # evaluations key
     params: float
     accuracy: float
@@ -77,9 +78,12 @@ def rows(study: optuna.Study, *, recipes: list[str]) -> list[Row]:
         best = max(candidates, key=lambda t: t.user_attrs.get("fitness", -math.inf))
         if best.number not in {t.number for t in searched}:
             out.append(trial_row(best, "best fitness"))
+    names = {str(t.number): t.user_attrs["baseline"] for t in complete if t.user_attrs.get("baseline")}
     for key, m in sorted(study.user_attrs.get(RETRAINED_ATTR, {}).items(), key=lambda kv: order(kv[0])):
-        out.append(Row(display(key), "retrained", key, float(m["params"]), float(m["accuracy"]), m.get("accuracy_ci"),
-                       float(m.get("latency_ms", math.nan)), evaluations.get(key, {})))
+        trial, _, epochs = key.partition("+")
+        label = f"#{trial} {names[trial]} (+{epochs[:-2]} ep)" if trial in names else display(key)
+        out.append(Row(label, "retrained baseline" if trial in names else "retrained", key, float(m["params"]), float(m["accuracy"]),
+                       m.get("accuracy_ci"), float(m.get("latency_ms", math.nan)), evaluations.get(key, {})))
     compare(out, recipes)
     return out
 
@@ -87,19 +91,34 @@ def rows(study: optuna.Study, *, recipes: list[str]) -> list[Row]:
 def compare(table: list[Row], recipes: list[str]) -> None:
     """For each searched row: the best baseline under the search recipe (`recipes[0]`, evaluation
     set) among those of equal or larger size, the difference and the exact McNemar p on the same
-    examples; then the same baseline under each other recipe both were attacked with."""
+    examples; then the same baseline under each other recipe both were attacked with.
+
+    A student re-distilled by `export --retrain-epochs E` is compared with the baselines re-distilled
+    the same way (`export --trial <baseline> --retrain-epochs E`): the same training budget. Without
+    any, it is compared with the baselines as the search trained them, and `versus["budget"]` says
+    so ("search" rather than "same")."""
     recipe = recipes[0]
-    baselines = [r for r in table if r.kind == "baseline" and r.held(recipe) is not None]
     for row in table:
         if row.kind not in SEARCHED or row.held(recipe) is None:
             continue
-        larger = [b for b in baselines if b.params >= row.params and len(b.held(recipe)) == len(row.held(recipe))]
+        pool, budget = _baselines(table, row, recipe)
+        larger = [b for b in pool if b.params >= row.params and len(b.held(recipe)) == len(row.held(recipe))]
         if not larger:
             continue
         best = max(larger, key=lambda b: b.under_attack(recipe))
         others = {r: mcnemar(row.held(r), best.held(r)).to_dict() for r in recipes
                   if row.held(r) is not None and best.held(r) is not None and len(row.held(r)) == len(best.held(r))}
-        row.versus = {"baseline": best.label, "recipe": recipe, **others[recipe], "recipes": others}
+        row.versus = {"baseline": best.label, "recipe": recipe, **others[recipe], "recipes": others, "budget": budget}
+
+
+def _baselines(table: list[Row], row: Row, recipe: str) -> tuple[list[Row], str]:
+    """The baselines a searched row is compared with, and whether they had the same training budget."""
+    attacked = [b for b in table if b.held(recipe) is not None]
+    if row.kind != "retrained":
+        return [b for b in attacked if b.kind == "baseline"], "same"
+    epochs = row.key.partition("+")[2]
+    same = [b for b in attacked if b.kind == "retrained baseline" and b.key.partition("+")[2] == epochs]
+    return (same, "same") if same else ([b for b in attacked if b.kind == "baseline"], "search")
 
 
 def markdown_rows(table: list[Row], recipes: list[str], teacher_params: float) -> tuple[list[str], list[list[str]]]:
@@ -116,7 +135,7 @@ def markdown_rows(table: list[Row], recipes: list[str], teacher_params: float) -
             cells.append(f"{format_ci(e['accuracy_under_attack'], e.get('under_attack_ci'))} (n={e['n']})" if e else "–")
         cells.append("–" if math.isnan(r.latency_ms) else f"{r.latency_ms:.2f}")
         v = r.versus
-        cells.append("–" if v is None else f"{_delta(v)} vs {v['baseline']}")
+        cells.append("–" if v is None else f"{_delta(v)} vs {v['baseline']}" + (" (trained as in the search)" if v.get("budget") == "search" else ""))
         if len(recipes) > 1:
             others = (v or {}).get("recipes", {})
             cells.append("; ".join(f"{name} {_delta(others[name])}" for name in recipes[1:] if name in others) or "–")
