@@ -4,8 +4,9 @@
   2. rosearch-optuna attack --study S --baselines, and --trial <the front's searched trials> (every
      evaluation recipe, evaluation set; the two run side by side, one core each: the TextAttack
      attacks are single-threaded)
-  3. rosearch-optuna export --study S --select fitness --top K --retrain-epochs E   (with --retrain-epochs)
-     and export --trial <the baselines those students are compared with> --retrain-epochs E: the same budget
+  3. rosearch-optuna export --study S --trial <the K best searched students by fitness> --retrain-epochs E
+     (with --retrain-epochs; `--select fitness` would also rank the baselines), then export --trial <the
+     baselines those students are compared with> --retrain-epochs E: the same training budget
   4. rosearch-optuna report --study S
 then the headline table of report.json, the issue's target checked row by row, and the stage
 timings, written to --out (JSON) and, with --results, into benchmarks/RESULTS.md between the
@@ -40,7 +41,7 @@ def main() -> None:
     parser.add_argument("--study", default="demo")
     parser.add_argument("--runs-dir", default="benchmarks/runs/headline")
     parser.add_argument("--clean", action="store_true", help="start from an empty runs folder (no cache)")
-    parser.add_argument("--retrain-epochs", type=float, help="export the best-fitness students re-distilled this many epochs")
+    parser.add_argument("--retrain-epochs", type=float, help="export the best-fitness searched students re-distilled this many epochs")
     parser.add_argument("--top", type=int, default=1, help="students to export with --retrain-epochs")
     parser.add_argument("--teacher", action="store_true", help="attack the teacher on the evaluation set too (slow on a CPU)")
     parser.add_argument("--out", default="benchmarks/headline.json")
@@ -65,8 +66,9 @@ def main() -> None:
     timings["attack"] = side_by_side(attacks)
     if args.retrain_epochs:
         epochs = f"{args.retrain_epochs:g}"
-        timings["export"] = cli("export", *common, "--select", "fitness", "--top", str(args.top), "--retrain-epochs", epochs)
-        partners = compared_baselines(runs, args.study, args.top)
+        best = [str(n) for n in best_searched(runs, args.study, args.top)]  # `--select fitness` may pick a baseline
+        timings["export"] = cli("export", *common, "--trial", *best, "--retrain-epochs", epochs)
+        partners = compared_baselines(runs, args.study, best)
         if partners:  # the same training budget for the baselines they are compared with
             timings["export baselines"] = cli("export", *common, "--trial", *partners, "--retrain-epochs", epochs,
                                               "--out", str(runs / args.study / "export-baselines"))
@@ -137,19 +139,26 @@ def front_trials(runs: Path, study_name: str) -> list[int]:
     return sorted(t.number for t in load(runs, study_name).best_trials if not t.user_attrs.get("baseline"))
 
 
-def compared_baselines(runs: Path, study_name: str, top: int) -> list[str]:
-    """The baseline trials that the `top` best-fitness students were compared with at the search's
-    budget (best baseline of ≥ size under the search recipe); reference models are not trials and
-    cannot be re-distilled by `export --trial`, so they are left out (and said)."""
-    from rosearch.config import load_study
+def best_searched(runs: Path, study_name: str, top: int) -> list[int]:
+    """The `top` searched (not hand-designed) students by RoSearch fitness, feasible ones only."""
     from rosearch.export.select import select_trials
+
+    ranked = select_trials(load(runs, study_name), "fitness")
+    return [t.number for t in ranked if not t.user_attrs.get("baseline")][:top]
+
+
+def compared_baselines(runs: Path, study_name: str, trials: list[str]) -> list[str]:
+    """The baseline trials that these searched students were compared with at the search's budget
+    (best baseline of ≥ size under the search recipe); reference models are not trials and cannot
+    be re-distilled by `export --trial`, so they are left out (and said)."""
+    from rosearch.config import load_study
     from rosearch.report.headline import rows
 
     study = load(runs, study_name)
     attack = load_study(study_name).attack
     table = rows(study, recipes=[r.name for r in attack.recipes])
     by_label = {r.label: r for r in table}
-    wanted = {str(t.number) for t in select_trials(study, "fitness", top)}
+    wanted = set(trials)
     partners = []
     for row in table:
         if row.key in wanted and row.kind in ("searched", "best fitness") and row.versus:
