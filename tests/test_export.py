@@ -245,7 +245,9 @@ def test_export_retrains_the_best_fitness_student(tiny_study, tmp_path: Path) ->
     done = run_cli("export", "--study", "tiny", "--runs-dir", str(runs), "--out", str(out), "--trial", str(baseline.number),
                    "--retrain-epochs", "2", "--no-progress", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert [r["trial"] for r in json.loads((out / "manifest.json").read_text())] == [baseline.number]
+    (exported,) = json.loads((out / "manifest.json").read_text())
+    assert exported["trial"] == baseline.number
+    assert f"the baseline `{baseline.user_attrs['baseline']}`" in (out / exported["folder"] / "README.md").read_text()
     retrained = optuna.load_study(study_name="tiny", storage=f"sqlite:///{runs / 'tiny' / 'study.db'}").user_attrs["retrained"]
     assert {f"{row['trial']}+2ep", f"{baseline.number}+2ep"} <= set(retrained)
 

@@ -49,6 +49,9 @@ def model_card(m: dict[str, Any]) -> str:
     search = m["search_metrics"]
     labels = (" Labels: " + ", ".join(f"{i} = {name}" for i, name in enumerate(m["labels"])) + ".") if m.get("labels") else ""
     stage = RECOGNIZER_NOTE if m.get("input_stage") == "recognizer" else ""
+    origin = (f"of a **hand-designed** architecture, the baseline `{m['baseline']}` of Optuna study `{m['study']}`\n(trial #{m['trial']}, "
+              "trained and measured exactly like the searched students)" if m.get("baseline") else
+              f"found by **RoSearch**-style architecture search (Optuna study `{m['study']}`,\ntrial #{m['trial']})")
     return f"""---
 library_name: transformers
 pipeline_tag: text-classification
@@ -57,8 +60,7 @@ tags: [rosearch, knowledge-distillation, adversarial-robustness, neural-architec
 
 # {m['name']}
 
-A small text classifier found by **RoSearch**-style architecture search (Optuna study `{m['study']}`,
-trial #{m['trial']}) and trained by knowledge distillation (`{m['kd_strategy']}` strategy) from the
+A small text classifier {origin} and trained by knowledge distillation (`{m['kd_strategy']}` strategy) from the
 teacher `{teacher['model']}` ({teacher['params'] / 1e6:.1f}M parameters, dev accuracy {_pct(teacher['dev_accuracy'])}).
 It has **{m['params']:,} parameters**, {m['compression']:.1f}× fewer than the teacher. It was {training}.
 

@@ -11,7 +11,7 @@ from typing import Any
 def manifest_row(folder: str, m: dict[str, Any]) -> dict[str, Any]:
     """The flat summary of one export's metrics.json."""
     row: dict[str, Any] = {
-        "folder": folder, "trial": m["trial"], "kd_strategy": m["kd_strategy"], "retrain_epochs": m["retrain_epochs"],
+        "folder": folder, "trial": m["trial"], "baseline": m.get("baseline") or "", "kd_strategy": m["kd_strategy"], "retrain_epochs": m["retrain_epochs"],
         "accuracy": m["accuracy"], "test_accuracy": m["test_accuracy"], "attack_accuracy": m["attack_accuracy"],
     }
     for name, a in m["attacks"].items():

@@ -67,7 +67,7 @@ def export_metrics(student, trial: optuna.trial.FrozenTrial, cfg: StudyConfig, p
                        preprocess=prep.input_stage(stage)).metrics
     teacher = prep.teacher_metrics
     return {
-        "name": "", "study": cfg.name, "trial": trial.number, "kd_strategy": strategy, "retrain_epochs": retrain_epochs,
+        "name": "", "study": cfg.name, "trial": trial.number, "baseline": trial.user_attrs.get("baseline"), "kd_strategy": strategy, "retrain_epochs": retrain_epochs,
         "architecture": trial_genome(trial).describe(), "genome": trial.user_attrs["genome"],
         "accuracy": m["accuracy"], "accuracy_ci": m["accuracy_ci"], "test_accuracy": m["test_accuracy"], "test_accuracy_ci": m["test_accuracy_ci"],
         "n_dev": m["n_dev"], "n_test": m["n_test"],
