@@ -43,6 +43,8 @@ def main() -> None:
     parser.add_argument("--clean", action="store_true", help="start from an empty runs folder (no cache)")
     parser.add_argument("--retrain-epochs", type=float, help="export the best-fitness searched students re-distilled this many epochs")
     parser.add_argument("--top", type=int, default=1, help="students to export with --retrain-epochs")
+    parser.add_argument("--retrain-baselines", action=argparse.BooleanOptionalAction, default=True,
+                        help="re-distil the baselines the exported students are compared with, with the same --retrain-epochs")
     parser.add_argument("--teacher", action="store_true", help="attack the teacher on the evaluation set too (slow on a CPU)")
     parser.add_argument("--out", default="benchmarks/headline.json")
     parser.add_argument("--results", action="store_true", help="write the table into benchmarks/RESULTS.md")
@@ -69,7 +71,7 @@ def main() -> None:
         best = [str(n) for n in best_searched(runs, args.study, args.top)]  # `--select fitness` may pick a baseline
         timings["export"] = cli("export", *common, "--trial", *best, "--retrain-epochs", epochs)
         partners = compared_baselines(runs, args.study, best)
-        if partners:  # the same training budget for the baselines they are compared with
+        if partners and args.retrain_baselines:  # the same training budget for the baselines they are compared with
             timings["export baselines"] = cli("export", *common, "--trial", *partners, "--retrain-epochs", epochs,
                                               "--out", str(runs / args.study / "export-baselines"))
     missing = unattacked(runs, args.study)
@@ -83,7 +85,8 @@ def main() -> None:
     teacher = data["teacher"]
     checks = [target_check(r, teacher, headline["recipes"]) for r in headline["rows"] if r["kind"] in ("searched", "best fitness", "retrained")]
     record = {"study": args.study, "date": time.strftime("%Y-%m-%d"), "machine": machine(), "command": " ".join(sys.argv),
-              "timings_s": timings, "n_trials": len(data["trials"]), "teacher": teacher, "headline": headline, "target": checks}
+              "timings_s": timings, "n_trials": len(data["trials"]), "teacher": teacher, "headline": headline, "target": checks,
+              "versus_plain": versus_plain(runs, args.study, headline["recipes"])}
     Path(args.out).write_text(json.dumps(record, indent=1) + "\n")
     md = markdown(record, runs / args.study / "report" / "report.md")
     print(md)
@@ -170,6 +173,31 @@ def compared_baselines(runs: Path, study_name: str, trials: list[str]) -> list[s
     return partners
 
 
+def versus_plain(runs: Path, study_name: str, recipes: list[str]) -> list[dict]:
+    """RoSearch's own comparison, beside the table's: each searched row against the most robust
+    baseline of equal or larger size *without* an input stage (plain KD students, as RoSearch's
+    baselines were), paired on the same examples, under every recipe."""
+    from rosearch.report.headline import SEARCHED, rows
+    from rosearch.stats import mcnemar
+    from rosearch.student.genome import Genome
+
+    study = load(runs, study_name)
+    staged = {str(t.number) for t in study.get_trials(deepcopy=False)
+              if t.user_attrs.get("baseline") and Genome.from_dict(t.user_attrs["genome"]).input_stage != "none"}
+    table = rows(study, recipes=recipes)
+    plain = [b for b in table if b.kind == "baseline" and b.key not in staged and b.held(recipes[0]) is not None]
+    out = []
+    for row in table:
+        if row.kind not in SEARCHED or row.held(recipes[0]) is None:
+            continue
+        larger = [b for b in plain if b.params >= row.params and len(b.held(recipes[0])) == len(row.held(recipes[0]))]
+        if larger:
+            best = max(larger, key=lambda b: b.under_attack(recipes[0]))
+            out.append({"label": row.label, "baseline": best.label, "recipes": {
+                r: mcnemar(row.held(r), best.held(r)).to_dict() for r in recipes if row.held(r) is not None and best.held(r) is not None}})
+    return out
+
+
 def unattacked(runs: Path, study_name: str) -> list[str]:
     """Baseline and front trials without stored evaluation-set results."""
     import optuna
@@ -229,6 +257,15 @@ def markdown(record: dict, report_md: Path) -> str:
         for c in record["target"]:
             cells = ["–" if v is None else ("yes" if v else "no") for v in c["checks"].values()]
             lines.append(f"| {c['label']} ({c['kind']}) | " + " | ".join(cells) + f" | {'**met**' if c['met'] else 'no'} |")
+    if record.get("versus_plain"):
+        lines += ["", "RoSearch's own comparison — each searched row against the most robust baseline of equal or larger size "
+                  "*without* the input stage (plain KD students, as RoSearch's baselines were); Δ in points, exact McNemar p:", "",
+                  "| model | baseline | " + " | ".join(f"Δ under {r} (p)" for r in record["headline"]["recipes"]) + " |",
+                  "|---|---|" + "---|" * len(record["headline"]["recipes"])]
+        for v in record["versus_plain"]:
+            cells = [f"{100 * v['recipes'][r]['difference']:+.1f} (p={v['recipes'][r]['p_value']:.2g})" if r in v["recipes"] else "–"
+                     for r in record["headline"]["recipes"]]
+            lines.append(f"| {v['label']} | {v['baseline']} | " + " | ".join(cells) + " |")
     lines.append(END)
     return "\n".join(lines)
 
