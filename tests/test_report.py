@@ -196,10 +196,11 @@ def test_headline_lists_retrained_exports_with_their_stored_figures() -> None:
     # the baseline re-distilled with the same budget (`export --trial 0 --retrain-epochs 3`) is the one compared
     again = key_for(0, 3)
     study.set_user_attr("evaluations", {**study.user_attrs["evaluations"], again: evaluation([True] * 8 + [False] * 2)})
-    record_retrained(study, again, {"accuracy": 0.83, "accuracy_ci": [0.79, 0.87], "params": 3e6, "latency_ms": 1.0})
+    record_retrained(study, again, {"accuracy": 0.83, "accuracy_ci": [0.79, 0.87], "params": 3e6,
+                                    "latency": {"pytorch": {"1": 1.5, "32": 9.0}}})  # as export measures it
     table = {r.label: r for r in rows(study, recipes=["deepwordbug"])}
     baseline = table["#0 transformer-l (+3 ep)"]
-    assert baseline.kind == "retrained baseline" and baseline.accuracy == 0.83 and baseline.versus is None
+    assert baseline.kind == "retrained baseline" and baseline.accuracy == 0.83 and baseline.versus is None and baseline.latency_ms == 1.5
     v = table["#1 (+3 ep)"].versus
     assert v["baseline"] == "#0 transformer-l (+3 ep)" and v["budget"] == "same" and v["difference"] == pytest.approx(0.1)
     assert table["#1"].versus["baseline"] == "#0 transformer-l"  # the search's own rows keep the search's baselines
