@@ -46,6 +46,7 @@ def main() -> None:
     parser.add_argument("--retrain-baselines", action=argparse.BooleanOptionalAction, default=True,
                         help="re-distil the baselines the exported students are compared with, with the same --retrain-epochs")
     parser.add_argument("--teacher", action="store_true", help="attack the teacher on the evaluation set too (slow on a CPU)")
+    parser.add_argument("--table-only", action="store_true", help="run nothing: the table and target check from the existing report")
     parser.add_argument("--out", default="benchmarks/headline.json")
     parser.add_argument("--results", action="store_true", help="write the table into benchmarks/RESULTS.md")
     args = parser.parse_args()
@@ -53,8 +54,25 @@ def main() -> None:
     if args.clean and runs.exists():
         shutil.rmtree(runs)
     common = ["--study", args.study, "--runs-dir", str(runs), "--no-progress"]
-    timings: dict[str, float] = {}
+    timings = {} if args.table_only else run_pipeline(args, runs, common)
 
+    data = json.loads((runs / args.study / "report" / "report.json").read_text())
+    headline = data["headline"]
+    teacher = data["teacher"]
+    checks = [target_check(r, teacher, headline["recipes"]) for r in headline["rows"] if r["kind"] in ("searched", "best fitness", "retrained")]
+    record = {"study": args.study, "date": time.strftime("%Y-%m-%d"), "machine": machine(), "command": " ".join(sys.argv),
+              "timings_s": timings, "n_trials": len(data["trials"]), "teacher": teacher, "headline": headline, "target": checks,
+              "versus_plain": versus_plain(runs, args.study, headline["recipes"])}
+    Path(args.out).write_text(json.dumps(record, indent=1) + "\n")
+    md = markdown(record, runs / args.study / "report" / "report.md")
+    print(md)
+    if args.results:
+        write_results(Path("benchmarks/RESULTS.md"), md)
+
+
+def run_pipeline(args: argparse.Namespace, runs: Path, common: list[str]) -> dict[str, float]:
+    """Search, attacks, exports and report (each step resumes what is stored); wall-clock seconds per stage."""
+    timings: dict[str, float] = {}
     remaining = trials_to_run(runs, args.study)
     if remaining:
         timings["optimize"] = cli("optimize", *common, "--n-trials", str(remaining))
@@ -78,20 +96,8 @@ def main() -> None:
     if missing:  # two attack commands stored their results at the same moment: redo what was lost
         print(f"re-attacking {missing} (stored results lost to a concurrent write)", flush=True)
         timings["attack"] += cli("attack", *common, "--trial", *missing)
-    timings["report"] = cli("report", *common)
-
-    data = json.loads((runs / args.study / "report" / "report.json").read_text())
-    headline = data["headline"]
-    teacher = data["teacher"]
-    checks = [target_check(r, teacher, headline["recipes"]) for r in headline["rows"] if r["kind"] in ("searched", "best fitness", "retrained")]
-    record = {"study": args.study, "date": time.strftime("%Y-%m-%d"), "machine": machine(), "command": " ".join(sys.argv),
-              "timings_s": timings, "n_trials": len(data["trials"]), "teacher": teacher, "headline": headline, "target": checks,
-              "versus_plain": versus_plain(runs, args.study, headline["recipes"])}
-    Path(args.out).write_text(json.dumps(record, indent=1) + "\n")
-    md = markdown(record, runs / args.study / "report" / "report.md")
-    print(md)
-    if args.results:
-        write_results(Path("benchmarks/RESULTS.md"), md)
+    timings["report"] = cli("report", "--study", args.study, "--runs-dir", str(runs))  # report draws no progress bars
+    return timings
 
 
 def cli(*argv: str) -> float:
@@ -226,7 +232,8 @@ def target_check(row: dict, teacher: dict, recipes: list[str]) -> dict:
         versus["difference"] >= TARGET["margin"] and versus["p_value"] < TARGET["alpha"],
     }
     for name in recipes[1:]:
-        checks[f"better than that baseline under {name}"] = None if name not in others else others[name]["difference"] > 0
+        checks[f"better than that baseline under {name} (p < 0.05)"] = None if name not in others else \
+            others[name]["difference"] > 0 and others[name]["p_value"] < TARGET["alpha"]
     return {"label": row["label"], "kind": row["kind"], "compression": compression, "accuracy_gap": teacher["dev_accuracy"] - row["accuracy"],
             "under": {k: v["accuracy_under_attack"] for k, v in row["under"].items()}, "versus": versus, "checks": checks,
             "met": all(v is True for v in checks.values())}
@@ -246,9 +253,9 @@ def markdown(record: dict, report_md: Path) -> str:
     table = table[table.index("\n|"):]
     table = table[: table.index("\n\n", 1)].strip()
     t = record["timings_s"]
-    lines = [START, f"Command: `{record['command']}` — {record['date']}, {record['machine']}.", "",
-             "| stage | wall clock |", "|---|---|",
-             *(f"| {k} | {v / 60:.1f} min |" for k, v in t.items()), f"| total | {sum(t.values()) / 60:.1f} min |", "",
+    stages = ["| stage | wall clock |", "|---|---|", *(f"| {k} | {v / 60:.1f} min |" for k, v in t.items()),
+              f"| total | {sum(t.values()) / 60:.1f} min |", ""] if t else []
+    lines = [START, f"Command: `{record['command']}` — {record['date']}, {record['machine']}.", "", *stages,
              f"{record['n_trials']} trials. Headline table (`report`):", "", table, "", "Target check (each searched row):", "",
              "| model | " + " | ".join(record["target"][0]["checks"]) + " | all |" if record["target"] else "no searched rows",
              ]
