@@ -13,11 +13,14 @@ timings, written to --out (JSON) and, with --results, into benchmarks/RESULTS.md
 `<!-- headline -->` markers.
 
     python benchmarks/headline.py [--study demo] [--runs-dir benchmarks/runs/headline] [--clean]
-                                  [--retrain-epochs 3] [--teacher] [--results]
+                                  [--retrain-epochs 3 [--top 1] [--no-retrain-baselines]] [--teacher]
+                                  [--table-only] [--results]
 
 --clean removes the runs folder first (data, teacher fine-tune and logits are rebuilt); without it
-an existing study is resumed (the search runs only the trials it lacks) and cached preparation reused. --teacher attacks the teacher too (its
-22.7M parameters make that about an hour per recipe on 2 CPU cores).
+an existing study is resumed (the search runs only the trials it lacks, `attack` and `export` skip
+what the study already holds) and cached preparation reused. --teacher attacks the teacher too
+(its 22.7M parameters make that about an hour per recipe on 2 CPU cores). --table-only runs
+nothing and writes the table and target check from the existing report.
 """
 
 from __future__ import annotations
