@@ -185,26 +185,19 @@ def compared_baselines(runs: Path, study_name: str, trials: list[str]) -> list[s
 def versus_plain(runs: Path, study_name: str, recipes: list[str]) -> list[dict]:
     """RoSearch's own comparison, beside the table's: each searched row against the most robust
     baseline of equal or larger size *without* an input stage (plain KD students, as RoSearch's
-    baselines were), paired on the same examples, under every recipe."""
-    from rosearch.report.headline import SEARCHED, rows
-    from rosearch.stats import mcnemar
+    baselines were), paired on the same examples, under every recipe — the report's own
+    comparison (`headline.compare`) run on the table less the baselines with a stage."""
+    from rosearch.report.headline import SEARCHED, compare, rows
     from rosearch.student.genome import Genome
 
     study = load(runs, study_name)
     staged = {str(t.number) for t in study.get_trials(deepcopy=False)
               if t.user_attrs.get("baseline") and Genome.from_dict(t.user_attrs["genome"]).input_stage != "none"}
-    table = rows(study, recipes=recipes)
-    plain = [b for b in table if b.kind == "baseline" and b.key not in staged and b.held(recipes[0]) is not None]
-    out = []
+    table = [r for r in rows(study, recipes=recipes) if r.kind in SEARCHED or (r.kind == "baseline" and r.key not in staged)]
     for row in table:
-        if row.kind not in SEARCHED or row.held(recipes[0]) is None:
-            continue
-        larger = [b for b in plain if b.params >= row.params and len(b.held(recipes[0])) == len(row.held(recipes[0]))]
-        if larger:
-            best = max(larger, key=lambda b: b.under_attack(recipes[0]))
-            out.append({"label": row.label, "baseline": best.label, "recipes": {
-                r: mcnemar(row.held(r), best.held(r)).to_dict() for r in recipes if row.held(r) is not None and best.held(r) is not None}})
-    return out
+        row.versus = None
+    compare(table, recipes)
+    return [{"label": r.label, "baseline": r.versus["baseline"], "recipes": r.versus["recipes"]} for r in table if r.versus]
 
 
 def unattacked(runs: Path, study_name: str) -> list[str]:

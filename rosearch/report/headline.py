@@ -80,9 +80,8 @@ def rows(study: optuna.Study, *, recipes: list[str]) -> list[Row]:
             out.append(trial_row(best, "best fitness"))
     names = {str(t.number): t.user_attrs["baseline"] for t in complete if t.user_attrs.get("baseline")}
     for key, m in sorted(study.user_attrs.get(RETRAINED_ATTR, {}).items(), key=lambda kv: order(kv[0])):
-        trial, _, epochs = key.partition("+")
-        label = f"#{trial} {names[trial]} (+{epochs[:-2]} ep)" if trial in names else display(key)
-        out.append(Row(label, "retrained baseline" if trial in names else "retrained", key, float(m["params"]), float(m["accuracy"]),
+        name = names.get(key.partition("+")[0])
+        out.append(Row(display(key, name), "retrained baseline" if name else "retrained", key, float(m["params"]), float(m["accuracy"]),
                        m.get("accuracy_ci"), float(m.get("latency_ms", math.nan)), evaluations.get(key, {})))
     compare(out, recipes)
     return out

@@ -22,14 +22,15 @@ def key_for(trial: int, retrain_epochs: float = 0) -> str:
     return f"{trial}+{retrain_epochs:g}ep" if retrain_epochs else str(trial)
 
 
-def display(key: str) -> str:
-    """How a key reads in tables: teacher, #7, #7 (+3 ep), bert-4x256."""
+def display(key: str, name: str | None = None) -> str:
+    """How a key reads in tables: teacher, #7, #7 (+3 ep), bert-4x256; with a baseline's `name`,
+    #7 transformer-m (+3 ep)."""
     if key == "teacher":
         return key
     if key.startswith("ref:"):
         return key[4:]
     trial, _, extra = key.partition("+")
-    return f"#{trial}" + (f" (+{extra[:-2]} ep)" if extra else "")
+    return f"#{trial}" + (f" {name}" if name else "") + (f" (+{extra[:-2]} ep)" if extra else "")
 
 
 def order(key: str) -> tuple:
