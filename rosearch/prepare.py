@@ -60,6 +60,7 @@ class Prepared:
     ood: datasets.Dataset | None = None  # zero-shot KD's out-of-domain text, with teacher logits
     consistency: datasets.Dataset | None = None  # consistency KD's perturbed training passes
     substitutes: tuple[str, Any] | None = None  # a2t: (source, word → substitutes) for its attack's candidates
+    augmented: datasets.Dataset | None = None  # augment: the training texts plus their teacher-labelled variants
     # The word-recognition input stage (when the space offers it), built from the train texts;
     # splits then also hold "dev@recognizer" and "test@recognizer", tokenized after recognition.
     recognizer: WordRecognizer | None = None
@@ -77,7 +78,7 @@ class Prepared:
         for name, values in added.train_columns.items():
             splits["train"] = splits["train"].add_column(name, values)
         return replace(self, splits=splits, generators=dict(added.generators), ood=added.ood, consistency=added.consistency,
-                       substitutes=added.substitutes)
+                       substitutes=added.substitutes, augmented=added.augmented)
 
 
 def hub_hint(cfg: StudyConfig) -> str:

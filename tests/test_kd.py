@@ -40,6 +40,7 @@ def _cfg(**kd) -> StudyConfig:
         "generator": {"mlm_steps": 20, "generator_steps": 2, "student_steps": 4},
         "zeroshot": {"max_examples": 256},
         "a2t": {"examples": 24, "query_budget": 30},
+        "augment": {"copies": 2},
         **kd,
     }
     from rosearch.config import to_dict
@@ -185,8 +186,10 @@ def test_zero_shot_config_refuses_the_task_corpus() -> None:
 def test_each_strategy_trains_a_tiny_student(prep, strategy: str) -> None:
     from rosearch.search.evaluate import evaluate_genome
 
-    result = evaluate_genome(GENOME, _cfg(), prep, accelerator=ACCELERATOR(), seed=0, strategy=strategy, progress=False)
-    assert result.fit.steps == 8  # 256 examples / 32 per batch, one epoch
+    cfg = _cfg()
+    result = evaluate_genome(GENOME, cfg, prep, accelerator=ACCELERATOR(), seed=0, strategy=strategy, progress=False)
+    # 256 examples / 32 per batch, one epoch; augment: one epoch over the originals and their variants
+    assert result.fit.steps == 8 * (1 + cfg.kd.augment.copies if strategy == "augment" else 1)
     assert torch.isfinite(torch.tensor(result.fit.last_loss))
     assert 0 <= result.metrics["accuracy"] <= 1 and 0 <= result.metrics["attack_accuracy"] <= 1
 
@@ -233,6 +236,79 @@ def test_consistency_passes_keep_the_clean_targets(prep) -> None:
     share = sum(data["perturbed"]) / len(data)
     assert abs(share - _cfg().kd.consistency.text_share) < 0.05
     assert sum(r["perturbed"] and r["text"] != train[r["source_index"]]["text"] for r in rows) > 100
+
+
+@pytest.mark.parametrize("schedule, shares", [
+    ("constant", [0.5, 0.5, 0.5]),
+    ("ramp", [0.5 / 3, 1 / 3, 0.5]),
+])
+def test_consistency_schedule_sets_each_pass_share(schedule, shares) -> None:
+    from rosearch.config.schema import ConsistencyConfig
+    from rosearch.kd.consistency import pass_share
+
+    cfg = ConsistencyConfig(text_share=0.5, schedule=schedule)
+    assert [pass_share(cfg, p, 3) for p in range(3)] == pytest.approx(shares)
+
+
+# --- transfer-set augmentation (TinyBERT) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("a good movie", [False, True, True, True, False]),          # [CLS] a good movie [SEP]
+    ("the unwatchable film", None),                              # a multi-piece word is never replaced
+    ("great , 42 times", [False, True, False, False, True, False]),  # punctuation and numbers stay
+])
+def test_only_whole_words_are_replaceable(prep, text, expected) -> None:
+    from rosearch.kd.augment import replaceable, word_tokens
+
+    enc = prep.tokenizer([text], return_tensors="pt")
+    got = replaceable(enc["input_ids"], enc["attention_mask"], *word_tokens(prep.tokenizer))[0].tolist()
+    tokens = prep.tokenizer.convert_ids_to_tokens(enc["input_ids"][0])
+    if expected is None:  # each piece of a split word, and the word before a continuation, is kept
+        pieces = [i for i, t in enumerate(tokens) if t.startswith("##")]
+        assert pieces, tokens
+        assert not any(got[i] or got[i - 1] for i in pieces)
+    else:
+        assert got == expected, tokens
+
+
+@pytest.mark.parametrize("eligible, share, expected", [
+    ([1, 1, 1, 1, 1, 0], 0.4, 2),
+    ([1, 0, 0, 0, 0, 0], 0.4, 1),   # at least one word where a row has any
+    ([0, 0, 0, 0, 0, 0], 0.4, 0),
+    ([1, 1, 1, 1, 1, 1], 1.0, 6),
+])
+def test_choose_words_takes_the_share_of_eligible_words(eligible, share, expected) -> None:
+    from rosearch.kd.augment import choose_words
+
+    e = torch.tensor([eligible], dtype=torch.bool)
+    chosen = choose_words(e, share=share, generator=torch.Generator().manual_seed(0))
+    assert int(chosen.sum()) == expected and not (chosen & ~e).any()
+    assert torch.equal(chosen, choose_words(e, share=share, generator=torch.Generator().manual_seed(0)))  # seeded
+
+
+def test_augmented_transfer_set_is_labelled_by_the_teacher(prep) -> None:
+    """Originals first with their gold labels and cached logits; each text's variants change about
+    word_share of its whole words; a variant carries the teacher's own logits on it and its argmax."""
+    from rosearch.train import loader, predict
+
+    cfg, train, data = _cfg(), prep.splits["train"], prep.augmented
+    copies = cfg.kd.augment.copies
+    assert data is not None and len(data) == len(train) * (1 + copies)
+    assert sorted(set(data["copy"])) == list(range(copies + 1))
+    originals = data.select(range(len(train)))
+    assert originals["text"] == train["text"] and originals["labels"] == train["labels"]
+    assert originals["teacher_logits"] == train["teacher_logits"]
+    variants = data.select(range(len(train), len(train) + 200))
+    changed = [v["text"] != train[v["source_index"]]["text"] for v in variants]
+    assert sum(changed) > 150
+    for v in variants.select(range(20)):
+        before, after = train[v["source_index"]]["text"].lower().split(), v["text"].split()
+        if len(before) == len(after) and len(before) >= 5:  # no word split or merged by decoding: the share holds roughly
+            assert sum(a != b for a, b in zip(before, after)) <= max(2, round(0.6 * len(before)))
+    logits, _ = predict(prep.teacher, loader(variants.select(range(32)), prep.tokenizer, batch_size=32, shuffle=False), accelerator=ACCELERATOR())
+    assert torch.allclose(logits, torch.tensor(variants["teacher_logits"][:32]), atol=1e-4)
+    assert variants["labels"][:32] == logits.argmax(-1).tolist()
 
 
 # --- adversarial augmentation at intervals (A2T) -------------------------------------------------

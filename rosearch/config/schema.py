@@ -238,7 +238,7 @@ class SpaceConfig:
                 raise ConfigError(f"input_stages[{i}]", stage, f"Use one of: {', '.join(INPUT_STAGES)}.")
 
 
-STRATEGIES = ("vanilla", "kdiga", "mate", "zeroshot", "consistency", "a2t")
+STRATEGIES = ("vanilla", "kdiga", "mate", "zeroshot", "consistency", "a2t", "augment")
 PERTURBATIONS = ("swap", "insert", "delete", "keyboard", "synonym")
 
 
@@ -335,11 +335,35 @@ class ConsistencyConfig(PerturbationFamilies):
     text_share: float = 0.5
     # Share of a perturbed text's eligible words (no stop words, ≥ 3 letters) that are edited.
     word_share: float = 0.2
+    # constant: text_share in every pass; ramp: a curriculum, pass p of P (from 1) perturbs
+    # text_share · p / P of the texts, so training starts near clean and ends at full strength.
+    schedule: Literal["constant", "ramp"] = "constant"
 
     def __post_init__(self) -> None:
         _fraction("text_share", self.text_share)
         _fraction("word_share", self.word_share, low_open=True)
         super().__post_init__()
+
+
+@dataclass
+class AugmentConfig:
+    """Transfer-set augmentation for KD after TinyBERT (Jiao et al., 2020; rosearch.kd.augment):
+    each training text gets `copies` variants in which a share of its whole words is masked and
+    re-filled by sampling among the masked-LM generator's top-k candidates; the teacher labels each
+    variant with its own logits (cached once per study), and the student distils on the originals
+    plus the variants. A larger transfer set for the same teacher, not a perturbation to resist."""
+
+    # Variants per training text (TinyBERT used 20; each one adds a pass's worth of training time).
+    copies: int = 4
+    # Share of a text's whole words (single-token, alphabetic) masked and re-filled (TinyBERT: 0.4).
+    word_share: float = 0.4
+    # A masked word is replaced by one of the generator's top_k whole-word candidates, at random (TinyBERT: 15).
+    top_k: int = 15
+
+    def __post_init__(self) -> None:
+        _positive("copies", self.copies)
+        _fraction("word_share", self.word_share, low_open=True)
+        _positive("top_k", self.top_k)
 
 
 @dataclass
@@ -398,13 +422,14 @@ class KDConfig(OptimConfig):
     init_embeddings: Literal["teacher_pca", "random"] = "teacher_pca"
     # cached: teacher logits computed once per study; online: the teacher runs at every step.
     teacher_logits: Literal["cached", "online"] = "cached"
-    # vanilla (logit KD), kdiga, mate, zeroshot, consistency or a2t; a list lets the search choose per trial.
+    # vanilla (logit KD), kdiga, mate, zeroshot, consistency, a2t or augment; a list lets the search choose per trial.
     strategy: str | list[str] = "vanilla"
     kdiga: KDIGAConfig = field(default_factory=KDIGAConfig)
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
     zeroshot: ZeroShotConfig = field(default_factory=ZeroShotConfig)
     consistency: ConsistencyConfig = field(default_factory=ConsistencyConfig)
     a2t: A2TConfig = field(default_factory=A2TConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
 
     def __post_init__(self) -> None:
         super().__post_init__()

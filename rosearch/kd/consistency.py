@@ -3,8 +3,9 @@
 character edits and word substitutions is taught without running the teacher online.
 
 The training data for `passes` passes is built once per study (cached like the teacher's logits):
-in pass e, each text is replaced by a perturbed copy with probability `text_share`, drawn with a
-seed of its own (study seed, e, index). The loss is the vanilla KD loss; a perturbed row carries
+in pass e, each text is replaced by a perturbed copy with probability `text_share` (or, with
+`schedule: ramp`, text_share · (e + 1) / passes: a curriculum from near-clean to full strength),
+drawn with a seed of its own (study seed, e, index). The loss is the vanilla KD loss; a perturbed row carries
 its clean text's teacher logits and label. Cost: the tokenized passes (one copy of the train split
 per pass) and nothing per step beyond vanilla KD.
 """
@@ -27,6 +28,11 @@ def passes_for(epochs: float) -> int:
     return max(1, math.ceil(epochs))
 
 
+def pass_share(cfg: ConsistencyConfig, p: int, passes: int) -> float:
+    """The share of texts perturbed in pass `p` (from 0) of `passes`."""
+    return cfg.text_share * (p + 1) / passes if cfg.schedule == "ramp" else cfg.text_share
+
+
 def perturbed_passes(train: datasets.Dataset, tokenizer: PreTrainedTokenizerBase, cfg: ConsistencyConfig, *, passes: int,
                      seed: int, max_length: int, stopwords: frozenset[str],
                      substitutes: Callable[[str], Sequence[str]] | None) -> datasets.Dataset:
@@ -36,9 +42,10 @@ def perturbed_passes(train: datasets.Dataset, tokenizer: PreTrainedTokenizerBase
     texts, labels, logits = train["text"], train["labels"], train["teacher_logits"]
     rows: dict[str, list] = {"text": [], "labels": [], "teacher_logits": [], "source_index": [], "pass": [], "perturbed": []}
     for p in range(passes):
+        share = pass_share(cfg, p, passes)
         for i, text in enumerate(texts):
             rng = random.Random(f"{seed}/{p}/{i}")
-            edit = rng.random() < cfg.text_share
+            edit = rng.random() < share
             rows["text"].append(perturb_text(text, rng, perturb, stopwords=stopwords, substitutes=substitutes) if edit else text)
             rows["labels"].append(labels[i])
             rows["teacher_logits"].append(logits[i])

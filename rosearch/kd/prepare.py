@@ -6,6 +6,7 @@ zeroshot  out-of-domain text with the teacher's logits on it, and a generator tr
           only (so no task text reaches the zero-shot student, not even through the generator)
 consistency  the perturbed training passes
 a2t       the word-substitute source of its attack's synonym candidates
+augment   the augmented transfer set: masked-LM variants of the training texts, labelled by the teacher
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class StrategyData:
     consistency: datasets.Dataset | None = None  # consistency: the perturbed training passes
     # a2t: (source, word → substitutes) for the attack's synonym candidates
     substitutes: tuple[str, Callable[[str], Any]] | None = None
+    augmented: datasets.Dataset | None = None  # augment: the originals plus their teacher-labelled variants
 
 
 def prepare_strategies(cfg: StudyConfig, prep: Prepared, *, source: str, cache: DiskCache, accelerator: Accelerator, log: Log) -> StrategyData:
@@ -77,10 +79,10 @@ def prepare_strategies(cfg: StudyConfig, prep: Prepared, *, source: str, cache: 
         c = cfg.kd.consistency
         passes = passes_for(cfg.kd.epochs)
         # `substitutes: auto` resolves by what is installed (WordNet or not): the key holds the resolved source
-        source, substitutes = substitutes_for(prep.teacher.get_input_embeddings().weight, prep.tokenizer, source=c.substitutes)
-        key = stable_hash({"data": prep.keys["data"], "teacher": teacher_key, "consistency": to_dict(c), "substitutes": source,
+        subs_source, substitutes = substitutes_for(prep.teacher.get_input_embeddings().weight, prep.tokenizer, source=c.substitutes)
+        key = stable_hash({"data": prep.keys["data"], "teacher": teacher_key, "consistency": to_dict(c), "substitutes": subs_source,
                            "passes": passes, "seed": cfg.seed})
-        folder = cache.get_or_build("consistency", key, lambda tmp: _consistency(cfg, prep, passes, source, substitutes, tmp, log))
+        folder = cache.get_or_build("consistency", key, lambda tmp: _consistency(cfg, prep, passes, subs_source, substitutes, tmp, log))
         consistency = datasets.load_from_disk(str(folder))
         log(f"consistency: {passes} pass(es) of the train split, {sum(consistency['perturbed'])} of {len(consistency)} texts perturbed")
     a2t_substitutes = None
@@ -89,7 +91,26 @@ def prepare_strategies(cfg: StudyConfig, prep: Prepared, *, source: str, cache: 
 
         a2t_substitutes = substitutes_for(prep.teacher.get_input_embeddings().weight, prep.tokenizer, source=cfg.kd.a2t.substitutes)
         log(f"a2t: attack candidates from {', '.join(cfg.kd.a2t.kinds)} (synonyms from {a2t_substitutes[0]})")
-    return StrategyData(train_columns=columns, generators=generators, ood=ood, consistency=consistency, substitutes=a2t_substitutes)
+    augmented = None
+    if "augment" in names:
+        a = cfg.kd.augment
+        key = stable_hash({"data": prep.keys["data"], "teacher": teacher_key, "augment": to_dict(a), "generator": to_dict(cfg.kd.generator),
+                           "seed": cfg.seed})
+        folder = cache.get_or_build("augment", key, lambda tmp: _augment(cfg, prep, source, cache, accelerator, tmp, log))
+        augmented = datasets.load_from_disk(str(folder))
+        log(f"augment: a transfer set of {len(augmented)} texts ({len(prep.splits['train'])} originals, {a.copies} variants each)")
+    return StrategyData(train_columns=columns, generators=generators, ood=ood, consistency=consistency, substitutes=a2t_substitutes,
+                        augmented=augmented)
+
+
+def _augment(cfg: StudyConfig, prep: Prepared, source: str, cache: DiskCache, accelerator: Accelerator, out: Path, log: Log) -> None:
+    from rosearch.kd.augment import augmented_transfer_set
+
+    a = cfg.kd.augment
+    generator = _generator(cfg, prep, source, cache, texts=prep.splits["train"], name="task", log=log)  # its own copy: moved, not shared
+    log(f"augment: {a.copies} masked-LM variant(s) of each training text, {a.word_share:.0%} of its words re-filled, labelled by the teacher (cached after)")
+    augmented_transfer_set(prep.splits["train"], prep.tokenizer, generator, prep.teacher, a, seed=cfg.seed, max_length=cfg.data.max_length,
+                           batch_size=cfg.teacher.batch_size, accelerator=accelerator, log=log).save_to_disk(str(out))
 
 
 def _consistency(cfg: StudyConfig, prep: Prepared, passes: int, source: str, substitutes: Any, out: Path, log: Log) -> None:

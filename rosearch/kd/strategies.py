@@ -6,6 +6,7 @@ mate      adversarial masked-LM augmentation — rosearch.kd.mate (with labels)
 zeroshot  the same game on out-of-domain text, no task data — rosearch.kd.mate (without labels)
 consistency  logit KD on randomly perturbed copies with the clean texts' cached logits — rosearch.kd.consistency
 a2t       logit KD plus adversarial texts from a cheap attack on the student at intervals — rosearch.kd.a2t
+augment   logit KD on a larger transfer set: masked-LM variants labelled by the teacher — rosearch.kd.augment
 """
 
 from __future__ import annotations
@@ -80,6 +81,10 @@ def distill_student(
         train = prep.consistency if len(train) == len(prep.splits["train"]) else prep.consistency.filter(
             lambda i: i < len(train), input_columns="source_index")
         common["optim"] = replace(d, epochs=d.epochs / passes)
+    if strategy == "augment":  # `epochs` counts passes over the whole augmented set: (1 + copies) × vanilla's steps
+        assert prep.augmented is not None, "prepare builds the augmented transfer set when the study names the strategy"
+        train = prep.augmented if len(train) == len(prep.splits["train"]) else prep.augmented.filter(
+            lambda i: i < len(train), input_columns="source_index")
     teacher = prep.teacher if (teacher_logits or d.teacher_logits) == "online" else None  # already on accelerator.device
 
     def vanilla(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
