@@ -5,15 +5,15 @@
      evaluation recipe, evaluation set; the two run side by side, one core each: the TextAttack
      attacks are single-threaded)
   3. rosearch-optuna export --study S --trial <the K best searched students by fitness> --retrain-epochs E
-     (with --retrain-epochs; `--select fitness` would also rank the baselines), then export --trial <the
-     baselines those students are compared with> --retrain-epochs E: the same training budget
+     [--retrain-strategy K] (with --retrain-epochs; `--select fitness` would also rank the baselines), then
+     export --trial <the baselines those students are compared with> with the same retraining: the same budget
   4. rosearch-optuna report --study S
 then the headline table of report.json, the issue's target checked row by row, and the stage
 timings, written to --out (JSON) and, with --results, into benchmarks/RESULTS.md between the
 `<!-- headline -->` markers.
 
     python benchmarks/headline.py [--study demo] [--runs-dir benchmarks/runs/headline] [--clean]
-                                  [--retrain-epochs 3 [--top 1] [--no-retrain-baselines]] [--teacher]
+                                  [--retrain-epochs 3 [--retrain-strategy augment] [--top 1] [--no-retrain-baselines]] [--teacher]
                                   [--table-only] [--results]
 
 --clean removes the runs folder first (data, teacher fine-tune and logits are rebuilt); without it
@@ -45,6 +45,7 @@ def main() -> None:
     parser.add_argument("--runs-dir", default="benchmarks/runs/headline")
     parser.add_argument("--clean", action="store_true", help="start from an empty runs folder (no cache)")
     parser.add_argument("--retrain-epochs", type=float, help="export the best-fitness searched students re-distilled this many epochs")
+    parser.add_argument("--retrain-strategy", help="re-distil with this KD strategy instead of the trials' (export --retrain-strategy)")
     parser.add_argument("--top", type=int, default=1, help="students to export with --retrain-epochs")
     parser.add_argument("--retrain-baselines", action=argparse.BooleanOptionalAction, default=True,
                         help="re-distil the baselines the exported students are compared with, with the same --retrain-epochs")
@@ -88,12 +89,12 @@ def run_pipeline(args: argparse.Namespace, runs: Path, common: list[str]) -> dic
         attacks.append(["attack", *common, "--model", "teacher"])
     timings["attack"] = side_by_side(attacks)
     if args.retrain_epochs:
-        epochs = f"{args.retrain_epochs:g}"
+        retrain = ["--retrain-epochs", f"{args.retrain_epochs:g}"] + (["--retrain-strategy", args.retrain_strategy] if args.retrain_strategy else [])
         best = [str(n) for n in best_searched(runs, args.study, args.top)]  # `--select fitness` may pick a baseline
-        timings["export"] = cli("export", *common, "--trial", *best, "--retrain-epochs", epochs)
+        timings["export"] = cli("export", *common, "--trial", *best, *retrain)
         partners = compared_baselines(runs, args.study, best)
         if partners and args.retrain_baselines:  # the same training budget for the baselines they are compared with
-            timings["export baselines"] = cli("export", *common, "--trial", *partners, "--retrain-epochs", epochs,
+            timings["export baselines"] = cli("export", *common, "--trial", *partners, *retrain,
                                               "--out", str(runs / args.study / "export-baselines"))
     missing = unattacked(runs, args.study)
     if missing:  # two attack commands stored their results at the same moment: redo what was lost

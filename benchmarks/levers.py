@@ -59,7 +59,8 @@ def main() -> None:
         overrides[key] = yaml.safe_load(value)
     cfg = load_study(args.study, overrides=overrides)
     cfg = replace(cfg, kd=replace(cfg.kd, strategy=list(args.strategies)),
-                  space=replace(cfg.space, input_stages=list(args.stages)))  # prepare builds the recogniser only when asked
+                  space=replace(cfg.space, input_stages=list(args.stages)),  # prepare builds the recogniser only when asked
+                  baselines=[])  # the search's baselines are not trained here (and some fall outside a stage-less space)
     baselines = [BaselineConfig(**b) for b in yaml.safe_load((project_root() / "configs/baselines/dag.yaml").read_text())]
     genome = Genome.from_dict(next(b.genome for b in baselines if b.name == args.baseline))
     accelerator = make_accelerator(cfg)

@@ -204,3 +204,29 @@ def test_headline_lists_retrained_exports_with_their_stored_figures() -> None:
     v = table["#1 (+3 ep)"].versus
     assert v["baseline"] == "#0 transformer-l (+3 ep)" and v["budget"] == "same" and v["difference"] == pytest.approx(0.1)
     assert table["#1"].versus["baseline"] == "#0 transformer-l"  # the search's own rows keep the search's baselines
+
+    # re-distilled with another strategy: compared with baselines re-distilled with that strategy only
+    other = key_for(1, 3, "augment")
+    study.set_user_attr("evaluations", {**study.user_attrs["evaluations"], other: evaluation([True] * 10)})
+    record_retrained(study, other, {"accuracy": 0.85, "accuracy_ci": [0.81, 0.89], "params": 1e6})
+    v = {r.label: r for r in rows(study, recipes=["deepwordbug"])}["#1 (+3 ep, augment)"].versus
+    assert v["baseline"] == "#0 transformer-l" and v["budget"] == "search"
+
+
+@pytest.mark.parametrize("key, name, shown", [
+    ("teacher", None, "teacher"),
+    ("ref:bert-4x256", None, "bert-4x256"),
+    ("7", None, "#7"),
+    ("7", "transformer-m", "#7 transformer-m"),
+    ("7+3ep", None, "#7 (+3 ep)"),
+    ("7+0.5ep", "transformer-m", "#7 transformer-m (+0.5 ep)"),
+    ("7+3ep:augment", None, "#7 (+3 ep, augment)"),
+])
+def test_evaluation_keys_read_as_labels(key, name, shown) -> None:
+    from rosearch.search.evaluations import display, key_for
+
+    assert display(key, name) == shown
+    if key[0].isdigit():
+        trial, _, extra = key.partition("+")
+        epochs, _, strategy = extra.partition(":")
+        assert key_for(int(trial), float(epochs[:-2]) if epochs else 0, strategy or None) == key

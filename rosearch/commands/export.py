@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from rosearch.commands._common import add_progress_arg, add_study_args, load_config, make_accelerator, positive, prepare_study, quiet_libraries, set_threads
+from rosearch.config.schema import STRATEGIES, strategies
 from rosearch.errors import RosearchError
 
 HELP = "write the best students as model folders (weights, tokenizer, ONNX, metrics, model card) and a manifest"
@@ -29,6 +30,7 @@ class ExportOptions:
     top: int | None = None
     trials: list[int] | None = None  # these trials instead of a selection
     retrain_epochs: float | None = None
+    retrain_strategy: str | None = None  # another KD strategy for the re-distillation (with retrain_epochs)
     progress: bool = True
 
 
@@ -40,12 +42,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "to re-distil it with the same --retrain-epochs as a searched student)")
     p.add_argument("--top", type=int, help=f"export at most K students, best fitness first (default: the whole front; {DEFAULT_TOP_FITNESS} with --select fitness)")
     p.add_argument("--retrain-epochs", type=float, help="re-distil each student this many epochs on the whole training split (default: rebuild the search's student exactly)")
+    p.add_argument("--retrain-strategy", choices=STRATEGIES, help="with --retrain-epochs: re-distil with this KD strategy instead of the "
+                   "trial's (e.g. augment: a larger, teacher-labelled transfer set)")
     add_progress_arg(p)
 
 
 def run(args: argparse.Namespace) -> int:
     positive("--top", args.top)
     positive("--retrain-epochs", args.retrain_epochs)
+    if args.retrain_strategy and not args.retrain_epochs:
+        raise RosearchError("--retrain-strategy says how to re-distil; give the epochs too (--retrain-epochs E).")
     if args.trial and args.top is not None:
         raise RosearchError("--trial names the students to export; --top selects from the front or by fitness. Give one of them.")
     cfg = load_config(args)
@@ -54,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     top = args.top if args.top is not None else (DEFAULT_TOP_FITNESS if args.select == "fitness" else None)
     out_dir = Path(args.out) if args.out else Path(cfg.runs_dir) / cfg.name / "export"
     export(cfg, ExportOptions(out_dir, select=args.select, top=top, trials=args.trial, retrain_epochs=args.retrain_epochs,
-                              progress=not args.no_progress))
+                              retrain_strategy=args.retrain_strategy, progress=not args.no_progress))
     return 0
 
 
@@ -83,27 +89,32 @@ def export(current: Any, opts: ExportOptions, *, out: Out = print) -> list[dict[
     out(f"exporting {len(trials)} student(s) of study '{cfg.name}' ({'named' if opts.trials else opts.select}): trials {', '.join(f'#{t.number}' for t in trials)}")
     out(f"attacks: {', '.join(describe_recipe(r) for r in recipes)}" + (f"; skipped: {', '.join(skipped)}" if skipped else ""))
     accelerator = make_accelerator(cfg)  # the study's precision: the exported student is the search's own
-    prep = prepare_study(cfg, accelerator, progress=opts.progress, out=out)
+    # a retraining strategy the study does not name needs its own preparation (e.g. augment's transfer set)
+    names = strategies(cfg.kd)
+    extra = [opts.retrain_strategy] if opts.retrain_strategy and opts.retrain_strategy not in names else []
+    prep = prepare_study(replace(cfg, kd=replace(cfg.kd, strategy=names + extra)) if extra else cfg, accelerator, progress=opts.progress, out=out)
     import_textattack()
     opts.out_dir.mkdir(parents=True, exist_ok=True)
     kd = replace(cfg.kd, epochs=opts.retrain_epochs, max_train_examples=None) if opts.retrain_epochs else None
     rows = []
     for trial in tqdm(trials, desc="export", disable=not opts.progress, dynamic_ncols=True):
-        done = finished_export(opts.out_dir, trial.number, opts.retrain_epochs or 0)
+        done = finished_export(opts.out_dir, trial.number, opts.retrain_epochs or 0, opts.retrain_strategy)
         if done is not None:  # an earlier run (perhaps interrupted later) wrote it: keep it
             out(f"trial #{trial.number}: already exported in {done}; delete that folder to redo it")
             rows.append(manifest_row(done.name, json.loads((done / "metrics.json").read_text())))
             continue
-        action = f"re-distilling for {opts.retrain_epochs:g} epoch(s) on the whole training split" if kd else "re-distilling (same seed: the search's student)"
+        action = (f"re-distilling for {opts.retrain_epochs:g} epoch(s) on the whole training split"
+                  + (f" with {opts.retrain_strategy}" if opts.retrain_strategy else "") if kd else "re-distilling (same seed: the search's student)")
         out(f"trial #{trial.number}: {action}")
-        student, strategy, _ = rebuild_student(trial, cfg, prep, accelerator=accelerator, kd=kd, progress=opts.progress)
+        student, strategy, _ = rebuild_student(trial, cfg, prep, accelerator=accelerator, kd=kd, strategy=opts.retrain_strategy, progress=opts.progress)
         metrics = export_metrics(student, trial, cfg, prep, accelerator=accelerator, recipes=recipes, skipped=skipped,
-                                 strategy=strategy, retrain_epochs=opts.retrain_epochs or 0)
+                                 strategy=strategy, retrain_epochs=opts.retrain_epochs or 0, retrain_strategy=opts.retrain_strategy)
         folder = opts.out_dir / folder_name(trial.number, metrics)
         rows.append(manifest_row(folder.name, export_trial(folder, student, prep, metrics, cfg=cfg, trial=trial)))
-        record(study, key_for(trial.number, opts.retrain_epochs or 0), metrics["attacks"])  # the report's headline reads these
+        key = key_for(trial.number, opts.retrain_epochs or 0, opts.retrain_strategy)
+        record(study, key, metrics["attacks"])  # the report's headline reads these
         if opts.retrain_epochs:  # not a trial of its own: its clean figures go beside its attacks
-            record_retrained(study, key_for(trial.number, opts.retrain_epochs), metrics)
+            record_retrained(study, key, metrics)
         out(f"  → {folder}  (accuracy {metrics['accuracy']:.1%}, under {cfg.attack.recipe.name} {metrics['attack_accuracy']:.1%}, "
             f"{metrics['params'] / 1e6:.2f}M params)")
     csv_path, json_path = write_manifest(opts.out_dir, rows)

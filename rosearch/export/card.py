@@ -44,6 +44,7 @@ def model_card(m: dict[str, Any]) -> str:
     skipped = "".join(f"\n- `{name}` was not run: {why}" for name, why in m.get("attacks_skipped", {}).items())
     training = (
         f"re-distilled for {m['retrain_epochs']:g} epoch(s) on the whole training split after the search"
+        + (f", with KD strategy `{m['retrain_strategy']}` instead of the search's" if m.get("retrain_strategy") else "")
         if m["retrain_epochs"] else "distilled exactly as during the search (same genome, seed and settings)"
     )
     search = m["search_metrics"]

@@ -34,5 +34,7 @@ def named_trials(study: optuna.Study, numbers: list[int]) -> list[optuna.trial.F
 
 
 def folder_name(number: int, metrics: dict[str, float]) -> str:
-    """e.g. trial-0007_acc78.5_adv41.0_0.21M: the trial and its key metrics, sortable and path-safe."""
-    return f"trial-{number:04d}_acc{100 * metrics['accuracy']:.1f}_adv{100 * metrics['attack_accuracy']:.1f}_{metrics['params'] / 1e6:.2f}M"
+    """e.g. trial-0007_acc78.5_adv41.0_0.21M: the trial and its key metrics, sortable and path-safe
+    (…_augment when re-distilled with another KD strategy)."""
+    strategy = f"_{metrics['retrain_strategy']}" if metrics.get("retrain_strategy") else ""
+    return f"trial-{number:04d}_acc{100 * metrics['accuracy']:.1f}_adv{100 * metrics['attack_accuracy']:.1f}_{metrics['params'] / 1e6:.2f}M{strategy}"

@@ -42,18 +42,20 @@ def machine() -> str:
     return f"{name} ({os.cpu_count()} cores), {platform.system()} {platform.machine()}"
 
 
-def finished_export(out_dir: Path, number: int, retrain_epochs: float) -> Path | None:
+def finished_export(out_dir: Path, number: int, retrain_epochs: float, retrain_strategy: str | None = None) -> Path | None:
     """The folder of a complete earlier export of this trial with the same training (metrics.json
     is written last, so a folder without it was interrupted and is redone)."""
     for folder in sorted(out_dir.glob(f"trial-{number:04d}_*")):
-        metrics = folder / "metrics.json"
-        if metrics.is_file() and json.loads(metrics.read_text()).get("retrain_epochs") == retrain_epochs:
+        path = folder / "metrics.json"
+        metrics = json.loads(path.read_text()) if path.is_file() else {}
+        if metrics and metrics.get("retrain_epochs") == retrain_epochs and metrics.get("retrain_strategy") == retrain_strategy:
             return folder
     return None
 
 
 def export_metrics(student, trial: optuna.trial.FrozenTrial, cfg: StudyConfig, prep: Prepared, *, accelerator: Accelerator,  # noqa: ANN001
-                   recipes: list, skipped: dict[str, str], strategy: str, retrain_epochs: float) -> dict[str, Any]:
+                   recipes: list, skipped: dict[str, str], strategy: str, retrain_epochs: float,
+                   retrain_strategy: str | None = None) -> dict[str, Any]:
     """The student's numbers (`measure_student`, as in the trial, plus the test split and every
     runnable recipe, on the study's evaluation set) and its provenance; latency per batch size and
     ONNX numbers are added by `write_folder` once model.onnx exists. `search_subset` re-runs the
@@ -68,6 +70,7 @@ def export_metrics(student, trial: optuna.trial.FrozenTrial, cfg: StudyConfig, p
     teacher = prep.teacher_metrics
     return {
         "name": "", "study": cfg.name, "trial": trial.number, "baseline": trial.user_attrs.get("baseline"), "kd_strategy": strategy, "retrain_epochs": retrain_epochs,
+        "retrain_strategy": retrain_strategy,
         "architecture": trial_genome(trial).describe(), "genome": trial.user_attrs["genome"],
         "accuracy": m["accuracy"], "accuracy_ci": m["accuracy_ci"], "test_accuracy": m["test_accuracy"], "test_accuracy_ci": m["test_accuracy_ci"],
         "n_dev": m["n_dev"], "n_test": m["n_test"],

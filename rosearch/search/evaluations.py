@@ -2,8 +2,8 @@
 metrics with their intervals and each example's outcome, so any two models attacked on the same
 examples can be compared with a paired test later, without attacking them again.
 
-Keys: "teacher", a trial number ("7"), a retrained trial ("7+3ep", export --retrain-epochs 3), or
-a reference baseline ("ref:bert-4x256").
+Keys: "teacher", a trial number ("7"), a retrained trial ("7+3ep", export --retrain-epochs 3;
+"7+3ep:augment" with --retrain-strategy augment), or a reference baseline ("ref:bert-4x256").
 """
 
 from __future__ import annotations
@@ -18,19 +18,23 @@ ATTR = "evaluations"
 RETRAINED_ATTR = "retrained"
 
 
-def key_for(trial: int, retrain_epochs: float = 0) -> str:
-    return f"{trial}+{retrain_epochs:g}ep" if retrain_epochs else str(trial)
+def key_for(trial: int, retrain_epochs: float = 0, strategy: str | None = None) -> str:
+    """The key of a trial's student, or of its re-distilled export (`strategy`: another KD strategy than the trial's)."""
+    if not retrain_epochs:
+        return str(trial)
+    return f"{trial}+{retrain_epochs:g}ep" + (f":{strategy}" if strategy else "")
 
 
 def display(key: str, name: str | None = None) -> str:
-    """How a key reads in tables: teacher, #7, #7 (+3 ep), bert-4x256; with a baseline's `name`,
-    #7 transformer-m (+3 ep)."""
+    """How a key reads in tables: teacher, #7, #7 (+3 ep), #7 (+3 ep, augment), bert-4x256; with a
+    baseline's `name`, #7 transformer-m (+3 ep)."""
     if key == "teacher":
         return key
     if key.startswith("ref:"):
         return key[4:]
     trial, _, extra = key.partition("+")
-    return f"#{trial}" + (f" {name}" if name else "") + (f" (+{extra[:-2]} ep)" if extra else "")
+    epochs, _, strategy = extra.partition(":")
+    return f"#{trial}" + (f" {name}" if name else "") + (f" (+{epochs[:-2]} ep" + (f", {strategy}" if strategy else "") + ")" if extra else "")
 
 
 def order(key: str) -> tuple:

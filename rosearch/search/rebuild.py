@@ -2,7 +2,8 @@
 
 Distilling the genome again with the trial's seed (`rosearch.search.seeds.trial_seed`) and
 strategy, on an Accelerator of the study's precision, reproduces the search-time student exactly
-(tests/test_cli.py checks it); `kd` can train it longer instead (export --retrain-epochs).
+(tests/test_cli.py checks it); `kd` can train it longer instead (export --retrain-epochs), and
+`strategy` with another KD strategy (export --retrain-strategy).
 """
 
 from __future__ import annotations
@@ -33,10 +34,10 @@ def trial_genome(trial: optuna.trial.FrozenTrial) -> Genome:
 
 
 def rebuild_student(trial: optuna.trial.FrozenTrial, cfg: StudyConfig, prep: Prepared, *, accelerator: Accelerator,
-                    kd: KDConfig | None = None, progress: bool = True) -> tuple[torch.nn.Module, str, FitResult]:
+                    kd: KDConfig | None = None, strategy: str | None = None, progress: bool = True) -> tuple[torch.nn.Module, str, FitResult]:
     """(student on `accelerator.device` in eval mode, KD strategy, training result)."""
     genome = trial_genome(trial)
-    strategy = trial_strategy(trial, cfg.kd)
+    strategy = strategy or trial_strategy(trial, cfg.kd)
     train_cfg = cfg if kd is None else replace(cfg, kd=kd)
     student, fitted = distill_student(genome, train_cfg, prep, accelerator=accelerator, seed=trial_seed(cfg.seed, trial),
                                       strategy=strategy, progress=progress)
