@@ -74,6 +74,39 @@ def test_simultaneous_workers_on_postgresql_draw_distinct_architectures(postgres
     _check_trials(postgres_url, 15)
 
 
+def _db_error(kind: str, message: str) -> Exception:
+    from sqlalchemy import exc
+
+    return getattr(exc, kind)("CREATE TABLE studies (...)", {}, Exception(message))
+
+
+@pytest.mark.parametrize("kind, message, retried", [
+    ("IntegrityError", 'duplicate key value violates unique constraint "studies_study_name_key"', True),
+    ("ProgrammingError", 'relation "studies" already exists', True),  # PostgreSQL: two workers create the tables together
+    ("OperationalError", "table studies already exists", True),      # SQLite, the same race
+    ("OperationalError", "database is locked", True),
+    ("OperationalError", "could not connect to server", False),
+    ("ProgrammingError", 'syntax error at or near "TABEL"', False),
+])
+def test_concurrent_schema_creation_is_retried_and_nothing_else(kind, message, retried) -> None:
+    from rosearch.search.storage import retry_concurrent
+
+    calls = []
+
+    def action() -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            raise _db_error(kind, message)
+        return "opened"
+
+    if retried:
+        assert retry_concurrent(action) == "opened" and len(calls) == 2
+    else:
+        with pytest.raises(Exception, match=message.split()[0]):
+            retry_concurrent(action)
+        assert len(calls) == 1
+
+
 def test_one_worker_is_reproducible(tmp_path: Path) -> None:
     runs = []
     for name in ("a", "b"):

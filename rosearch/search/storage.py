@@ -97,13 +97,14 @@ def _timeout_args(url: str) -> dict[str, Any]:
 
 def retry_concurrent(action: Callable[[], T], *, attempts: int = 8) -> T:
     """Run `action`, retrying the errors of workers that create the same schema or study at the
-    same moment (PostgreSQL unique violations, SQLite "already exists" or "locked")."""
-    from sqlalchemy.exc import IntegrityError, OperationalError
+    same moment (PostgreSQL unique violations and "relation … already exists" — a ProgrammingError
+    when two workers create the schema's tables together —, SQLite "already exists" or "locked")."""
+    from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
     for attempt in range(attempts):
         try:
             return action()
-        except (IntegrityError, OperationalError) as err:
+        except (IntegrityError, OperationalError, ProgrammingError) as err:
             racing = isinstance(err, IntegrityError) or any(s in str(err) for s in ("already exists", "locked"))
             if not racing or attempt == attempts - 1:
                 raise
