@@ -89,8 +89,13 @@ def main() -> None:
             print(strategy, stage, f"{measured.metrics['accuracy']:.3f}", {k: v["accuracy_under_attack"] for k, v in rows[-1]["attacks"].items()}, flush=True)
 
     plain = next(r for r in rows if r["model"] != "teacher")
+    # and the first strategy's student with the same input stage: what the strategy adds to the stage
+    same_stage = {r["stage"]: r for r in reversed(rows) if r["strategy"] == args.strategies[0]}
     for row in rows:
         row["versus_plain"] = {k: mcnemar(row["attacks"][k]["held"], plain["attacks"][k]["held"]).to_dict() for k in row["attacks"]}
+        base = same_stage.get(row["stage"])
+        if base is not None and base is not row and row["model"] != "teacher":
+            row["versus_same_stage"] = {k: mcnemar(row["attacks"][k]["held"], base["attacks"][k]["held"]).to_dict() for k in row["attacks"]}
     record = {"study": cfg.name, "settings": overrides, "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, torch threads {args.threads}",
               "genome": genome.describe(), "n_eval": len(prep.eval_examples), "n_dev": len(prep.splits["dev"]),
               "rows": [{**r, "attacks": {k: {x: y for x, y in v.items() if x != "held"} for k, v in r["attacks"].items()}} for r in rows]}
@@ -108,6 +113,11 @@ def main() -> None:
                          else f" ({100 * v['difference']:+.1f}, p={v['p_value']:.2g})"))
         train = "–" if r["model"] == "teacher" else f"{r['train_seconds']:.0f}"
         print(f"| {r['model']} | {r['strategy']} | {r['stage']} | {format_ci(m['accuracy'], m.get('accuracy_ci'))} | " + " | ".join(cells) + f" | {train} |")
+    print(f"\nEach strategy against {args.strategies[0]} with the same input stage (Δ points, exact McNemar p):")
+    for r in rows:
+        if "versus_same_stage" in r:
+            print(f"- {r['strategy']}, stage {r['stage']}: " + "; ".join(
+                f"{n} {100 * r['versus_same_stage'][n]['difference']:+.1f} (p={r['versus_same_stage'][n]['p_value']:.2g})" for n in names))
 
 
 if __name__ == "__main__":

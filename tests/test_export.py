@@ -253,14 +253,14 @@ def test_export_retrains_the_best_fitness_student(tiny_study, tmp_path: Path) ->
 
     # another KD strategy than the study's for the re-distillation: prepared for it, stored under its own key
     done = run_cli("export", "--study", "tiny", "--runs-dir", str(runs), "--out", str(out), "--trial", str(row["trial"]),
-                   "--retrain-epochs", "1", "--retrain-strategy", "consistency", "--no-progress", cwd=tmp_path)
+                   "--retrain-epochs", "2", "--retrain-strategy", "consistency", "--no-progress", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "with consistency" in done.stdout and "consistency: 1 pass(es)" in done.stdout
+    assert "with consistency" in done.stdout and "consistency: 2 pass(es)" in done.stdout  # one perturbed pass per retraining epoch
     (other,) = json.loads((out / "manifest.json").read_text())
     assert other["kd_strategy"] == "consistency" and other["folder"].endswith("_consistency")
     assert "with KD strategy `consistency`" in (out / other["folder"] / "README.md").read_text()
     retrained = optuna.load_study(study_name="tiny", storage=f"sqlite:///{runs / 'tiny' / 'study.db'}").user_attrs["retrained"]
-    assert f"{row['trial']}+1ep:consistency" in retrained
+    assert f"{row['trial']}+2ep:consistency" in retrained
 
 
 @pytest.mark.parametrize("args, message", [

@@ -89,13 +89,15 @@ def export(current: Any, opts: ExportOptions, *, out: Out = print) -> list[dict[
     out(f"exporting {len(trials)} student(s) of study '{cfg.name}' ({'named' if opts.trials else opts.select}): trials {', '.join(f'#{t.number}' for t in trials)}")
     out(f"attacks: {', '.join(describe_recipe(r) for r in recipes)}" + (f"; skipped: {', '.join(skipped)}" if skipped else ""))
     accelerator = make_accelerator(cfg)  # the study's precision: the exported student is the search's own
-    # a retraining strategy the study does not name needs its own preparation (e.g. augment's transfer set)
+    kd = replace(cfg.kd, epochs=opts.retrain_epochs, max_train_examples=None) if opts.retrain_epochs else None
+    # prepared for the retraining: its epochs (consistency builds one perturbed pass per epoch) and
+    # its strategy when the study does not name it (e.g. augment's transfer set)
     names = strategies(cfg.kd)
     extra = [opts.retrain_strategy] if opts.retrain_strategy and opts.retrain_strategy not in names else []
-    prep = prepare_study(replace(cfg, kd=replace(cfg.kd, strategy=names + extra)) if extra else cfg, accelerator, progress=opts.progress, out=out)
+    prep_cfg = cfg if kd is None else replace(cfg, kd=replace(kd, strategy=names + extra))
+    prep = prepare_study(prep_cfg, accelerator, progress=opts.progress, out=out)
     import_textattack()
     opts.out_dir.mkdir(parents=True, exist_ok=True)
-    kd = replace(cfg.kd, epochs=opts.retrain_epochs, max_train_examples=None) if opts.retrain_epochs else None
     rows = []
     for trial in tqdm(trials, desc="export", disable=not opts.progress, dynamic_ncols=True):
         done = finished_export(opts.out_dir, trial.number, opts.retrain_epochs or 0, opts.retrain_strategy)
