@@ -26,7 +26,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from rosearch.config.schema import AugmentConfig
 from rosearch.kd.generator import masked_logits
-from rosearch.train import loader, model_device, predict
+from rosearch.train import loader, model_device, predict_texts
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -108,8 +108,7 @@ def augmented_transfer_set(train: datasets.Dataset, tokenizer: PreTrainedTokeniz
         log(f"augment: copy {c} of {cfg.copies} ({len(train)} texts)")
     variants = datasets.Dataset.from_dict({"text": texts, "source_index": sources, "copy": copies}).map(
         lambda b: tokenizer(b["text"], truncation=True, max_length=max_length), batched=True, desc="tokenize variants")
-    with_dummy = variants.add_column("labels", [0] * len(variants))  # `predict` wants a labels column; replaced below
-    logits, _ = predict(teacher, loader(with_dummy, tokenizer, batch_size=batch_size, shuffle=False), accelerator=accelerator)
+    logits = predict_texts(teacher, variants, tokenizer, batch_size=batch_size, accelerator=accelerator)
     variants = variants.add_column("teacher_logits", logits.tolist()).add_column("labels", logits.argmax(-1).tolist())
     originals = train.select_columns(["text", "input_ids", "attention_mask", "labels", "teacher_logits"])
     originals = originals.add_column("source_index", list(range(len(train)))).add_column("copy", [0] * len(train))

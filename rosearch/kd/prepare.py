@@ -32,7 +32,7 @@ from rosearch.kd.generator import train_mlm
 from rosearch.kd.kdiga import token_saliency
 from rosearch.kd.zeroshot import ood_texts
 from rosearch.teacher import resolve_source
-from rosearch.train import loader, model_device, predict
+from rosearch.train import loader, model_device, predict_texts
 
 if TYPE_CHECKING:
     from rosearch.prepare import Prepared
@@ -144,8 +144,7 @@ def _ood(cfg: StudyConfig, prep: Prepared, accelerator: Accelerator, out: Path, 
     ds = datasets.Dataset.from_dict({"text": texts}).map(
         lambda b: prep.tokenizer(b["text"], truncation=True, max_length=cfg.data.max_length), batched=True, desc="tokenize"
     )
-    with_dummy = ds.add_column("labels", [0] * len(ds))  # `predict` wants a labels column; dropped below
-    logits, _ = predict(prep.teacher, loader(with_dummy, prep.tokenizer, batch_size=cfg.teacher.batch_size, shuffle=False), accelerator=accelerator)
+    logits = predict_texts(prep.teacher, ds, prep.tokenizer, batch_size=cfg.teacher.batch_size, accelerator=accelerator)
     ds.add_column("teacher_logits", logits.tolist()).save_to_disk(str(out))
 
 

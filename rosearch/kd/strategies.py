@@ -78,13 +78,11 @@ def distill_student(
     if strategy == "consistency":  # the perturbed passes of the same examples; `epochs` still counts passes over the data
         assert prep.consistency is not None, "prepare builds the perturbed passes when the study names the strategy"
         passes = max(prep.consistency["pass"]) + 1
-        train = prep.consistency if len(train) == len(prep.splits["train"]) else prep.consistency.filter(
-            lambda i: i < len(train), input_columns="source_index")
+        train = _rows_of(prep.consistency, train, prep)
         common["optim"] = replace(d, epochs=d.epochs / passes)
     if strategy == "augment":  # `epochs` counts passes over the whole augmented set: (1 + copies) × vanilla's steps
         assert prep.augmented is not None, "prepare builds the augmented transfer set when the study names the strategy"
-        train = prep.augmented if len(train) == len(prep.splits["train"]) else prep.augmented.filter(
-            lambda i: i < len(train), input_columns="source_index")
+        train = _rows_of(prep.augmented, train, prep)
     teacher = prep.teacher if (teacher_logits or d.teacher_logits) == "online" else None  # already on accelerator.device
 
     def vanilla(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -119,6 +117,14 @@ def distill_student(
     data = loader(train, prep.tokenizer, batch_size=d.batch_size, shuffle=True, extra=extra, seed=seed)
     result = fit(student, data, loss_fn, desc=f"distill ({strategy})", **common)
     return accelerator.unwrap_model(student, keep_fp32_wrapper=False), result
+
+
+def _rows_of(derived: datasets.Dataset, train: datasets.Dataset, prep: Prepared) -> datasets.Dataset:
+    """The rows of a dataset derived from the whole train split (column source_index) that come from
+    the examples `train` holds (its first len(train), see `_train_split`)."""
+    if len(train) == len(prep.splits["train"]):
+        return derived
+    return derived.filter(lambda i: i < len(train), input_columns="source_index")
 
 
 def _train_split(cfg: StudyConfig, prep: Prepared) -> datasets.Dataset:

@@ -157,5 +157,13 @@ def predict(model: torch.nn.Module, data: DataLoader, *, accelerator: Accelerato
     return torch.cat(all_logits), torch.cat(all_labels)
 
 
+def predict_texts(model: torch.nn.Module, ds: datasets.Dataset, tokenizer: PreTrainedTokenizerBase, *, batch_size: int,
+                  accelerator: Accelerator) -> torch.Tensor:
+    """`predict`'s logits [N, K] on a tokenized dataset without labels (e.g. the teacher on new text)."""
+    with_dummy = ds.add_column("labels", [0] * len(ds))  # `predict` batches a labels column; not used here
+    logits, _ = predict(model, loader(with_dummy, tokenizer, batch_size=batch_size, shuffle=False), accelerator=accelerator)
+    return logits
+
+
 def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
     return float((logits.argmax(-1) == labels).float().mean())
