@@ -1,9 +1,9 @@
 """RoSearch's headline, end to end on a study — the commands a user runs, timed, then the table.
 
   1. rosearch-optuna optimize --study S                   (the search; baselines enqueued first)
-  2. rosearch-optuna attack --study S --baselines, and --trial <the front's searched trials> (every
-     evaluation recipe, evaluation set; the two run side by side, one core each: the TextAttack
-     attacks are single-threaded)
+  2. rosearch-optuna attack --study S --baselines --trial <the front's searched trials> --shard I/2
+     (every evaluation recipe, evaluation set; two processes side by side, one core each, each
+     attacking every second model: the TextAttack attacks are single-threaded)
   3. rosearch-optuna export --study S --trial <the K best searched students by fitness> --retrain-epochs E
      [--retrain-strategy K] (with --retrain-epochs; `--select fitness` would also rank the baselines), then
      export --trial <the baselines those students are compared with> with the same retraining: the same budget
@@ -37,6 +37,7 @@ from pathlib import Path
 #: The issue's target for a searched student (benchmarks/RESULTS.md reports the measured figure).
 TARGET = {"compression": 4.0, "accuracy_gap": 0.03, "under_search_recipe": 0.45, "n": 500, "margin": 0.15, "alpha": 0.05}
 START, END = "<!-- headline:start -->", "<!-- headline:end -->"
+SHARDS = 2  # attack processes side by side: one per core of the 2-core machine this was measured on
 
 
 def main() -> None:
@@ -84,10 +85,9 @@ def run_pipeline(args: argparse.Namespace, runs: Path, common: list[str]) -> dic
         print("the study already holds its search.n_trials trials: search skipped", flush=True)
     timings["search (trial timestamps)"] = search_span(runs, args.study)
     front = [str(n) for n in front_trials(runs, args.study)]
-    attacks = [["attack", *common, "--baselines"]] + ([["attack", *common, "--trial", *front]] if front else [])
-    if args.teacher:
-        attacks.append(["attack", *common, "--model", "teacher"])
-    timings["attack"] = side_by_side(attacks)
+    targets = ["--baselines", *(["--trial", *front] if front else []), *(["--model", "teacher"] if args.teacher else [])]
+    # one process a core (the attacks are single-threaded), each taking every second model still to attack
+    timings["attack"] = side_by_side([["attack", *common, *targets, "--shard", f"{i}/{SHARDS}"] for i in range(1, SHARDS + 1)])
     if args.retrain_epochs:
         retrain = ["--retrain-epochs", f"{args.retrain_epochs:g}"] + (["--retrain-strategy", args.retrain_strategy] if args.retrain_strategy else [])
         best = [str(n) for n in best_searched(runs, args.study, args.top)]  # `--select fitness` may pick a baseline

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -76,6 +77,16 @@ def test_optimize_resume_and_show_on_tiny(tmp_path: Path) -> None:
     assert "recorded in study 'tiny'" in attacked.stdout
     rerun = _cli("attack", "--study", "tiny", "--runs-dir", str(runs), "--trial", str(first.number), "--recipe", "pruthi", "--no-progress", cwd=tmp_path)
     assert rerun.returncode == 0 and "already attacked" in rerun.stdout and "re-distilling" not in rerun.stdout
+    # --shard I/K: K processes split the named models, disjoint and together all of them (the stored one is skipped)
+    others = [str(t.number) for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE and t.number != first.number]
+    shards = [_cli("attack", "--study", "tiny", "--runs-dir", str(runs), "--trial", str(first.number), *others, "--recipe", "pruthi",
+                   "--shard", f"{i}/2", "--no-progress", cwd=tmp_path) for i in (1, 2)]
+    assert all(s.returncode == 0 for s in shards), [s.stderr[-2000:] for s in shards]
+    attacked_by = [{int(n) for n in re.findall(r"trial #(\d+): re-distilling", s.stdout)} for s in shards]
+    assert attacked_by[0].isdisjoint(attacked_by[1]) and attacked_by[0] | attacked_by[1] == set(map(int, others))
+    assert "shard 1/2: trial #0, trial #2" in shards[0].stdout and "shard 2/2: trial #1, trial #3" in shards[1].stdout
+    evaluations = optuna.load_study(study_name="tiny", storage=storage).user_attrs["evaluations"]
+    assert all("pruthi" in evaluations[n] for n in [str(first.number), *others])
 
 
 def test_attack_a_saved_model_folder(tmp_path: Path, tokenizer) -> None:
@@ -139,6 +150,8 @@ BAD_INPUTS = [
     ("port-negative", None, ["dashboard", "--port", "-1"], "--port: got -1", {}),
     ("bad-host", None, ["dashboard", "--host", "no-such-host.invalid"], "--host: got 'no-such-host.invalid'", {}),
     ("attack-missing-model", None, ["attack", "--model", "/missing/model"], "--model: got '/missing/model'", {}),
+    ("attack-bad-shard", None, ["attack", "--model", "teacher", "--shard", "3/2"], "--shard: got '3/2'", {}),
+    ("attack-shard-without-study", None, ["attack", "--model", "/missing/model", "--shard", "1/2"], "--shard splits a study's models", {}),
 ]
 
 

@@ -39,6 +39,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--front", action="store_true", help="with --study: attack every Pareto-optimal trial")
     p.add_argument("--baselines", action="store_true", help="with --study: attack every hand-designed baseline (trials and reference models)")
     p.add_argument("--again", action="store_true", help="with --study: attack models whose evaluation-set results the study already holds (default: skip them)")
+    p.add_argument("--shard", type=_shard, metavar="I/K", help="with --study: attack only the I-th of K equal shares of the models named "
+                   "(run K processes, I = 1 … K, e.g. one per core or machine; each stores its results as it goes)")
     p.add_argument("--recipe", nargs="+", choices=list(RECIPES), help="recipes to run (default: the study's search and evaluation recipes, else deepwordbug)")
     p.add_argument("--query-budget", type=int, help="most model queries per example")
     p.add_argument("--max-word-share", type=float, help="most share of words an attack may change, in (0, 1]")
@@ -54,6 +56,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_progress_arg(p)
 
 
+def _shard(text: str) -> tuple[int, int]:
+    i, sep, k = text.partition("/")
+    if not (sep and i.isdigit() and k.isdigit() and 1 <= int(i) <= int(k)):
+        raise argparse.ArgumentTypeError(f"got {text!r}; give I/K with 1 ≤ I ≤ K, e.g. 1/2")
+    return int(i), int(k)
+
+
 def run(args: argparse.Namespace) -> int:
     for flag in ("n", "max_length"):
         positive(f"--{flag.replace('_', '-')}", getattr(args, flag))
@@ -65,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     attack(
         cfg=cfg, model=args.model, tokenizer=args.tokenizer, data=data, split=args.split, recipes=recipes, n=args.n,
         seed=args.seed, max_length=args.max_length, trials=args.trial or [], front=args.front, baselines=args.baselines,
-        trust_remote_code=args.trust_remote_code, again=args.again,
+        trust_remote_code=args.trust_remote_code, again=args.again, shard=args.shard,
         out_path=Path(args.out) if args.out else None, runs_dir=cfg.runs_dir if cfg else (args.runs_dir or "runs"),
         progress=not args.no_progress,
     )
@@ -166,7 +175,7 @@ def attack(
     *, cfg: Any, model: str | None, tokenizer: str | None, data: Any, split: str, recipes: list | None,
     n: int | None, seed: int | None, max_length: int | None, trials: list[int], front: bool, out_path: Path | None,
     runs_dir: str, baselines: bool = False, trust_remote_code: bool = False, out: Out = print, progress: bool = True,
-    again: bool = False,
+    again: bool = False, shard: tuple[int, int] | None = None,
 ) -> list[tuple[Any, Any]]:
     """The whole `attack` command (see the module docstring)."""
     import torch
@@ -179,6 +188,8 @@ def attack(
 
     if cfg is None and (model is None or model == "teacher" or trials or front or baselines):
         raise ConfigError("--study", None, "--model teacher, --trial, --front and --baselines need --study; otherwise give --model (a folder or hub id).")
+    if shard is not None and cfg is None:
+        raise ConfigError("--study", None, "--shard splits a study's models between processes: give --study too.")
     standard_set = n is None and seed is None
     recipes = recipes or (cfg.attack.recipes if cfg is not None else [RecipeConfig()])
     for spec in recipes:  # fail before any work when a recipe cannot run here
@@ -203,6 +214,10 @@ def attack(
         out(f"examples: {len(examples)} {split} examples drawn with seed {seed}")
         max_length, batch_size = max_length or min(DEFAULT_MAX_LENGTH, tok.model_max_length), DEFAULT_BATCH_SIZE
     store = cfg is not None and standard_set  # the study's own evaluation set: results comparable, so stored
+    if shard is not None:  # shares of the whole plan, not of what is left: the same whenever each process starts
+        i, k = shard
+        plans = plans[i - 1::k]
+        out(f"shard {i}/{k}: {', '.join(p.label for p in plans) or 'nothing'}")
     done = _stored(cfg) if store and not again else {}
     rows = []
     for plan in plans:
