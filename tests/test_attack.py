@@ -151,3 +151,24 @@ def test_the_attack_queries_the_input_stage_with_the_model(tiny_model, tokenizer
     wrapper = make_wrapper(tiny_model, tokenizer, max_length=32, preprocess=lambda t: seen.append(t) or t.replace("bda", "bad"))
     a, b = wrapper(["a bda film", "a bad film"])
     assert seen == ["a bda film", "a bad film"] and torch.equal(a, b)
+
+
+def test_each_distinct_model_input_runs_the_model_once(tiny_model, tokenizer) -> None:
+    """Texts the stage maps to one model input, and repeated queries, cost one forward pass; the
+    answers equal the uncached model's."""
+    from rosearch.attack.resources import import_textattack
+    from rosearch.attack.wrapper import make_wrapper
+
+    import_textattack()
+    batches = []
+    handle = tiny_model.register_forward_hook(lambda module, args, kwargs, output: batches.append(kwargs["input_ids"].shape[0]), with_kwargs=True)
+    try:
+        wrapper = make_wrapper(tiny_model, tokenizer, max_length=32, preprocess=lambda t: t.replace("bda", "bad").replace("fiml", "film"))
+        first = wrapper(["a bda film", "a bad film", "a bad fiml", "a good film"])
+        again = wrapper(["a good film", "a bda fiml", "dull"])
+    finally:
+        handle.remove()
+    assert batches == [2, 1]  # {"a bad film", "a good film"}, then only "dull" is new
+    plain = make_wrapper(tiny_model, tokenizer, max_length=32)(["a bad film", "a good film", "dull"])
+    torch.testing.assert_close(first, plain[[0, 0, 0, 1]], atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(again, plain[[1, 0, 2]], atol=1e-6, rtol=1e-5)

@@ -1,4 +1,5 @@
-"""A TextAttack model wrapper that pads each query batch only to its longest text."""
+"""A TextAttack model wrapper that pads each query batch only to its longest text and answers
+each distinct model input once."""
 
 from __future__ import annotations
 
@@ -10,24 +11,38 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 def make_wrapper(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, *, max_length: int,
                  preprocess: Callable[[str], str] | None = None):
-    """TextAttack's HuggingFaceModelWrapper, except for padding.
+    """TextAttack's HuggingFaceModelWrapper, except for padding and a cache of the model's inputs.
 
     Why not the stock wrapper: it pads every query to the tokenizer's model_max_length (512 for
     BERT tokenizers), about 8× the work for short sentences (docs/offline.md). Here a query batch is
     padded to its own longest text, truncated at the study's max_length like training data. The
     students are padding-invariant, so the predictions are the same; get_grad is inherited.
+
+    Why a cache of our own: TextAttack's goal function caches by the *attacked* text, but with an
+    input stage many different attacked texts reach the model as one text (the recogniser maps a
+    typo back to the word it misspells: most of Pruthi's and DeepWordBug's candidates undo
+    themselves). Each distinct text after the stage runs the model once per wrapper (one attack);
+    TextAttack still counts every query, so query counts and budgets are unchanged.
     """
     from textattack.models.wrappers import HuggingFaceModelWrapper
 
     class DynamicPaddingWrapper(HuggingFaceModelWrapper):
+        def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> None:
+            super().__init__(model, tokenizer)
+            self.answered: dict[str, torch.Tensor] = {}  # model input text -> its logits
+
         def __call__(self, text_input_list: list[str]) -> torch.Tensor:
             if preprocess is not None:  # the input stage: part of the model under attack
                 text_input_list = [preprocess(t) for t in text_input_list]
-            inputs = self.tokenizer(
-                text_input_list, padding=True, truncation=True, max_length=max_length, return_tensors="pt"
-            ).to(next(self.model.parameters()).device)
-            with torch.inference_mode():
-                return self.model(**inputs).logits.float()
+            new = list(dict.fromkeys(t for t in text_input_list if t not in self.answered))
+            if new:
+                inputs = self.tokenizer(
+                    new, padding=True, truncation=True, max_length=max_length, return_tensors="pt"
+                ).to(next(self.model.parameters()).device)
+                with torch.inference_mode():
+                    logits = self.model(**inputs).logits.float().cpu()
+                self.answered.update(zip(new, logits))
+            return torch.stack([self.answered[t] for t in text_input_list])
 
     model.eval()
     return DynamicPaddingWrapper(model, tokenizer)
