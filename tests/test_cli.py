@@ -14,6 +14,7 @@ import optuna
 import pytest
 
 from rosearch.hub import hub_reachable
+from rosearch.search.evaluations import stored
 
 
 from conftest import run_cli as _cli
@@ -66,7 +67,7 @@ def test_optimize_resume_and_show_on_tiny(tmp_path: Path) -> None:
     assert "under attack" in attacked.stdout and f"trial #{first.number}" in attacked.stdout
     rows = out_file.read_text().splitlines()
     assert rows[0].startswith("model,recipe,index,status") and len(rows) == 1 + 2 * 60  # the evaluation set
-    evaluations = optuna.load_study(study_name="tiny", storage=storage).user_attrs["evaluations"][str(first.number)]
+    evaluations = stored(optuna.load_study(study_name="tiny", storage=storage))[str(first.number)]
     assert set(evaluations) == {"pruthi", "deepwordbug"}
     for m in evaluations.values():  # each example's outcome is kept for paired tests, with the interval
         assert m["n"] == 60 and len(m["held"]) == 60 and sum(m["held"]) == m["failed"]
@@ -85,7 +86,7 @@ def test_optimize_resume_and_show_on_tiny(tmp_path: Path) -> None:
     attacked_by = [{int(n) for n in re.findall(r"trial #(\d+): re-distilling", s.stdout)} for s in shards]
     assert attacked_by[0].isdisjoint(attacked_by[1]) and attacked_by[0] | attacked_by[1] == set(map(int, others))
     assert "shard 1/2: trial #0, trial #2" in shards[0].stdout and "shard 2/2: trial #1, trial #3" in shards[1].stdout
-    evaluations = optuna.load_study(study_name="tiny", storage=storage).user_attrs["evaluations"]
+    evaluations = stored(optuna.load_study(study_name="tiny", storage=storage))
     assert all("pruthi" in evaluations[n] for n in [str(first.number), *others])
 
 

@@ -217,8 +217,10 @@ def test_export_cli_writes_the_front_with_the_study_numbers(tiny_study, tmp_path
     assert again.stdout.count("already exported") == len(rows) and "re-distilling" not in again.stdout  # resumable
     assert json.loads((out / "manifest.json").read_text()) == rows
     # the evaluation-set results are stored with the study, for the report's paired comparisons
-    stored = optuna.load_study(study_name="tiny", storage=f"sqlite:///{runs / 'tiny' / 'study.db'}").user_attrs["evaluations"]
-    assert {str(r["trial"]) for r in rows} <= set(stored)
+    from rosearch.search.evaluations import stored
+
+    held = stored(optuna.load_study(study_name="tiny", storage=f"sqlite:///{runs / 'tiny' / 'study.db'}"))
+    assert {str(r["trial"]) for r in rows} <= set(held)
 
     first = out / rows[0]["folder"]
     load = "import sys; from transformers import AutoModelForSequenceClassification as A; m = A.from_pretrained(sys.argv[1], trust_remote_code=True); print(type(m).__name__, m.num_parameters())"

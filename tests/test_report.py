@@ -230,3 +230,34 @@ def test_evaluation_keys_read_as_labels(key, name, shown) -> None:
         trial, _, extra = key.partition("+")
         epochs, _, strategy = extra.partition(":")
         assert key_for(int(trial), float(epochs[:-2]) if epochs else 0, strategy or None) == key
+
+
+def test_evaluations_are_one_attr_per_model_so_writers_of_different_models_never_collide(monkeypatch) -> None:
+    """Recording a model writes that model's attr only, from what that model held: two processes
+    that read the study before either wrote (the race of one shared attr, where the last writer
+    drops the other's model) both keep their results; a model's recipes add up; an older study's
+    single `evaluations` attr is still read and never rewritten."""
+    import optuna
+
+    from rosearch.search import evaluations
+
+    storage = optuna.storages.InMemoryStorage()
+    study = optuna.create_study(storage=storage, study_name="s")
+    legacy = {"0": {"pruthi": {"n": 5}}, "1": {"pwws": {"n": 5}}}
+    study.set_user_attr("evaluations", legacy)  # an older study
+    before = evaluations.stored(study)
+    real = evaluations.stored
+    monkeypatch.setattr(evaluations, "stored", lambda _study: before)  # both writers read the study before either wrote
+    evaluations.record(study, "2", {"deepwordbug": {"n": 10}})
+    evaluations.record(study, "ref:bert-2x128", {"deepwordbug": {"n": 10}})
+    evaluations.record(study, "0", {"deepwordbug": {"n": 10}})
+    monkeypatch.setattr(evaluations, "stored", real)
+    evaluations.record(study, "2", {"pruthi": {"n": 10}})
+    assert study.user_attrs["evaluations"] == legacy
+    assert sorted(study.user_attrs) == ["evaluations", "evaluations:0", "evaluations:2", "evaluations:ref:bert-2x128"]
+    assert evaluations.stored(study) == {
+        "0": {"pruthi": {"n": 5}, "deepwordbug": {"n": 10}},
+        "1": {"pwws": {"n": 5}},
+        "2": {"deepwordbug": {"n": 10}, "pruthi": {"n": 10}},
+        "ref:bert-2x128": {"deepwordbug": {"n": 10}},
+    }

@@ -3,7 +3,7 @@
 Models: a hub id, a local folder (exported students included), `teacher` (a study's teacher), or
 trials of a study (`--trial N` / `--front`: each student is rebuilt from its stored genome and
 re-distilled with the trial's seed, which reproduces it exactly, then attacked; the numbers are
-stored in the study's user attrs under `evaluations`).
+stored in the study, one user attr `evaluations:<model>` a model).
 """
 
 from __future__ import annotations
@@ -234,7 +234,7 @@ def attack(
                                             batch_size=batch_size, progress=progress)))
         if store and target.key is not None:  # stored as each model finishes: an interrupted run keeps what it did
             record_evaluations(cfg, mine, keep=cfg.attack.keep_examples)
-            out(f"{target.label}: recorded in study '{cfg.name}' (user attrs 'evaluations'; examples as artifacts)")
+            out(f"{target.label}: recorded in study '{cfg.name}' (user attr 'evaluations:{target.key}'; examples as artifacts)")
         rows += mine
     if not rows:
         return rows

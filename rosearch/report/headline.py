@@ -19,7 +19,7 @@ from typing import Any
 
 import optuna
 
-from rosearch.search.evaluations import RETRAINED_ATTR, display, order
+from rosearch.search.evaluations import RETRAINED_ATTR, display, order, stored
 from rosearch.search.front import feasible, metric
 from rosearch.stats import format_ci, mcnemar, wilson
 
@@ -50,7 +50,7 @@ class Row:
 
 def rows(study: optuna.Study, *, recipes: list[str]) -> list[Row]:
     """Teacher, baselines (genome trials, then reference models), searched front, best fitness."""
-    evaluations = study.user_attrs.get("evaluations", {})
+    evaluations = stored(study)
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     n_dev = next((int(t.user_attrs["metrics"]["n_dev"]) for t in complete if "n_dev" in t.user_attrs.get("metrics", {})), 0)
     out = []

@@ -1,6 +1,11 @@
-"""Evaluation-set results stored with a study (user attr `evaluations`): per model and recipe, the
-metrics with their intervals and each example's outcome, so any two models attacked on the same
-examples can be compared with a paired test later, without attacking them again.
+"""Evaluation-set results stored with a study: per model and recipe, the metrics with their
+intervals and each example's outcome, so any two models attacked on the same examples can be
+compared with a paired test later, without attacking them again.
+
+Each model's results are a study user attr of their own, `evaluations:<key>` (recipe → result),
+so processes that attack different models (`attack --shard`, several machines on one storage)
+never overwrite each other's: Optuna's storages offer no read-modify-write transaction on an attr.
+Studies written before that hold them all in one attr, `evaluations`; `stored` reads both.
 
 Keys: "teacher", a trial number ("7"), a retrained trial ("7+3ep", export --retrain-epochs 3;
 "7+3ep:augment" with --retrain-strategy augment), or a reference baseline ("ref:bert-4x256").
@@ -12,7 +17,7 @@ from typing import Any
 
 import optuna
 
-ATTR = "evaluations"
+ATTR = "evaluations"  # the one attr of older studies; now the prefix of one attr per model
 #: Study attr: clean figures of students re-distilled by `export --retrain-epochs` (key "7+3ep"),
 #: which are not trials of their own: accuracy, accuracy_ci, params, latency_ms.
 RETRAINED_ATTR = "retrained"
@@ -52,10 +57,9 @@ def entry(report: Any, *, keep: int) -> dict[str, Any]:
 
 
 def record(study: optuna.Study, key: str, results: dict[str, dict[str, Any]]) -> None:
-    """Store one model's results, recipe → `entry(...)` (read, update, write: one writer at a time)."""
-    evaluations = dict(study.user_attrs.get(ATTR, {}))
-    evaluations[key] = {**evaluations.get(key, {}), **results}
-    study.set_user_attr(ATTR, evaluations)
+    """Store one model's results, recipe → `entry(...)`, beside the recipes it already holds (read,
+    update, write of this model's attr only: one writer per model)."""
+    study.set_user_attr(f"{ATTR}:{key}", {**stored(study).get(key, {}), **results})
 
 
 def record_retrained(study: optuna.Study, key: str, metrics: dict[str, Any]) -> None:
@@ -69,5 +73,11 @@ def record_retrained(study: optuna.Study, key: str, metrics: dict[str, Any]) -> 
 
 
 def stored(study: optuna.Study) -> dict[str, dict[str, dict[str, Any]]]:
-    """key → recipe → stored result."""
-    return dict(study.user_attrs.get(ATTR, {}))
+    """key → recipe → stored result (an older study's single attr, overlaid by the per-model attrs)."""
+    attrs = study.user_attrs
+    evaluations = {k: dict(v) for k, v in attrs.get(ATTR, {}).items()}
+    for name, results in attrs.items():
+        if name.startswith(ATTR + ":"):
+            key = name[len(ATTR) + 1:]
+            evaluations[key] = {**evaluations.get(key, {}), **results}
+    return evaluations
