@@ -261,3 +261,20 @@ def test_evaluations_are_one_attr_per_model_so_writers_of_different_models_never
         "2": {"deepwordbug": {"n": 10}, "pruthi": {"n": 10}},
         "ref:bert-2x128": {"deepwordbug": {"n": 10}},
     }
+
+
+def test_pareto_figure_marks_baselines_with_bars_and_an_unattacked_teacher_as_a_line(tmp_path: Path, monkeypatch) -> None:
+    from rosearch.report import figures
+
+    drawn = {}
+    monkeypatch.setattr(figures, "save_png", lambda fig, path: drawn.setdefault("fig", fig) and path)
+    points = [{"trial": n, "accuracy": 0.78 + n / 100, "robustness": 0.1 * n, "params": 2e6 + n * 1e6, "feasible": True, "pareto": n > 0} for n in range(3)]
+    marks = [{"label": "teacher", "accuracy": 0.865, "accuracy_ci": [0.843, 0.884], "params": 22.7e6, "robustness": math.nan, "robustness_ci": None},
+             {"label": "#0 transformer-s", "accuracy": 0.799, "accuracy_ci": [0.774, 0.822], "params": 2.06e6, "robustness": 0.082,
+              "robustness_ci": [0.061, 0.109]}]
+    figures.pareto_png(points, tmp_path / "p.png", marks=marks)
+    left, right = drawn["fig"].axes[:2]
+    assert [line.get_xdata()[0] for line in left.lines if line.get_linestyle() == "--"] == [0.865]  # the teacher's clean accuracy
+    assert left.get_xlim()[1] > 0.884 and "teacher (clean; not attacked)" in [t.get_text() for t in left.texts]
+    assert "teacher" not in [t.get_text() for t in right.texts]  # no robustness figure: no mark against size
+    assert "#0 transformer-s" in [t.get_text() for t in left.texts + right.texts]

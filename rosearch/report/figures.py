@@ -48,8 +48,9 @@ def pareto_html(study: optuna.Study, targets: Sequence[Target], names: Sequence[
 def pareto_png(points: list[dict], path: Path, *, marks: Sequence[dict] = ()) -> Path:
     """Two panels: accuracy vs accuracy under attack (colour: parameters), and accuracy under attack
     vs parameters; Pareto-optimal students ringed, infeasible ones hollow. `marks` (teacher and
-    baselines: label, accuracy, params, attack_accuracy and their `_ci`) are drawn as reference
-    marks with their interval bars."""
+    baselines: label, accuracy, params, robustness and their `_ci`) are drawn as reference marks
+    with their interval bars; a mark without a robustness figure (a teacher not attacked on the
+    evaluation set) as a dashed line at its clean accuracy, its interval shaded."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -76,7 +77,13 @@ def pareto_png(points: list[dict], path: Path, *, marks: Sequence[dict] = ()) ->
         for mark in marks:
             mx = mark[x] / (1e6 if x == "params" else 1)
             my = mark[y]
-            if my != my:  # nan: not measured under this attack
+            if my != my:  # nan: not attacked (the teacher, usually): its clean accuracy as a line, its interval as a band
+                if x == "accuracy":
+                    ax.axvline(mx, color="black", ls="--", lw=1)
+                    if mark.get("accuracy_ci"):
+                        ax.axvspan(*mark["accuracy_ci"], color="grey", alpha=0.15, lw=0)
+                    ax.annotate(f"{mark['label']} (clean; not attacked)", (mx, 0.98), xycoords=("data", "axes fraction"),
+                                rotation=90, ha="right", va="top", fontsize=7)
                 continue
             xerr = _err(mx, mark.get(f"{x}_ci")) if x != "params" else None
             ax.errorbar([mx], [my], xerr=xerr, yerr=_err(my, mark.get(f"{y}_ci")), fmt="D", color="black", ms=5, capsize=3,
