@@ -20,6 +20,7 @@ from rosearch.export.onnx import TOLERANCE
 from rosearch.export.write import parity_batches, write_folder
 from rosearch.export.select import folder_name, select_trials
 from rosearch.latency import onnx_session
+from rosearch.search import evaluations
 from rosearch.search.front import feasible
 from rosearch.student import build_student
 from rosearch.student.genome import Genome, Node
@@ -217,9 +218,7 @@ def test_export_cli_writes_the_front_with_the_study_numbers(tiny_study, tmp_path
     assert again.stdout.count("already exported") == len(rows) and "re-distilling" not in again.stdout  # resumable
     assert json.loads((out / "manifest.json").read_text()) == rows
     # the evaluation-set results are stored with the study, for the report's paired comparisons
-    from rosearch.search.evaluations import stored
-
-    held = stored(optuna.load_study(study_name="tiny", storage=f"sqlite:///{runs / 'tiny' / 'study.db'}"))
+    held = evaluations.stored(optuna.load_study(study_name="tiny", storage=f"sqlite:///{runs / 'tiny' / 'study.db'}"))
     assert {str(r["trial"]) for r in rows} <= set(held)
 
     first = out / rows[0]["folder"]
@@ -250,7 +249,7 @@ def test_export_retrains_the_best_fitness_student(tiny_study, tmp_path: Path) ->
     (exported,) = json.loads((out / "manifest.json").read_text())
     assert exported["trial"] == baseline.number
     assert f"the baseline `{baseline.user_attrs['baseline']}`" in (out / exported["folder"] / "README.md").read_text()
-    retrained = optuna.load_study(study_name="tiny", storage=f"sqlite:///{runs / 'tiny' / 'study.db'}").user_attrs["retrained"]
+    retrained = evaluations.retrained(optuna.load_study(study_name="tiny", storage=f"sqlite:///{runs / 'tiny' / 'study.db'}"))
     assert {f"{row['trial']}+2ep", f"{baseline.number}+2ep"} <= set(retrained)
 
     # another KD strategy than the study's for the re-distillation: prepared for it, stored under its own key
@@ -261,7 +260,7 @@ def test_export_retrains_the_best_fitness_student(tiny_study, tmp_path: Path) ->
     (other,) = json.loads((out / "manifest.json").read_text())
     assert other["kd_strategy"] == "consistency" and other["folder"].endswith("_consistency")
     assert "with KD strategy `consistency`" in (out / other["folder"] / "README.md").read_text()
-    retrained = optuna.load_study(study_name="tiny", storage=f"sqlite:///{runs / 'tiny' / 'study.db'}").user_attrs["retrained"]
+    retrained = evaluations.retrained(optuna.load_study(study_name="tiny", storage=f"sqlite:///{runs / 'tiny' / 'study.db'}"))
     assert f"{row['trial']}+2ep:consistency" in retrained
 
 

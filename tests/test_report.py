@@ -261,6 +261,11 @@ def test_evaluations_are_one_attr_per_model_so_writers_of_different_models_never
         "2": {"deepwordbug": {"n": 10}, "pruthi": {"n": 10}},
         "ref:bert-2x128": {"deepwordbug": {"n": 10}},
     }
+    # re-distilled exports' clean figures likewise: one attr each, an older study's single attr read
+    study.set_user_attr("retrained", {"0+3ep": {"accuracy": 0.8, "params": 1e6}})
+    evaluations.record_retrained(study, "2+3ep", {"accuracy": 0.81, "params": 2e6, "latency": {"pytorch": {"1": 1.5}}, "other": 1})
+    assert study.user_attrs["retrained:2+3ep"] == {"accuracy": 0.81, "params": 2e6, "latency_ms": 1.5}
+    assert evaluations.retrained(study) == {"0+3ep": {"accuracy": 0.8, "params": 1e6}, "2+3ep": {"accuracy": 0.81, "params": 2e6, "latency_ms": 1.5}}
 
 
 def test_pareto_figure_marks_baselines_with_bars_and_an_unattacked_teacher_as_a_line(tmp_path: Path, monkeypatch) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import optuna
 
-from rosearch.search.evaluations import RETRAINED_ATTR, display, order, stored
+from rosearch.search.evaluations import display, order, retrained, stored
 from rosearch.search.front import feasible, metric
 from rosearch.stats import format_ci, mcnemar, wilson
 
@@ -79,7 +79,7 @@ def rows(study: optuna.Study, *, recipes: list[str]) -> list[Row]:
         if best.number not in {t.number for t in searched}:
             out.append(trial_row(best, "best fitness"))
     names = {str(t.number): t.user_attrs["baseline"] for t in complete if t.user_attrs.get("baseline")}
-    for key, m in sorted(study.user_attrs.get(RETRAINED_ATTR, {}).items(), key=lambda kv: order(kv[0])):
+    for key, m in sorted(retrained(study).items(), key=lambda kv: order(kv[0])):
         name = names.get(key.partition("+")[0])
         out.append(Row(display(key, name), "retrained baseline" if name else "retrained", key, float(m["params"]), float(m["accuracy"]),
                        m.get("accuracy_ci"), float(m.get("latency_ms", math.nan)), evaluations.get(key, {})))

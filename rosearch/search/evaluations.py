@@ -5,7 +5,8 @@ compared with a paired test later, without attacking them again.
 Each model's results are a study user attr of their own, `evaluations:<key>` (recipe → result),
 so processes that attack different models (`attack --shard`, several machines on one storage)
 never overwrite each other's: Optuna's storages offer no read-modify-write transaction on an attr.
-Studies written before that hold them all in one attr, `evaluations`; `stored` reads both.
+Studies written before that hold them all in one attr, `evaluations`; `stored` reads both (and
+`retrained` likewise for re-distilled exports' clean figures).
 
 Keys: "teacher", a trial number ("7"), a retrained trial ("7+3ep", export --retrain-epochs 3;
 "7+3ep:augment" with --retrain-strategy augment), or a reference baseline ("ref:bert-4x256").
@@ -18,8 +19,8 @@ from typing import Any
 import optuna
 
 ATTR = "evaluations"  # the one attr of older studies; now the prefix of one attr per model
-#: Study attr: clean figures of students re-distilled by `export --retrain-epochs` (key "7+3ep"),
-#: which are not trials of their own: accuracy, accuracy_ci, params, latency_ms.
+#: Clean figures of students re-distilled by `export --retrain-epochs` (key "7+3ep"), which are not
+#: trials of their own: accuracy, accuracy_ci, params, latency_ms — one attr `retrained:<key>` each.
 RETRAINED_ATTR = "retrained"
 
 
@@ -63,21 +64,29 @@ def record(study: optuna.Study, key: str, results: dict[str, dict[str, Any]]) ->
 
 
 def record_retrained(study: optuna.Study, key: str, metrics: dict[str, Any]) -> None:
-    """Store a re-distilled export's clean figures beside its attack results."""
-    retrained = dict(study.user_attrs.get(RETRAINED_ATTR, {}))
-    retrained[key] = {k: metrics[k] for k in ("accuracy", "accuracy_ci", "params", "latency_ms", "compression") if k in metrics}
+    """Store a re-distilled export's clean figures beside its attack results (its own attr, as `record`)."""
+    figures = {k: metrics[k] for k in ("accuracy", "accuracy_ci", "params", "latency_ms", "compression") if k in metrics}
     batch_one = metrics.get("latency", {}).get("pytorch", {}).get("1")  # an export's: the trials' latency_ms is PyTorch, batch 1
-    if "latency_ms" not in retrained[key] and batch_one is not None:
-        retrained[key]["latency_ms"] = batch_one
-    study.set_user_attr(RETRAINED_ATTR, retrained)
+    if "latency_ms" not in figures and batch_one is not None:
+        figures["latency_ms"] = batch_one
+    study.set_user_attr(f"{RETRAINED_ATTR}:{key}", figures)
 
 
 def stored(study: optuna.Study) -> dict[str, dict[str, dict[str, Any]]]:
     """key → recipe → stored result (an older study's single attr, overlaid by the per-model attrs)."""
+    return _per_model(study, ATTR)
+
+
+def retrained(study: optuna.Study) -> dict[str, dict[str, Any]]:
+    """key → the clean figures `record_retrained` stored."""
+    return _per_model(study, RETRAINED_ATTR)
+
+
+def _per_model(study: optuna.Study, attr: str) -> dict[str, dict[str, Any]]:
     attrs = study.user_attrs
-    evaluations = {k: dict(v) for k, v in attrs.get(ATTR, {}).items()}
-    for name, results in attrs.items():
-        if name.startswith(ATTR + ":"):
-            key = name[len(ATTR) + 1:]
-            evaluations[key] = {**evaluations.get(key, {}), **results}
-    return evaluations
+    merged = {k: dict(v) for k, v in attrs.get(attr, {}).items()}
+    for name, value in attrs.items():
+        if name.startswith(attr + ":"):
+            key = name[len(attr) + 1:]
+            merged[key] = {**merged.get(key, {}), **value}
+    return merged
