@@ -32,7 +32,7 @@ from rosearch.commands._common import make_accelerator, prepare_study, quiet_lib
 from rosearch.config import load_study
 from rosearch.stats import format_ci, wilson
 from rosearch.train import fit, kd_loss, loader
-from rosearch.train.loop import predict
+from rosearch.train.loop import accuracy as share_correct, predict
 
 #: name -> (teacher layers kept, feed-forward neurons kept per layer or None, embedding rank or None)
 VARIANTS = {
@@ -58,13 +58,13 @@ def main() -> None:
     cfg = replace(load_study(args.study), runs_dir=args.runs_dir)
     accelerator = make_accelerator(cfg)
     prep = prepare_study(cfg, accelerator, progress=False)
-    dev = loader(prep.splits["dev"], prep.tokenizer, batch_size=128, shuffle=False)
+    dev = loader(prep.splits["dev"], prep.tokenizer, batch_size=cfg.kd.eval_batch_size, shuffle=False)
     train = loader(prep.splits["train"], prep.tokenizer, batch_size=cfg.kd.batch_size, shuffle=True, extra=("teacher_logits",), seed=cfg.seed)
     teacher_params = sum(p.numel() for p in prep.teacher.parameters())
 
     def accuracy(model: torch.nn.Module) -> tuple[float, int]:
         logits, labels = predict(model, dev, accelerator=accelerator)
-        return (logits.argmax(-1) == labels).float().mean().item(), len(labels)
+        return share_correct(logits, labels), len(labels)
 
     def loss_fn(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         target, labels = batch.pop("teacher_logits"), batch.pop("labels")
