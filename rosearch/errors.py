@@ -6,6 +6,21 @@ into one message and exit code 2. Everything else is a bug and keeps its traceba
 
 from __future__ import annotations
 
+import reprlib
+
+#: Values quoted in messages are cut to a few dozen items and characters: a message is never
+#: built from an unbounded value (a huge list, a long string, a recursive structure).
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = 80
+_SHORT.maxother = 80
+_SHORT.maxlist = _SHORT.maxdict = _SHORT.maxtuple = _SHORT.maxset = 5
+_SHORT.maxlevel = 3
+
+
+def short_repr(value: object) -> str:
+    """`repr(value)`, bounded in length whatever the value holds."""
+    return _SHORT.repr(value)
+
 
 class RosearchError(Exception):
     """Base class of every error a user can cause and fix."""
@@ -18,7 +33,7 @@ class ConfigError(RosearchError):
         self.key = key
         self.value = value
         self.fix = fix
-        super().__init__(f"{key}: got {value!r}. {fix}")
+        super().__init__(f"{key}: got {short_repr(value)}. {fix}")
 
 
 class ResourceUnavailable(RosearchError):

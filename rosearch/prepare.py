@@ -148,6 +148,12 @@ def prepare(cfg: StudyConfig, *, cache: DiskCache, accelerator: Accelerator, log
         splits["dev"]["text"], splits["dev"]["labels"], dev_logits.argmax(-1),
         n=cfg.attack.n_examples, n_eval=cfg.attack.eval_examples, seed=cfg.attack.seed,
     )
+    if not attack_examples:
+        raise RosearchError(f"The teacher gets none of the {len(dev_logits)} dev examples right, so there is nothing to attack; "
+                            "train it longer (teacher.finetune) or check the data's labels.")
+    if not eval_examples:
+        log(f"note: no evaluation set: the teacher gets {len(attack_examples)} dev examples right and the in-trial subset "
+            f"(attack.n_examples {cfg.attack.n_examples}) takes them all; `attack --study` and `export` need a smaller attack.n_examples or more dev data")
     basis = embedding_basis(teacher) if cfg.kd.init_embeddings == "teacher_pca" else None
     recognizer = None
     if "recognizer" in cfg.space.input_stages:
@@ -196,7 +202,7 @@ def select_attack_sets(texts: list[str], labels: list[int], teacher_preds: Any, 
 
 def _build_data(cfg: StudyConfig, tokenizer: PreTrainedTokenizerBase, out: Path, hint: str, log: Log) -> None:
     log("data: loading and tokenizing (cached after the first run)")
-    raw = load_splits(cfg.data, hub_hint=hint)
+    raw = load_splits(cfg.data, hub_hint=hint, log=log)
     tokenized = raw.map(
         lambda batch: tokenizer(batch["text"], truncation=True, max_length=cfg.data.max_length),
         batched=True,

@@ -12,9 +12,8 @@ from __future__ import annotations
 import contextlib
 import io
 from typing import Any
-from unittest import mock
 
-from rosearch.attack.resources import import_textattack, preflight
+from rosearch.attack.resources import import_textattack, preflight, quiet_nltk_downloads
 from rosearch.config.schema import RECIPES, RecipeConfig
 from rosearch.errors import ResourceUnavailable
 
@@ -31,16 +30,8 @@ def build_attack(spec: RecipeConfig, wrapper: Any, *, batch_size: int = 32) -> A
     cls = getattr(textattack.attack_recipes, RECIPES[spec.name])
     try:
         # Some transformations call nltk.download() when built (PWWS: omw-1.4), noisily and in vain
-        # offline (WordNet itself was provided by the preflight). nltk binds its error stream at
-        # import, so it gets a sink of its own rather than a redirected stderr.
-        import nltk
-
-        real_download = nltk.download
-
-        def quiet_download(*args: Any, **kwargs: Any) -> Any:
-            return real_download(*args, **{**kwargs, "quiet": True, "print_error_to": io.StringIO()})
-
-        with mock.patch.object(nltk, "download", quiet_download), contextlib.redirect_stdout(io.StringIO()):
+        # offline (WordNet itself was provided by the preflight).
+        with quiet_nltk_downloads(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
             attack = cls.build(wrapper)
     except (OSError, LookupError, ImportError) as err:  # a download the preflight could not foresee
         raise ResourceUnavailable(f"Attack recipe '{spec.name}' ({RECIPES[spec.name]}) needs a resource that cannot be had here: {err}") from None

@@ -22,7 +22,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Callable
+from typing import Any, Callable, Iterator
 
 from rosearch.data.embedded import download_cache
 from rosearch.errors import ResourceUnavailable
@@ -99,11 +99,32 @@ def ensure_wordnet(source: Path = DEBIAN_WORDNET) -> bool:
     return True
 
 
+@contextlib.contextmanager
+def quiet_nltk_downloads(sink: io.StringIO) -> Iterator[None]:
+    """`nltk.download` writes its errors to `print_error_to`, whose default is the `sys.stderr` of
+    when nltk was imported, so redirecting stderr does not catch them: send them to `sink` instead.
+    (TextAttack's first import asks for six corpora; PWWS's transformation for omw-1.4.)"""
+    import nltk
+
+    original = nltk.download
+
+    def download(*args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("print_error_to", sink)
+        kwargs.setdefault("quiet", True)
+        return original(*args, **kwargs)
+
+    nltk.download = download
+    try:
+        yield
+    finally:
+        nltk.download = original
+
+
 def import_textattack() -> ModuleType:
     """`import textattack` with its resources in place and its first-import noise captured."""
     ensure_stopwords()
     sink = io.StringIO()
-    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), quiet_nltk_downloads(sink):
         import textattack
     if sink.getvalue():
         log.debug("textattack import said:\n%s", sink.getvalue())

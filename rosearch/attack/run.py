@@ -14,6 +14,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from rosearch.attack.metrics import AttackMetrics, Outcome, summarise
 from rosearch.attack.recipes import build_attack
 from rosearch.attack.resources import import_textattack
+from rosearch.attack.window import within_window
 from rosearch.attack.wrapper import make_wrapper
 from rosearch.config.schema import RecipeConfig
 from rosearch.threads import torch_threads
@@ -67,8 +68,11 @@ def run_attack(
     `wrapper` replaces our dynamic-padding model wrapper and `threads` the torch thread count
     (benchmarks compare TextAttack's own settings). `preprocess` (an input stage) runs on every
     query's text before the tokenizer: the attack queries the whole pipeline, never the bare model.
+    Texts are cut after their `max_length`-th word first (rosearch.attack.window): words the model
+    never reads are not attacked.
     """
     import_textattack()  # first: it points NLTK at our data before TextAttack's import needs its stop words
+    examples = [{**e, "text": within_window(e["text"], max_length)} for e in examples]  # only what the model reads
     wrapper = wrapper or make_wrapper(model, tokenizer, max_length=max_length, preprocess=preprocess)
     attack = build_attack(spec, wrapper, batch_size=batch_size)
     with torch_threads(threads):

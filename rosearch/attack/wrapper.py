@@ -8,6 +8,10 @@ from typing import Callable
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+#: The most model inputs one wrapper remembers; past it the cache starts afresh (memory stays
+#: bounded on long attacks; a forgotten input only costs one more forward pass).
+CACHE_LIMIT = 50_000
+
 
 def make_wrapper(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, *, max_length: int,
                  preprocess: Callable[[str], str] | None = None):
@@ -35,6 +39,8 @@ def make_wrapper(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, *, 
             if preprocess is not None:  # the input stage: part of the model under attack
                 text_input_list = [preprocess(t) for t in text_input_list]
             new = list(dict.fromkeys(t for t in text_input_list if t not in self.answered))
+            if len(self.answered) + len(new) > CACHE_LIMIT:
+                self.answered = {t: v for t, v in self.answered.items() if t in text_input_list}
             if new:
                 inputs = self.tokenizer(
                     new, padding=True, truncation=True, max_length=max_length, return_tensors="pt"

@@ -57,6 +57,33 @@ def check_runs_dir(path: str, *, key: str) -> None:
         raise RosearchError(f"{key}: cannot write to {path!r} ({why}). Give a folder you can write to.")
 
 
+def check_out_dir(flag: str, path: Path) -> None:
+    """An output folder (`--out` of export and report) is a folder, or can be made, and can be
+    written: checked before any work, so a long run never ends in an error writing its result."""
+    check_runs_dir(str(path), key=flag)
+
+
+def check_out_file(flag: str, path: Path, *, suffixes: tuple[str, ...]) -> None:
+    """An output file (`attack --out`): not a folder, a suffix we write, in a folder we can write."""
+    from rosearch.writable import cannot_write
+
+    if path.is_dir():
+        raise RosearchError(f"{flag}: got {str(path)!r}, which is a folder. Give a file name, e.g. {path / ('attacked' + suffixes[0])}.")
+    if path.suffix not in suffixes:
+        raise RosearchError(f"{flag}: got {str(path)!r}. Give a file ending in {' or '.join(suffixes)}.")
+    if path.exists() and not path.is_file():
+        raise RosearchError(f"{flag}: got {str(path)!r}, which is not a regular file. Give a file name.")
+    why = cannot_write(path.parent)
+    if why is None and path.exists():
+        try:
+            with path.open("a"):
+                pass
+        except OSError as err:
+            why = err.strerror or str(err)
+    if why:
+        raise RosearchError(f"{flag}: cannot write {str(path)!r} ({why}). Give a file in a folder you can write to.")
+
+
 def quiet_libraries() -> None:
     import warnings
 
@@ -90,4 +117,4 @@ def prepare_study(cfg: Any, accelerator: Any, *, progress: bool, out: Any = prin
     from rosearch.cache import DiskCache
     from rosearch.prepare import prepare
 
-    return prepare(cfg, cache=DiskCache(Path(cfg.runs_dir) / "cache"), accelerator=accelerator, log=out, progress=progress)
+    return prepare(cfg, cache=DiskCache(Path(cfg.runs_dir) / "cache", log=out), accelerator=accelerator, log=out, progress=progress)

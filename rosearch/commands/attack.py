@@ -9,6 +9,7 @@ stored in the study, one user attr `evaluations:<model>` a model).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import time
@@ -16,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
-from rosearch.commands._common import add_progress_arg, add_study_args, load_config, make_accelerator, positive, prepare_study, quiet_libraries, set_threads
+from rosearch.commands._common import add_progress_arg, add_study_args, check_out_file, check_runs_dir, load_config, make_accelerator, positive, prepare_study, quiet_libraries, set_threads
 from rosearch.errors import ConfigError, RosearchError
 
 HELP = "measure a model's robustness under TextAttack recipes and save the adversarial examples"
@@ -67,17 +68,24 @@ def run(args: argparse.Namespace) -> int:
     for flag in ("n", "max_length"):
         positive(f"--{flag.replace('_', '-')}", getattr(args, flag))
     cfg = load_config(args) if args.study else None
+    if args.out:
+        check_out_file("--out", Path(args.out), suffixes=(".jsonl", ".csv"))
+    else:
+        check_runs_dir(str(Path(cfg.runs_dir if cfg else (args.runs_dir or "runs")) / "attacks"), key="--runs-dir")
     recipes = _recipes_from_args(args)
     data = _data_from_args(args)
     quiet_libraries()
     set_threads(cfg)
-    attack(
-        cfg=cfg, model=args.model, tokenizer=args.tokenizer, data=data, split=args.split, recipes=recipes, n=args.n,
-        seed=args.seed, max_length=args.max_length, trials=args.trial or [], front=args.front, baselines=args.baselines,
-        trust_remote_code=args.trust_remote_code, again=args.again, shard=args.shard,
-        out_path=Path(args.out) if args.out else None, runs_dir=cfg.runs_dir if cfg else (args.runs_dir or "runs"),
-        progress=not args.no_progress,
-    )
+    from rosearch.search.storage import storage_errors
+
+    with storage_errors(cfg.search.storage) if cfg is not None else contextlib.nullcontext():
+        attack(
+            cfg=cfg, model=args.model, tokenizer=args.tokenizer, data=data, split=args.split, recipes=recipes, n=args.n,
+            seed=args.seed, max_length=args.max_length, trials=args.trial or [], front=args.front, baselines=args.baselines,
+            trust_remote_code=args.trust_remote_code, again=args.again, shard=args.shard,
+            out_path=Path(args.out) if args.out else None, runs_dir=cfg.runs_dir if cfg else (args.runs_dir or "runs"),
+            progress=not args.no_progress,
+        )
     return 0
 
 
@@ -183,7 +191,7 @@ def attack(
     from rosearch.attack.recipes import describe_recipe
     from rosearch.attack.resources import preflight
     from rosearch.attack.run import run_attack
-    from rosearch.attack.targets import Planned, Target, load_model, sample_examples, study_targets
+    from rosearch.attack.targets import Planned, Target, load_model, require_examples, sample_examples, study_targets
     from rosearch.config import RecipeConfig
 
     if cfg is None and (model is None or model == "teacher" or trials or front or baselines):
@@ -200,6 +208,7 @@ def attack(
         accelerator = make_accelerator(cfg)  # the study's precision: rebuilt students are the search's own
         prep = prepare_study(cfg, accelerator, progress=progress, out=out)
         examples = prep.eval_examples
+        require_examples(examples, cfg)
         out(f"examples: the study's evaluation set ({len(examples)} dev examples the teacher gets right, disjoint from the "
             f"{len(prep.attack_examples)} the search attacks; seed {cfg.attack.seed})")
         plans = study_targets(cfg, prep, accelerator=accelerator, model=model, trials=trials, front=front, baselines=baselines,
@@ -211,6 +220,8 @@ def attack(
         plans = [Planned(Path(model).name or model, None, lambda: Target(Path(model).name or model, loaded, tok))]
         seed = seed or 0
         examples = sample_examples(data, split=split, n=n or DEFAULT_N, seed=seed)
+        if not examples:
+            raise RosearchError(f"--data {data.source}: the {split} split has no examples to attack; give another --split or more data.")
         out(f"examples: {len(examples)} {split} examples drawn with seed {seed}")
         max_length, batch_size = max_length or min(DEFAULT_MAX_LENGTH, tok.model_max_length), DEFAULT_BATCH_SIZE
     store = cfg is not None and standard_set  # the study's own evaluation set: results comparable, so stored

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from rosearch.commands._common import add_progress_arg, add_study_args, load_config, make_accelerator, positive, prepare_study, quiet_libraries, set_threads
+from rosearch.commands._common import add_progress_arg, add_study_args, check_out_dir, load_config, make_accelerator, positive, prepare_study, quiet_libraries, set_threads
 from rosearch.config.schema import STRATEGIES, strategies
 from rosearch.errors import RosearchError
 
@@ -59,8 +59,12 @@ def run(args: argparse.Namespace) -> int:
     set_threads(cfg)
     top = args.top if args.top is not None else (DEFAULT_TOP_FITNESS if args.select == "fitness" else None)
     out_dir = Path(args.out) if args.out else Path(cfg.runs_dir) / cfg.name / "export"
-    export(cfg, ExportOptions(out_dir, select=args.select, top=top, trials=args.trial, retrain_epochs=args.retrain_epochs,
-                              retrain_strategy=args.retrain_strategy, progress=not args.no_progress))
+    check_out_dir("--out" if args.out else "runs_dir", out_dir)
+    from rosearch.search.storage import storage_errors
+
+    with storage_errors(cfg.search.storage):
+        export(cfg, ExportOptions(out_dir, select=args.select, top=top, trials=args.trial, retrain_epochs=args.retrain_epochs,
+                                  retrain_strategy=args.retrain_strategy, progress=not args.no_progress))
     return 0
 
 
@@ -69,6 +73,7 @@ def export(current: Any, opts: ExportOptions, *, out: Out = print) -> list[dict[
     from tqdm.auto import tqdm
 
     from rosearch.attack.recipes import describe_recipe
+    from rosearch.attack.targets import require_examples
     from rosearch.attack.resources import import_textattack, missing_for, preflight
     from rosearch.export.manifest import manifest_row, write_manifest
     from rosearch.export.select import folder_name, named_trials, select_trials
@@ -96,6 +101,7 @@ def export(current: Any, opts: ExportOptions, *, out: Out = print) -> list[dict[
     extra = [opts.retrain_strategy] if opts.retrain_strategy and opts.retrain_strategy not in names else []
     prep_cfg = cfg if kd is None else replace(cfg, kd=replace(kd, strategy=names + extra))
     prep = prepare_study(prep_cfg, accelerator, progress=opts.progress, out=out)
+    require_examples(prep.eval_examples, cfg)  # every export is attacked on the evaluation set
     import_textattack()
     opts.out_dir.mkdir(parents=True, exist_ok=True)
     rows = []

@@ -27,7 +27,10 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_config(args, seed=args.seed)
     quiet_libraries()
     set_threads(cfg)
-    optimize(cfg, n_trials=args.n_trials or cfg.search.n_trials, progress=not args.no_progress)
+    from rosearch.search.storage import storage_errors
+
+    with storage_errors(cfg.search.storage):
+        optimize(cfg, n_trials=args.n_trials or cfg.search.n_trials, progress=not args.no_progress)
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rosearch.commands._common import add_study_args, load_config, quiet_libraries
+from rosearch.commands._common import add_study_args, check_out_dir, load_config, quiet_libraries
 
 HELP = "Pareto plots, hypervolume, parameter importance and architecture statistics of a study, as markdown"
 
@@ -19,6 +19,8 @@ def run(args: argparse.Namespace) -> int:
     from rosearch.report.build import report
 
     cfg = load_config(args)
+    out_dir = Path(args.out) if args.out else Path(cfg.runs_dir) / cfg.name / "report"
+    check_out_dir("--out" if args.out else "runs_dir", out_dir)
     quiet_libraries()
-    report(cfg, Path(args.out) if args.out else Path(cfg.runs_dir) / cfg.name / "report")
+    report(cfg, out_dir)
     return 0

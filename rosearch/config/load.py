@@ -40,15 +40,56 @@ def resolve_study_path(study: str) -> Path:
     raise ConfigError("--study", study, f"No study file found (tried {', '.join(tried)}). Known studies: {', '.join(names)}.")
 
 
+#: The most YAML nodes a config file may expand to once its aliases are followed. The shipped
+#: studies expand to a few hundred; an alias "bomb" (each level repeating the one before) expands
+#: to billions from a few hundred bytes and would exhaust memory in hashing or error messages.
+MAX_NODES = 20_000
+
+
 def _read_yaml(path: Path, key: str) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        if node is None:
+            return None
+        size = expanded_size(node)
+        if size > MAX_NODES:
+            raise ConfigError(key, str(path), f"The file's YAML aliases (*name) expand to over {MAX_NODES:,} values; "
+                              "write the values out instead of repeating aliases of aliases.")
+        return yaml.SafeLoader("").construct_document(node)
     except yaml.YAMLError as err:
         raise ConfigError(key, str(path), f"The file is not valid YAML: {err}") from None
     except UnicodeDecodeError as err:
         raise ConfigError(key, str(path), f"The file is not UTF-8 text ({err.reason} at byte {err.start}); save it as UTF-8.") from None
     except OSError as err:
         raise ConfigError(key, str(path), f"The file cannot be read ({err.strerror}).") from None
+
+
+def expanded_size(node: yaml.Node, *, limit: int = MAX_NODES) -> int:
+    """How many nodes `node` stands for with every alias expanded (a shared node counts each time
+    it is referenced), counted with memoisation so a bomb is measured without expanding it; stops
+    counting past `limit`."""
+    memo: dict[int, int] = {}
+
+    def size(n: yaml.Node, depth: int) -> int:
+        if id(n) in memo:
+            return memo[id(n)]
+        if depth > 200:  # nested deeper than any config: treat as too large
+            return limit + 1
+        total = 1
+        if isinstance(n, yaml.SequenceNode):
+            children = n.value
+        elif isinstance(n, yaml.MappingNode):
+            children = [part for pair in n.value for part in pair]
+        else:
+            children = []
+        for child in children:
+            total += size(child, depth + 1)
+            if total > limit:
+                break
+        memo[id(n)] = min(total, limit + 1)
+        return memo[id(n)]
+
+    return size(node, 0)
 
 
 def _resolve_piece(value: str, study_dir: Path, key: str) -> Any:

@@ -670,6 +670,10 @@ class StudyConfig:
             raise ConfigError("name", self.name, "Start with a letter or digit; then use letters, digits, '-', '_' or '.' only.")
         _positive("threads", self.threads, allow_none=True)
         self._check_baselines()
+        cap = self.data.max_dev_examples
+        if cap is not None and self.attack.n_examples >= cap:
+            raise ConfigError("attack.n_examples", self.attack.n_examples, f"The dev split is capped at {cap} examples (data.max_dev_examples) and the "
+                              "in-trial subset would take them all, leaving no evaluation set: lower attack.n_examples or raise the cap.")
         if self.latency.seq_len is not None and self.latency.seq_len > self.data.max_length:
             raise ConfigError("latency.seq_len", self.latency.seq_len, f"Use at most data.max_length ({self.data.max_length}): students have no positions beyond it.")
 

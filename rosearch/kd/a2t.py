@@ -123,6 +123,7 @@ def fit_a2t(
     with `loss_fn`, adding A2T's attack rounds and adversarial batches. The result's `details`:
     rounds, examples attacked, adversarial texts kept, attack seconds."""
     from rosearch.attack.run import attack_examples
+    from rosearch.attack.window import within_window
     from rosearch.attack.wrapper import make_wrapper
 
     set_seed(seed)
@@ -145,7 +146,7 @@ def fit_a2t(
                 attack = build_generic_attack(wrapper, a2t, seed=seed + summary["rounds"], substitutes=substitutes,
                                               stopwords=stopwords, batch_size=batch_size)
                 picked = round_slice(len(train), a2t.examples, summary["rounds"], seed=seed)
-                report = attack_examples(attack, [{"text": texts[i], "label": labels[i]} for i in picked], name="a2t",
+                report = attack_examples(attack, [{"text": within_window(texts[i], max_length), "label": labels[i]} for i in picked], name="a2t",
                                          query_budget=a2t.query_budget, seed=seed, progress=False)
                 model.train()
                 for i, record in zip(picked, report.records):

@@ -13,10 +13,12 @@ from typing import Any
 
 import optuna
 from accelerate import Accelerator
+from optuna.trial import TrialState
 
 from rosearch.config import StudyConfig, to_dict
 from rosearch.config.schema import BaselineConfig, strategies
 from rosearch.search.genome import to_params
+from rosearch.search.seeds import SEED_ATTR
 from rosearch.student.genome import Genome
 
 #: The user attr that flags a baseline trial, and the study attr holding reference models.
@@ -25,17 +27,35 @@ REFERENCES_ATTR = "references"
 
 
 def enqueue_baselines(study: optuna.Study, cfg: StudyConfig) -> list[str]:
-    """Enqueue the genome baselines the study does not hold yet; returns their names."""
-    present = {t.user_attrs.get(BASELINE_ATTR) for t in study.get_trials(deepcopy=False)}
+    """Enqueue the genome baselines the study does not hold yet; returns their names.
+
+    A baseline is held by a trial that is waiting, running, complete or pruned, or that failed for a
+    reason that is data (`fail_reason`: a NaN loss, out of memory; retrying would fail alike). A
+    trial that failed without a reason was interrupted (Ctrl-C, a crash of the command): the
+    baseline is enqueued again, with that trial's seed, so "run the same command again" resumes it.
+    """
+    held: set[str] = set()
+    interrupted: dict[str, optuna.trial.FrozenTrial] = {}
+    for t in study.get_trials(deepcopy=False):
+        name = t.user_attrs.get(BASELINE_ATTR)
+        if name is None:
+            continue
+        if t.state == TrialState.FAIL and "fail_reason" not in t.user_attrs:
+            interrupted.setdefault(name, t)
+        else:
+            held.add(name)
     added = []
     for b in cfg.baselines:
-        if b.genome is None or b.name in present:
+        if b.genome is None or b.name in held:
             continue
         params = to_params(Genome.from_dict(b.genome), cfg.space)
         names = strategies(cfg.kd)
         if len(names) > 1:  # a searched strategy: the baseline gets the study's first (the plain one)
             params["kd_strategy"] = names[0]
-        study.enqueue_trial(params, user_attrs={BASELINE_ATTR: b.name})
+        attrs: dict[str, Any] = {BASELINE_ATTR: b.name}
+        if b.name in interrupted and SEED_ATTR in interrupted[b.name].user_attrs:
+            attrs[SEED_ATTR] = interrupted[b.name].user_attrs[SEED_ATTR]  # the retry is that trial, as after kill -9
+        study.enqueue_trial(params, user_attrs=attrs)
         added.append(b.name)
     return added
 

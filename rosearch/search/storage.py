@@ -14,8 +14,9 @@ import random
 import socket
 import sqlite3
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 import optuna
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
@@ -127,6 +128,40 @@ def make_storage(url: str, *, heartbeat_interval: int | None = None) -> optuna.s
         return retry_concurrent(lambda: RDBStorage(url, engine_kwargs={"connect_args": _timeout_args(url)}, **beat))
     except Exception as err:  # noqa: BLE001 - sqlalchemy/driver errors have no common public base
         raise RosearchError(f"Cannot open {_key(url)}: {str(err).splitlines()[0]}") from None
+
+
+def storage_cause(err: BaseException) -> BaseException | None:
+    """The storage error behind `err` (itself or along its cause/context chain), if any. Optuna
+    masks a failed write at the end of a trial with its own `AssertionError("Should not reach.")`
+    or a `StorageInternalError` ("… e.g. exceeding max length"); the driver's error is further down."""
+    import sqlalchemy.exc
+
+    seen, found, node = set(), None, err
+    while node is not None and id(node) not in seen:
+        seen.add(id(node))
+        if isinstance(node, (sqlalchemy.exc.SQLAlchemyError, sqlite3.Error, optuna.exceptions.StorageInternalError)):
+            found = node  # keep walking: the deepest one says what the database said
+        node = node.__cause__ or node.__context__
+    return found
+
+
+@contextmanager
+def storage_errors(url: str) -> Iterator[None]:
+    """Turn a failed read or write of the study storage (a full disk, a deleted or locked
+    database, a server gone) into one message naming the storage and the cause."""
+    try:
+        yield
+    except RosearchError:
+        raise
+    except Exception as err:  # noqa: BLE001 - re-raised unless the storage is behind it
+        cause = storage_cause(err)
+        if cause is None:
+            raise
+        what = getattr(cause, "orig", None) or cause  # SQLAlchemy wraps the driver's error
+        text = str(what).splitlines()[0] if str(what) else type(what).__name__
+        raise RosearchError(f"Writing to or reading from {_key(url)} failed: {text}. Check the database (free disk space, "
+                            "the file still there, the server up); then run the same command again: the study resumes and an "
+                            "interrupted trial is retried.") from None
 
 
 def worker_id() -> dict[str, Any]:

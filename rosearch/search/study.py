@@ -68,16 +68,73 @@ def completed(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     return study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
 
 
+#: Settings that decide what code runs or which files and models are loaded. A storage is data
+#: anyone with write access to it (a shared PostgreSQL, a study.db someone sent) can edit, so these
+#: always come from the user's own study file or command line: a stored config that differs in one
+#: of them is refused, never followed.
+TRUSTED_KEYS = (
+    ("teacher", "trust_remote_code"), ("teacher", "model"), ("teacher", "init"),
+    ("kd", "generator", "model"),
+    ("data", "source"), ("data", "name"), ("data", "subset"), ("data", "files"), ("data", "splits"),
+    ("kd", "zeroshot", "source"), ("kd", "zeroshot", "files"), ("kd", "zeroshot", "corpora"),
+)
+
+
+def _at(data: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        data = data.get(part) if isinstance(data, dict) else None
+    return data
+
+
+def check_trusted(stored: dict[str, Any], current: StudyConfig, *, where: str) -> None:
+    """Refuse a stored config whose code- or path-deciding settings (TRUSTED_KEYS) differ from the
+    user's study file."""
+    mine = to_dict(current)
+    for path in TRUSTED_KEYS:
+        if path in _OPTIONAL and not _present(stored, path):
+            continue  # an older study: the default, which the loaders treat as the user's
+        theirs, ours = _at(stored, path), _at(mine, path)
+        if theirs != ours:
+            from rosearch.errors import short_repr
+
+            raise RosearchError(
+                f"The study stored in {where} says {'.'.join(path)}: {short_repr(theirs)}, but your study file says "
+                f"{short_repr(ours)}. What code runs and which files load is decided only by your own study file, never by a "
+                f"storage; if you meant the stored setting, put it in your study file (after checking it), else use another storage.")
+
+
+#: Keys an older stored config may lack (added to rosearch later): absent there means the default.
+_OPTIONAL = {("kd", "generator", "model"), ("kd", "zeroshot", "source"), ("kd", "zeroshot", "files"), ("kd", "zeroshot", "corpora"), ("data", "splits")}
+
+
+def _present(data: Any, path: tuple[str, ...]) -> bool:
+    for part in path:
+        if not isinstance(data, dict) or part not in data:
+            return False
+        data = data[part]
+    return True
+
+
 def stored_config(study: optuna.Study, current: StudyConfig) -> StudyConfig:
     """The configuration the study's trials were trained with (recorded by `optimize`), so that
     rebuilt students match them even after the YAML changed; storage, runs_dir, threads and the
-    latency settings come from `current`. Sections added to rosearch later take their defaults."""
+    latency settings come from `current`, and the settings that decide what code runs or what is
+    loaded must equal `current`'s (`check_trusted`). Sections added to rosearch later take their
+    defaults."""
     from dataclasses import replace
 
     from rosearch.config._build import build
+    from rosearch.errors import ConfigError
 
     raw = study.user_attrs.get("config")
     if raw is None:
         return current
-    stored = build(StudyConfig, {**raw, "latency": to_dict(current.latency)}, "stored config")
+    if not isinstance(raw, dict):
+        raise RosearchError(f"The study's stored config in {current.search.storage} is not a mapping; the storage is damaged.")
+    check_trusted(raw, current, where=str(current.search.storage))
+    try:
+        stored = build(StudyConfig, {**raw, "latency": to_dict(current.latency)}, "stored config")
+    except ConfigError as err:
+        raise RosearchError(f"The study's stored config in {current.search.storage} does not validate ({err}); the storage is damaged or "
+                            "was written by another version.") from None
     return replace(stored, runs_dir=current.runs_dir, threads=current.threads, search=replace(stored.search, storage=current.search.storage))

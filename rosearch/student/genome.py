@@ -46,15 +46,38 @@ class Genome:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Genome:
-        nodes = tuple(Node(tuple(n["inputs"]), tuple(n["ops"])) for n in data["nodes"])  # type: ignore[arg-type]
+        """The genome a mapping describes; ValueError/TypeError naming the first field that is not
+        exactly what `to_dict` writes (a float width, a string, a node with one or three inputs
+        would otherwise be silently truncated or fail deep inside training)."""
+        if not isinstance(data, dict):
+            raise TypeError(f"a genome is a mapping, got {type(data).__name__}")
+        unknown = sorted(set(data) - _FIELDS)
+        if unknown:
+            raise ValueError(f"unknown genome key(s) {', '.join(map(str, unknown))}; known: {', '.join(sorted(_FIELDS))}")
+        for name in ("hidden_size", "embedding_size", "n_cells", "nodes"):
+            if name not in data:
+                raise KeyError(name)
+        raw_nodes = data["nodes"]
+        if not isinstance(raw_nodes, (list, tuple)) or not raw_nodes:
+            raise ValueError("nodes must be a non-empty list of {inputs: [a, b], ops: [op, op]}")
+        nodes = []
+        for i, n in enumerate(raw_nodes):
+            if not isinstance(n, dict) or set(n) != {"inputs", "ops"}:
+                raise ValueError(f"nodes[{i}] must be a mapping with exactly inputs and ops")
+            for part in ("inputs", "ops"):
+                if not isinstance(n[part], (list, tuple)) or len(n[part]) != 2:
+                    raise ValueError(f"nodes[{i}].{part} must list exactly 2 entries, got {n[part]!r}"[:300])
+            inputs = tuple(_whole(v, f"nodes[{i}].inputs", low=0) for v in n["inputs"])
+            ops = tuple(_text(v, f"nodes[{i}].ops") for v in n["ops"])
+            nodes.append(Node(inputs, ops))  # type: ignore[arg-type]
         return cls(
-            hidden_size=int(data["hidden_size"]),
-            embedding_size=int(data["embedding_size"]),
-            n_cells=int(data["n_cells"]),
-            nodes=nodes,
-            n_heads=data.get("n_heads"),
-            ffn_multiplier=data.get("ffn_multiplier"),
-            input_stage=data.get("input_stage", "none"),
+            hidden_size=_whole(data["hidden_size"], "hidden_size"),
+            embedding_size=_whole(data["embedding_size"], "embedding_size"),
+            n_cells=_whole(data["n_cells"], "n_cells"),
+            nodes=tuple(nodes),
+            n_heads=None if data.get("n_heads") is None else _whole(data["n_heads"], "n_heads"),
+            ffn_multiplier=None if data.get("ffn_multiplier") is None else _whole(data["ffn_multiplier"], "ffn_multiplier"),
+            input_stage=_text(data.get("input_stage", "none"), "input_stage"),
         )
 
     def describe_sizes(self) -> str:
@@ -77,6 +100,24 @@ class Genome:
     def describe(self) -> str:
         """The architecture in words, e.g. for logs and model cards."""
         return self.describe_sizes() + "; cell: " + "; ".join(self.describe_nodes())
+
+
+_FIELDS = {"hidden_size", "embedding_size", "n_cells", "nodes", "n_heads", "ffn_multiplier", "input_stage"}
+
+
+def _whole(value: Any, name: str, *, low: int = 1) -> int:
+    """An integer as YAML/JSON writes one: not a bool, a float or a string of digits."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be a whole number, got {value!r}"[:300])
+    if value < low:
+        raise ValueError(f"{name} must be at least {low}, got {value}")
+    return value
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a name (a string), got {value!r}"[:300])
+    return value
 
 
 def _state_name(state: int) -> str:

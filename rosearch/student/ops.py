@@ -25,7 +25,12 @@ class Attention(nn.Module):
         self.attn = nn.MultiheadAttention(d, n_heads, dropout=dropout, batch_first=True)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        out, _ = self.attn(x, x, x, key_padding_mask=~mask, need_weights=False)
+        # A sequence with no real token at all (an all-zero attention mask) would give a softmax
+        # over nothing, NaN, which zeroing cannot undo (NaN · 0 = NaN): such a sequence attends to
+        # its first (zeroed) position instead; its output is zeroed below either way.
+        first = torch.arange(mask.shape[1], device=mask.device) == 0  # [L]
+        keys = mask | (~mask.any(1, keepdim=True) & first)  # [B, L]
+        out, _ = self.attn(x, x, x, key_padding_mask=~keys, need_weights=False)
         return _zero_pads(out, mask)
 
 
