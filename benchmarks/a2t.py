@@ -22,14 +22,14 @@ import optuna
 import torch
 
 from rosearch.attack.resources import import_textattack, missing_for
-from rosearch.commands._common import make_accelerator, prepare_study, quiet_libraries
+from rosearch.session import make_accelerator, prepare_study, quiet_libraries
 from rosearch.config import RecipeConfig, load_study
 from rosearch.kd.strategies import distill_student
 from rosearch.search.evaluate import measure_student
+from rosearch.search import record
 from rosearch.search.evaluations import stored
 from rosearch.search.study import stored_config
 from rosearch.stats import format_ci, mcnemar
-from rosearch.student.genome import Genome
 
 
 def main() -> None:
@@ -53,25 +53,25 @@ def main() -> None:
     evaluations = stored(study)
     rows = []
     for name in args.baselines:
-        trial = next(t for t in study.get_trials(deepcopy=False) if t.user_attrs.get("baseline") == name)
+        trial = next(t for t in study.get_trials(deepcopy=False) if record.baseline(t) == name)
         plain = evaluations[str(trial.number)]
-        genome = Genome.from_dict(trial.user_attrs["genome"])
-        student, fitted = distill_student(genome, cfg, prep, accelerator=accelerator, seed=trial.user_attrs["seed"], strategy="a2t", progress=False)
+        genome = record.genome(trial)
+        student, fitted = distill_student(genome, cfg, prep, accelerator=accelerator, seed=record.seed(trial, cfg.seed), strategy="a2t", progress=False)
         measured = measure_student(student, cfg, prep, accelerator=accelerator, recipes=recipes, examples=prep.eval_examples,
                                    input_stage=genome.input_stage, progress=False)
         row = {"baseline": name, "trial": trial.number, "train_seconds": fitted.seconds, "training": fitted.details,
-               "plain": {"accuracy": trial.user_attrs["metrics"]["accuracy"], "accuracy_ci": trial.user_attrs["metrics"]["accuracy_ci"],
-                         "train_seconds": trial.user_attrs["timings"]["train"],
+               "plain": {"accuracy": record.metrics(trial)["accuracy"], "accuracy_ci": record.metrics(trial)["accuracy_ci"],
+                         "train_seconds": record.timings(trial)["train"],
                          "attacks": {k: {x: y for x, y in v.items() if x not in ("held", "examples")} for k, v in plain.items()}},
                "a2t": {"accuracy": measured.metrics["accuracy"], "accuracy_ci": measured.metrics["accuracy_ci"],
                        "attacks": {k: r.metrics.to_dict() for k, r in measured.attacks.items()}},
                "versus_plain": {k: mcnemar(r.held(), plain[k]["held"]).to_dict() for k, r in measured.attacks.items() if k in plain}}
         rows.append(row)
         print(name, json.dumps(row["training"]), {k: round(v["accuracy_under_attack"], 3) for k, v in row["a2t"]["attacks"].items()}, flush=True)
-        record = {"study": cfg.name, "runs_dir": args.runs_dir, "date": time.strftime("%Y-%m-%d"),
+        result = {"study": cfg.name, "runs_dir": args.runs_dir, "date": time.strftime("%Y-%m-%d"),
                   "machine": f"{platform.machine()}, torch {torch.__version__}, {args.threads} thread(s)", "a2t": vars(cfg.kd.a2t),
                   "n_eval": len(prep.eval_examples), "rows": rows}
-        Path(args.out).write_text(json.dumps(record, indent=1) + "\n")
+        Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
 
     names = [r.name for r in recipes]
     print("\n| baseline | KD | clean accuracy (dev) | " + " | ".join(f"under {n} (Δ vs vanilla, p)" for n in names) + " | train s |")

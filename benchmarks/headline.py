@@ -156,15 +156,18 @@ def search_span(runs: Path, study_name: str) -> float:
 
 def front_trials(runs: Path, study_name: str) -> list[int]:
     """Pareto-optimal trials that are not baselines (those are attacked by `attack --baselines`)."""
-    return sorted(t.number for t in load(runs, study_name).best_trials if not t.user_attrs.get("baseline"))
+    from rosearch.search import record
+
+    return sorted(t.number for t in load(runs, study_name).best_trials if not record.is_baseline(t))
 
 
 def best_searched(runs: Path, study_name: str, top: int) -> list[int]:
     """The `top` searched (not hand-designed) students by RoSearch fitness, feasible ones only."""
     from rosearch.export.select import select_trials
+    from rosearch.search import record
 
     ranked = select_trials(load(runs, study_name), "fitness")
-    return [t.number for t in ranked if not t.user_attrs.get("baseline")][:top]
+    return [t.number for t in ranked if not record.is_baseline(t)][:top]
 
 
 def compared_baselines(runs: Path, study_name: str, trials: list[str]) -> list[str]:
@@ -196,11 +199,11 @@ def versus_plain(runs: Path, study_name: str, recipes: list[str]) -> list[dict]:
     baselines were), paired on the same examples, under every recipe — the report's own
     comparison (`headline.compare`) run on the table less the baselines with a stage."""
     from rosearch.report.headline import SEARCHED, compare, rows
-    from rosearch.student.genome import Genome
+    from rosearch.search import record
 
     study = load(runs, study_name)
     staged = {str(t.number) for t in study.get_trials(deepcopy=False)
-              if t.user_attrs.get("baseline") and Genome.from_dict(t.user_attrs["genome"]).input_stage != "none"}
+              if record.is_baseline(t) and record.input_stage(t) != "none"}
     table = [r for r in rows(study, recipes=recipes) if r.kind in SEARCHED or (r.kind == "baseline" and r.key not in staged)]
     for row in table:
         row.versus = None

@@ -1,10 +1,11 @@
 """One fixed mid-size genome trained with each distillation strategy, next to the teacher — one run.
 
-For vanilla, KDIGA, MATE-KD and zero-shot KD: clean dev accuracy, accuracy under the study's
+For each strategy the study prepares (demo-kd: vanilla, KDIGA, MATE-KD and zero-shot KD; or those
+named with --strategies, which are prepared too): clean dev accuracy, accuracy under the study's
 search-time attack and under one other offline attack (on the study's fixed attack subset),
 training time; and the teacher's own numbers on the same examples.
 
-    python benchmarks/kd_strategies.py --study demo-kd [--out benchmarks/kd_strategies.json]
+    python benchmarks/kd_strategies.py --study demo-kd [--strategies vanilla a2t] [--out benchmarks/kd_strategies.json]
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from rosearch.attack.run import run_attack
 from rosearch.config import RecipeConfig
-from rosearch.config.schema import STRATEGIES
+from rosearch.config.schema import STRATEGIES, strategies
 from rosearch.kd.strategies import distill_student
 from rosearch.train import accuracy, loader, predict
 
@@ -29,13 +30,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--study", default="demo-kd")
     parser.add_argument("--other-recipe", default="pruthi")
+    parser.add_argument("--strategies", nargs="+", choices=STRATEGIES, help="these strategies instead of the study's (each is prepared)")
+    parser.add_argument("--genome", choices=list(GENOMES), default="mid (attn+ffn)")
+    parser.add_argument("--runs-dir", help="the study's runs folder (default: its runs_dir)")
     parser.add_argument("--out", default="benchmarks/kd_strategies.json")
     args = parser.parse_args()
-    cfg, prep, prepare_s, accelerator = prepared_study(args.study)
+    cfg, prep, prepare_s, accelerator = prepared_study(args.study, strategies=args.strategies, runs_dir=args.runs_dir)
     print(f"prepare: {prepare_s:.0f} s")
     recipes = [cfg.attack.recipe, RecipeConfig(name=args.other_recipe)]
     dev = loader(prep.splits["dev"], prep.tokenizer, batch_size=cfg.kd.eval_batch_size, shuffle=False)
-    genome = GENOMES["mid (attn+ffn)"]
+    genome = GENOMES[args.genome]
 
     def measure(name: str, model, train_s: float | None) -> dict:
         acc = accuracy(*predict(model, dev, accelerator=accelerator))
@@ -47,8 +51,8 @@ def main() -> None:
         print(row, flush=True)
         return row
 
-    rows = [measure("teacher (MiniLM-L6, 22.7M)", prep.teacher, None)]
-    for strategy in STRATEGIES:
+    rows = [measure(f"teacher ({cfg.teacher.model}, {prep.teacher_metrics['params'] / 1e6:.1f}M)", prep.teacher, None)]
+    for strategy in strategies(cfg.kd):  # exactly what was prepared
         student, fitted = distill_student(genome, cfg, prep, accelerator=accelerator, seed=cfg.seed, strategy=strategy, progress=False)
         rows.append(measure(f"student, {strategy}", student, fitted.seconds))
 

@@ -19,9 +19,10 @@ from pathlib import Path
 
 from _common import prepared_study
 
+from rosearch.student.cost import count_params
 from rosearch.config import with_storage
 from rosearch.export.onnx import TOLERANCE, export_onnx, max_abs_diff
-from rosearch.commands.export import ExportOptions, export
+from rosearch.export.run import ExportOptions, export
 from rosearch.export.write import parity_batches
 from rosearch.latency import latency_report, onnx_session, probe_inputs, seq_len
 
@@ -51,7 +52,7 @@ def main() -> None:
         texts = prep.splits["dev"]["text"][:8]
         diff = max(max_abs_diff(teacher, session, b) for b in parity_batches(prep.tokenizer, texts, cfg.data.max_length))
         t_latency = latency_report(teacher, vocab_size=len(prep.tokenizer), length=seq_len(cfg), cfg=cfg.latency, onnx_path=str(path))
-    teacher_params = sum(p.numel() for p in teacher.parameters())
+    teacher_params = count_params(teacher)
     record = {
         "study": cfg.name, "storage": cfg.search.storage, "export": str(out_dir), "export_seconds": export_seconds,
         "teacher": {"params": teacher_params, "latency": t_latency, "onnx_max_abs_diff": diff, "tolerance": TOLERANCE},

@@ -26,7 +26,7 @@ from pathlib import Path
 import yaml
 
 from rosearch.attack.resources import import_textattack, missing_for
-from rosearch.commands._common import make_accelerator, prepare_study, quiet_libraries
+from rosearch.session import make_accelerator, prepare_study, quiet_libraries
 from rosearch.config import RecipeConfig, load_study, project_root
 from rosearch.config.schema import BaselineConfig
 from rosearch.kd.strategies import distill_student

@@ -29,7 +29,7 @@ import torch
 from scipy import stats
 
 from rosearch.attack import run_attack
-from rosearch.commands._common import make_accelerator, prepare_study, quiet_libraries
+from rosearch.session import make_accelerator, prepare_study, quiet_libraries
 from rosearch.config import load_study
 from rosearch.kd.strategies import distill_student
 from rosearch.search.evaluate import measure_student

@@ -28,7 +28,8 @@ from pathlib import Path
 
 import torch
 
-from rosearch.commands._common import make_accelerator, prepare_study, quiet_libraries
+from rosearch.student.cost import count_params
+from rosearch.session import make_accelerator, prepare_study, quiet_libraries
 from rosearch.config import load_study
 from rosearch.stats import format_ci, wilson
 from rosearch.train import fit, kd_loss, loader
@@ -60,7 +61,7 @@ def main() -> None:
     prep = prepare_study(cfg, accelerator, progress=False)
     dev = loader(prep.splits["dev"], prep.tokenizer, batch_size=cfg.kd.eval_batch_size, shuffle=False)
     train = loader(prep.splits["train"], prep.tokenizer, batch_size=cfg.kd.batch_size, shuffle=True, extra=("teacher_logits",), seed=cfg.seed)
-    teacher_params = sum(p.numel() for p in prep.teacher.parameters())
+    teacher_params = count_params(prep.teacher)
 
     def accuracy(model: torch.nn.Module) -> tuple[float, int]:
         logits, labels = predict(model, dev, accelerator=accelerator)
@@ -80,7 +81,7 @@ def main() -> None:
             fit(student, train, loss_fn, accelerator=accelerator, optim=replace(cfg.kd, lr=lr), grad_clip=cfg.kd.grad_clip, seed=cfg.seed, progress=False)
             student = accelerator.unwrap_model(student, keep_fp32_wrapper=False)
             rows.append({"variant": name, "layers": list(layers), "ffn": ffn, "embedding_rank": rank, "lr": lr, "epochs": cfg.kd.epochs,
-                         "params": sum(p.numel() for p in student.parameters()), "dev": accuracy(student), "train_s": time.perf_counter() - start})
+                         "params": count_params(student), "dev": accuracy(student), "train_s": time.perf_counter() - start})
             print(json.dumps(rows[-1]), flush=True)
     record = {"study": args.study, "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, torch {torch.__version__}",
               "threads": args.threads, "rows": rows}

@@ -10,75 +10,30 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import datasets
 import numpy as np
-import torch
 from accelerate import Accelerator
 from accelerate.utils import set_seed
-from transformers import AutoModelForSequenceClassification, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import AutoModelForSequenceClassification, PreTrainedTokenizerBase
 
 from rosearch.cache import DiskCache
 from rosearch.config import StudyConfig, config_hash, stable_hash, to_dict
 from rosearch.data import load_splits
 from rosearch.errors import RosearchError
 from rosearch.hub import offline_mode, require_cached, require_hub
+from rosearch.prepared import Prepared
 from rosearch.robust.recognizer import WordRecognizer
 from rosearch.student.cost import count_flops, count_params
 from rosearch.teacher import embedding_basis, load_teacher, load_tokenizer, resolve_source
 from rosearch.train import accuracy, fit, loader, predict
 
-if TYPE_CHECKING:
-    from rosearch.kd.prepare import StrategyData
-
 Log = Callable[[str], None]
 
 #: What a study that needs the hub should run instead, offline.
 OFFLINE_STUDY = "demo"
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """What every trial of a study reads (in memory). Built once by `prepare`, never changed after.
-
-    The teacher sits on the command's `accelerator.device`, in eval mode, its parameters frozen.
-    """
-
-    tokenizer: PreTrainedTokenizerBase
-    splits: datasets.DatasetDict  # tokenized; train also holds `teacher_logits` (+ strategy columns)
-    teacher: PreTrainedModel
-    teacher_metrics: dict[str, Any]  # dev_accuracy, test_accuracy, params, flops, finetune_seconds
-    attack_examples: list[dict[str, Any]]  # the in-trial subset: [{"text", "label", "dev_index"}], fixed for the study
-    eval_examples: list[dict[str, Any]]  # the evaluation set, disjoint from attack_examples (same form)
-    num_labels: int
-    embedding_basis: torch.Tensor | None
-    keys: dict[str, str] = field(default_factory=dict)  # cache keys, stored with the study
-    generators: dict[str, PreTrainedModel] = field(default_factory=dict)  # mate: "task", zeroshot: "ood"
-    ood: datasets.Dataset | None = None  # zero-shot KD's out-of-domain text, with teacher logits
-    consistency: datasets.Dataset | None = None  # consistency KD's perturbed training passes
-    substitutes: tuple[str, Any] | None = None  # a2t: (source, word → substitutes) for its attack's candidates
-    augmented: datasets.Dataset | None = None  # augment: the training texts plus their teacher-labelled variants
-    # The word-recognition input stage (when the space offers it), built from the train texts;
-    # splits then also hold "dev@recognizer" and "test@recognizer", tokenized after recognition.
-    recognizer: WordRecognizer | None = None
-
-    def input_stage(self, name: str) -> WordRecognizer | None:
-        """The input stage called `name` (a text → text callable), None for "none"."""
-        if name == "none":
-            return None
-        assert name == "recognizer" and self.recognizer is not None, f"prepare builds the {name} stage when the space offers it"
-        return self.recognizer
-
-    def with_strategies(self, added: StrategyData) -> Prepared:
-        """This preparation plus what the KD strategies' own step returned."""
-        splits = datasets.DatasetDict(self.splits)
-        for name, values in added.train_columns.items():
-            splits["train"] = splits["train"].add_column(name, values)
-        return replace(self, splits=splits, generators=dict(added.generators), ood=added.ood, consistency=added.consistency,
-                       substitutes=added.substitutes, augmented=added.augmented)
 
 
 def hub_hint(cfg: StudyConfig) -> str:
@@ -120,7 +75,7 @@ def prepare(cfg: StudyConfig, *, cache: DiskCache, accelerator: Accelerator, log
     num_labels = len(set(splits["train"]["labels"]))
     log(f"data: {', '.join(f'{k} {len(v)}' for k, v in splits.items())} examples, {num_labels} labels  [{data_dir}]")
 
-    teacher_key = stable_hash({"teacher": config_hash(cfg, "teacher"), "data": data_key})
+    teacher_key = teacher_cache_key(cfg, data_key)
     if cfg.teacher.finetune is not None:
         teacher_dir = cache.get_or_build(
             "teacher", teacher_key, lambda tmp: _finetune_teacher(cfg, source, tokenizer, splits, num_labels, accelerator, tmp, log, progress)
@@ -177,6 +132,13 @@ def prepare(cfg: StudyConfig, *, cache: DiskCache, accelerator: Accelerator, log
     from rosearch.kd.prepare import prepare_strategies  # imports the KD strategies only here
 
     return prepared.with_strategies(prepare_strategies(cfg, prepared, source=source, cache=cache, accelerator=accelerator, log=log))
+
+
+def teacher_cache_key(cfg: StudyConfig, data_key: str) -> str:
+    """The key of the teacher and of everything computed from it (its logits, saliency, generators,
+    strategy data): its settings, its data, and the precision its fine-tuning and inference run in
+    (`kd.mixed_precision`: a bf16 study's teacher and logits are not an fp32 study's)."""
+    return stable_hash({"teacher": config_hash(cfg, "teacher"), "data": data_key, "mixed_precision": cfg.kd.mixed_precision})
 
 
 def select_attack_sets(texts: list[str], labels: list[int], teacher_preds: Any, *, n: int, n_eval: int,

@@ -68,7 +68,23 @@ def test_validate_names_what_is_wrong(genome: Genome, problem: str) -> None:
 
 
 def test_nsga2_runs_on_the_encoding() -> None:
+    """NSGA-II evolves genomes of the space (crossover and mutation never leave it) and its front is
+    exactly the trials no other trial dominates (maximise hidden size, minimise cells)."""
     space = SpaceConfig()
     study = optuna.create_study(directions=["maximize", "minimize"], sampler=optuna.samplers.NSGAIISampler(population_size=4, seed=0))
-    study.optimize(lambda t: (suggest(t, space).hidden_size, suggest(t, space).n_cells), n_trials=12)
-    assert len(study.best_trials) >= 1
+    genomes: dict[int, Genome] = {}
+
+    def objective(trial: optuna.Trial) -> tuple[int, int]:
+        genome = suggest(trial, space)
+        genomes[trial.number] = genome
+        return genome.hidden_size, genome.n_cells
+
+    study.optimize(objective, n_trials=16)
+    assert all(validate(g, space) == [] for g in genomes.values())
+    trials = study.trials
+
+    def dominated(t: optuna.trial.FrozenTrial) -> bool:
+        return any(u.values[0] >= t.values[0] and u.values[1] <= t.values[1] and u.values != t.values for u in trials)
+
+    assert {t.number for t in study.best_trials} == {t.number for t in trials if not dominated(t)}
+    assert any(t.values[1] != 1 or t.values[0] != 256 for t in trials if dominated(t))  # the front is a strict subset

@@ -45,3 +45,27 @@ def test_prepare_is_deterministic_and_cached(tmp_path: Path) -> None:
     for example in a.attack_examples:
         assert dev[example["dev_index"]]["text"] == example["text"]
         assert dev[example["dev_index"]]["labels"] == example["label"]
+
+
+# (a change to the study, whether the teacher and its logits must be made anew)
+KEY_CHANGES = [
+    (("kd", "mixed_precision", "bf16"), True),  # autocast changes the fine-tune and the logits
+    (("kd", "mixed_precision", "fp16"), True),
+    (("teacher", "batch_size", 16), True),  # inference batches (the hash covers every teacher setting)
+    (("kd", "lr", 0.01), False),  # the students' training: the teacher is the same
+    (("attack", "n_examples", 5), False),
+]
+
+
+def test_the_teacher_key_holds_the_precision() -> None:
+    """Two studies in one runs folder, fp32 and bf16, must not reuse each other's teacher and logits."""
+    from dataclasses import replace
+
+    from rosearch.prepare import teacher_cache_key
+
+    cfg = load_study("tiny")
+    base = teacher_cache_key(cfg, "data-key")
+    for (section, key, value), differs in KEY_CHANGES:
+        changed = replace(cfg, **{section: replace(getattr(cfg, section), **{key: value})})
+        assert (teacher_cache_key(changed, "data-key") != base) is differs, (section, key, value)
+    assert teacher_cache_key(cfg, "other-data") != base

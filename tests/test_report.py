@@ -10,6 +10,7 @@ import pytest
 
 from conftest import run_cli
 from rosearch.report.stats import cell_depth, cell_width, category_counts, feature_table, op_frequencies, quarters
+from rosearch.search.baselines import references
 from rosearch.search.front import feasible
 from rosearch.student.genome import Genome, Node
 
@@ -92,7 +93,7 @@ def test_report_cli_matches_the_study(tiny_study, tmp_path: Path) -> None:
     assert baseline_trial.number == 0  # enqueued before the search
     row = rows["#0 transformer-tiny"]
     assert row["kind"] == "baseline" and row["accuracy"] == baseline_trial.user_attrs["metrics"]["accuracy"]
-    reference = study.user_attrs["references"]["bert-1x32"]["metrics"]
+    reference = references(study)["bert-1x32"]["metrics"]
     assert rows["bert-1x32"]["kind"] == "baseline" and rows["bert-1x32"]["params"] == reference["params"]
     searched = [t for t in study.best_trials if not t.user_attrs.get("baseline")]
     assert {f"#{t.number}" for t in searched} <= {r["label"] for r in data["headline"]["rows"] if r["kind"] == "searched"}

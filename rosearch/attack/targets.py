@@ -81,8 +81,8 @@ def study_targets(cfg: StudyConfig, prep: Any, *, accelerator: Any, model: str |
                   trust_remote_code: bool, out: Out, progress: bool, baselines: bool = False) -> list[Planned]:
     """The study's teacher, rebuilt trial students, and/or its baselines (genome trials and reference
     models), checked now and built when each `build()` is called."""
+    from rosearch.search import record
     from rosearch.search.baselines import build_reference, reference_specs
-    from rosearch.student.genome import Genome
     from rosearch.search.genome import trial_strategy
     from rosearch.search.rebuild import rebuild_student
     from rosearch.search.seeds import trial_seed
@@ -98,7 +98,7 @@ def study_targets(cfg: StudyConfig, prep: Any, *, accelerator: Any, model: str |
         study = load_existing(cfg)
         chosen = [t for t in study.trials if t.number in set(trials)] + (list(study.best_trials) if front else [])
         if baselines:
-            chosen += [t for t in study.get_trials(states=(optuna.trial.TrialState.COMPLETE,)) if t.user_attrs.get("baseline")]
+            chosen += [t for t in study.get_trials(states=(optuna.trial.TrialState.COMPLETE,)) if record.is_baseline(t)]
         missing = set(trials) - {t.number for t in chosen}
         if missing:
             raise RosearchError(f"--trial: study '{cfg.name}' has no trial {sorted(missing)} (it has 0 … {len(study.trials) - 1}).")
@@ -106,7 +106,7 @@ def study_targets(cfg: StudyConfig, prep: Any, *, accelerator: Any, model: str |
         def rebuilt(trial: optuna.trial.FrozenTrial) -> Target:
             out(f"trial #{trial.number}: re-distilling its student from the stored genome ({trial_strategy(trial, cfg.kd)} KD, seed {trial_seed(cfg.seed, trial)})")
             student, _, _ = rebuild_student(trial, cfg, prep, accelerator=accelerator, progress=progress)
-            stage = prep.input_stage(Genome.from_dict(trial.user_attrs["genome"]).input_stage)
+            stage = prep.input_stage(record.input_stage(trial))
             return Target(f"trial #{trial.number}", student, prep.tokenizer, trial.number, key=str(trial.number), preprocess=stage)
 
         for trial in {t.number: t for t in chosen}.values():

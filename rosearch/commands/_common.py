@@ -1,11 +1,11 @@
-"""What every command shares: the study arguments, loading and checking a study before any work,
-quiet libraries, torch threads and the command's one Accelerator."""
+"""What every command shares: the study arguments, and loading and checking a study before any work.
+What a command then sets up (quiet libraries, torch threads, its one Accelerator, the prepared study)
+is rosearch.session's, which benchmarks use too."""
 
 from __future__ import annotations
 
 import argparse
 import math
-import os
 from pathlib import Path
 from typing import Any
 
@@ -83,38 +83,3 @@ def check_out_file(flag: str, path: Path, *, suffixes: tuple[str, ...]) -> None:
     if why:
         raise RosearchError(f"{flag}: cannot write {str(path)!r} ({why}). Give a file in a folder you can write to.")
 
-
-def quiet_libraries() -> None:
-    import warnings
-
-    import datasets
-    import optuna
-    import transformers
-
-    # We rely on Optuna's heartbeat and metric names knowingly; their "experimental" notes are noise here.
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    datasets.disable_progress_bars()
-    datasets.logging.set_verbosity_error()
-    transformers.logging.set_verbosity_error()
-
-
-def set_threads(cfg: Any | None) -> None:
-    import torch
-
-    torch.set_num_threads((cfg.threads if cfg is not None else None) or os.cpu_count() or 1)
-
-
-def make_accelerator(cfg: Any | None) -> Any:
-    """The command's one Accelerator, in the study's precision (Accelerate keeps one per process)."""
-    from rosearch.train import make_accelerator as _make
-
-    return _make(cfg.kd.mixed_precision if cfg is not None else "no")
-
-
-def prepare_study(cfg: Any, accelerator: Any, *, progress: bool, out: Any = print) -> Any:
-    """The study's cached preparation (`rosearch.prepare`)."""
-    from rosearch.cache import DiskCache
-    from rosearch.prepare import prepare
-
-    return prepare(cfg, cache=DiskCache(Path(cfg.runs_dir) / "cache", log=out), accelerator=accelerator, log=out, progress=progress)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rosearch.commands._common import add_study_args, check_out_dir, load_config, quiet_libraries
+from rosearch.commands._common import add_study_args, check_out_dir, load_config
+from rosearch.session import quiet_libraries
 
 HELP = "Pareto plots, hypervolume, parameter importance and architecture statistics of a study, as markdown"
 

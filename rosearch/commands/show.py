@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable
 
-from rosearch.commands._common import add_study_args, load_config, quiet_libraries
+from rosearch.commands._common import add_study_args, load_config
+from rosearch.session import quiet_libraries
 
 HELP = "print a study's Pareto front with metrics and fitness"
 Out = Callable[[str], None]
@@ -25,6 +26,7 @@ def run(args: argparse.Namespace) -> int:
 def show(cfg: Any, *, out: Out = print) -> Any:
     import optuna
 
+    from rosearch.search.front import print_front
     from rosearch.search.storage import stale_trials
     from rosearch.search.study import load_existing
 
@@ -39,17 +41,3 @@ def show(cfg: Any, *, out: Out = print) -> Any:
         out(f"teacher: dev accuracy {teacher['dev_accuracy']:.1%}, {teacher['params'] / 1e6:.1f}M parameters, {teacher['flops'] / 1e6:.0f} MFLOPs")
     print_front(study, out)
     return study
-
-
-def print_front(study: Any, out: Out) -> None:
-    from rosearch.search.front import baselines_table, evaluations_table, front_table
-
-    out(front_table(study))
-    baselines = baselines_table(study)
-    if baselines:
-        out("\nHand-designed baselines (same data, distillation, seeds and attack):")
-        out(baselines)
-    evaluations = evaluations_table(study)
-    if evaluations:
-        out("\nEvaluation attacks (rosearch-optuna attack --trial):")
-        out(evaluations)

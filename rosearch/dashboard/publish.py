@@ -7,6 +7,7 @@ from __future__ import annotations
 import optuna
 from optuna_dashboard import save_note
 
+from rosearch.search import record
 from rosearch.dashboard.artifacts import TrialArtifacts
 from rosearch.dashboard.note import trial_note
 from rosearch.report.architecture import genome_svg
@@ -25,7 +26,7 @@ def publish_trial(artifacts: TrialArtifacts | None, trial: optuna.Trial, genome:
     report = result.attack
     save_note(trial, trial_note(
         number=trial.number, genome=genome, strategy=strategy, recipe=report.recipe, metrics=result.metrics,
-        constraints=constraints, examples=trial.user_attrs.get("adversarial_examples", []), baseline=trial.user_attrs.get("baseline"),
+        constraints=constraints, examples=record.examples(trial), baseline=record.baseline(trial),
     ))
     if artifacts is None:
         return
@@ -46,12 +47,12 @@ def backfill_notes(study: optuna.Study) -> int:
     attrs = storage.get_study_system_attrs(study_id)
     written = 0
     for t in completed(study):
-        if "metrics" not in t.user_attrs or "genome" not in t.user_attrs or get_note_from_system_attrs(attrs, t._trial_id)["version"] > 0:
+        if not record.metrics(t) or not record.has_genome(t) or get_note_from_system_attrs(attrs, t._trial_id)["version"] > 0:
             continue
-        recipe = next(iter(t.user_attrs.get("attacks", {"attack": None})))
-        body = trial_note(number=t.number, genome=Genome.from_dict(t.user_attrs["genome"]), strategy=t.user_attrs.get("kd_strategy", "vanilla"),
-                          recipe=recipe, metrics=t.user_attrs["metrics"], constraints=t.constraints, examples=t.user_attrs.get("adversarial_examples", []),
-                          baseline=t.user_attrs.get("baseline"))
+        recipe = next(iter(record.attacks(t) or {"attack": None}))
+        body = trial_note(number=t.number, genome=record.genome(t), strategy=record.strategy(t, "vanilla"),
+                          recipe=recipe, metrics=record.metrics(t), constraints=t.constraints, examples=record.examples(t),
+                          baseline=record.baseline(t))
         save_note_with_version(storage, study_id, t._trial_id, 1, body)
         written += 1
     return written

@@ -19,6 +19,7 @@ import datasets
 import optuna
 from accelerate import Accelerator
 
+from rosearch.search import record
 from rosearch.config import LatencyConfig, StudyConfig
 from rosearch.errors import RosearchError
 from rosearch.export.card import model_card
@@ -28,7 +29,6 @@ from rosearch.prepare import Prepared
 from rosearch.report.architecture import genome_svg
 from rosearch.attack.run import run_attack
 from rosearch.search.evaluate import measure_student
-from rosearch.search.rebuild import trial_genome
 from rosearch.student.genome import Genome
 
 
@@ -60,7 +60,7 @@ def export_metrics(student, trial: optuna.trial.FrozenTrial, cfg: StudyConfig, p
     runnable recipe, on the study's evaluation set) and its provenance; latency per batch size and
     ONNX numbers are added by `write_folder` once model.onnx exists. `search_subset` re-runs the
     search recipe on the in-trial subset: without retraining it equals the trial's stored figure."""
-    stage = trial_genome(trial).input_stage
+    stage = record.input_stage(trial)
     measured = measure_student(student, cfg, prep, accelerator=accelerator, recipes=recipes, examples=prep.eval_examples,
                                splits=("dev", "test"), input_stage=stage, progress=False)
     m = measured.metrics
@@ -69,9 +69,9 @@ def export_metrics(student, trial: optuna.trial.FrozenTrial, cfg: StudyConfig, p
                        preprocess=prep.input_stage(stage)).metrics
     teacher = prep.teacher_metrics
     return {
-        "name": "", "study": cfg.name, "trial": trial.number, "baseline": trial.user_attrs.get("baseline"), "kd_strategy": strategy, "retrain_epochs": retrain_epochs,
+        "name": "", "study": cfg.name, "trial": trial.number, "baseline": record.baseline(trial), "kd_strategy": strategy, "retrain_epochs": retrain_epochs,
         "retrain_strategy": retrain_strategy,
-        "architecture": trial_genome(trial).describe(), "genome": trial.user_attrs["genome"],
+        "architecture": record.genome(trial).describe(), "genome": record.genome(trial).to_dict(),
         "accuracy": m["accuracy"], "accuracy_ci": m["accuracy_ci"], "test_accuracy": m["test_accuracy"], "test_accuracy_ci": m["test_accuracy_ci"],
         "n_dev": m["n_dev"], "n_test": m["n_test"],
         "search_recipe": cfg.attack.recipe.name, "attack_accuracy": m["attack_accuracy"], "attack_accuracy_ci": m["attack_accuracy_ci"],
@@ -81,7 +81,7 @@ def export_metrics(student, trial: optuna.trial.FrozenTrial, cfg: StudyConfig, p
                           "under_attack_ci": list(again.under_attack_ci)},
         "params": int(m["params"]), "flops": m["flops"], "flops_seq_len": cfg.data.max_length, "compression": m["compression"],
         "fitness": m["fitness"], "mixed_precision": cfg.kd.mixed_precision,
-        "search_metrics": trial.user_attrs.get("metrics", {}),
+        "search_metrics": record.metrics(trial),
         "teacher": {"model": cfg.teacher.model, **{k: teacher[k] for k in ("dev_accuracy", "params", "flops") if k in teacher}},
         "data": _describe_data(cfg, prep), "machine": machine(),
     }
@@ -105,7 +105,7 @@ def export_trial(folder: Path, student, prep: Prepared, metrics: dict[str, Any],
         student.config.label2id = {name: i for i, name in enumerate(names)}
         metrics["labels"] = names
     texts = prep.splits["dev"]["text"][:8]
-    genome = trial_genome(trial)
+    genome = record.genome(trial)
     return write_folder(folder, student, prep.tokenizer, metrics, genome=genome, title=f"{cfg.name} trial #{trial.number}",
                         latency=cfg.latency, length=seq_len(cfg), parity_texts=texts, max_length=cfg.data.max_length,
                         recognizer=prep.input_stage(genome.input_stage))

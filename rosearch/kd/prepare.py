@@ -12,9 +12,8 @@ augment   the augmented transfer set: masked-LM variants of the training texts, 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import datasets
 import numpy as np
@@ -31,26 +30,11 @@ from rosearch.kd.consistency import passes_for, perturbed_passes
 from rosearch.kd.generator import train_mlm
 from rosearch.kd.kdiga import token_saliency
 from rosearch.kd.zeroshot import ood_texts
+from rosearch.prepared import Prepared, StrategyData
 from rosearch.teacher import resolve_source
 from rosearch.train import loader, model_device, predict_texts
 
-if TYPE_CHECKING:
-    from rosearch.prepare import Prepared
-
 Log = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class StrategyData:
-    """What the study's strategies add to the preparation (see `Prepared.with_strategies`)."""
-
-    train_columns: dict[str, list[Any]] = field(default_factory=dict)  # kdiga: teacher_saliency
-    generators: dict[str, PreTrainedModel] = field(default_factory=dict)  # mate: "task", zeroshot: "ood"
-    ood: datasets.Dataset | None = None  # zeroshot: out-of-domain text with the teacher's logits
-    consistency: datasets.Dataset | None = None  # consistency: the perturbed training passes
-    # a2t: (source, word → substitutes) for the attack's synonym candidates
-    substitutes: tuple[str, Callable[[str], Any]] | None = None
-    augmented: datasets.Dataset | None = None  # augment: the originals plus their teacher-labelled variants
 
 
 def prepare_strategies(cfg: StudyConfig, prep: Prepared, *, source: str, cache: DiskCache, accelerator: Accelerator, log: Log) -> StrategyData:

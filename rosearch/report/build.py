@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 import optuna
 
+from rosearch.search import record
 from rosearch.config import StudyConfig
 from rosearch.errors import RosearchError
 from rosearch.report import figures, headline
@@ -43,11 +44,11 @@ def collect(study: optuna.Study) -> dict[str, Any]:
     done = completed(study)
     front = {t.number for t in study.best_trials}
     rows = [{
-        "trial": t.number, "kd_strategy": t.user_attrs.get("kd_strategy", "vanilla"), "feasible": feasible(t), "pareto": t.number in front,
+        "trial": t.number, "kd_strategy": record.strategy(t, "vanilla"), "feasible": feasible(t), "pareto": t.number in front,
         **{k: metric(t, k) for k in ("accuracy", "attack_accuracy", "attack_success_rate", "params", "flops", "latency_ms", "compression")},
         "accuracy_ci": interval(t, "accuracy"), "attack_accuracy_ci": interval(t, "attack_accuracy"),
-        "fitness": float(t.user_attrs.get("fitness", math.nan)), "architecture": t.user_attrs.get("architecture", ""),
-        "baseline": t.user_attrs.get("baseline"),
+        "fitness": record.fitness(t), "architecture": record.architecture(t),
+        "baseline": record.baseline(t),
     } for t in done]
     return {"trials": rows, "n_trials": len(study.trials), "n_complete": len(done),
             "states": {s.name.lower(): sum(t.state == s for t in study.trials) for s in optuna.trial.TrialState if any(t.state == s for t in study.trials)}}
@@ -100,7 +101,7 @@ def report(current: StudyConfig, out_dir: Path, *, out: Out = print) -> dict[str
     data["architecture"] = {
         "quarter_size": len(q.top), "top_trials": [done[i].number for i in q.top], "bottom_trials": [done[i].number for i in q.bottom],
         "operations": op_frequencies(genomes, q), "features": feature_table(genomes, robustness, q),
-        "kd_strategies": category_counts([t.user_attrs.get("kd_strategy", "vanilla") for t in done], q),
+        "kd_strategies": category_counts([record.strategy(t, "vanilla") for t in done], q),
     }
     (out_dir / "report.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     (out_dir / "report.md").write_text(markdown(data, cfg), encoding="utf-8")

@@ -19,6 +19,8 @@ from typing import Any
 
 import optuna
 
+from rosearch.search import record
+from rosearch.search.baselines import references
 from rosearch.search.evaluations import display, order, retrained, stored
 from rosearch.search.front import feasible, metric
 from rosearch.stats import format_ci, mcnemar, wilson
@@ -52,7 +54,7 @@ def rows(study: optuna.Study, *, recipes: list[str]) -> list[Row]:
     """Teacher, baselines (genome trials, then reference models), searched front, best fitness."""
     evaluations = stored(study)
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-    n_dev = next((int(t.user_attrs["metrics"]["n_dev"]) for t in complete if "n_dev" in t.user_attrs.get("metrics", {})), 0)
+    n_dev = next((int(record.metrics(t)["n_dev"]) for t in complete if "n_dev" in record.metrics(t)), 0)
     out = []
     teacher = study.user_attrs.get("teacher")
     if teacher:
@@ -61,30 +63,34 @@ def rows(study: optuna.Study, *, recipes: list[str]) -> list[Row]:
                        list(wilson(round(acc * n_dev), n_dev)) if n_dev else None, math.nan, evaluations.get("teacher", {})))
 
     def trial_row(t: optuna.trial.FrozenTrial, kind: str) -> Row:
-        m = t.user_attrs["metrics"]
-        name = t.user_attrs.get("baseline")
+        m = record.metrics(t)
+        name = record.baseline(t)
         return Row(f"#{t.number}" + (f" {name}" if name else ""), kind, str(t.number), metric(t, "params"), metric(t, "accuracy"),
                    m.get("accuracy_ci"), metric(t, "latency_ms"), evaluations.get(str(t.number), {}))
 
-    out += [trial_row(t, "baseline") for t in complete if t.user_attrs.get("baseline")]
-    for name, ref in study.user_attrs.get("references", {}).items():
+    out += [trial_row(t, "baseline") for t in complete if record.is_baseline(t)]
+    for name, ref in references(study).items():
         m = ref["metrics"]
         out.append(Row(name, "baseline", f"ref:{name}", float(m["params"]), float(m["accuracy"]), m.get("accuracy_ci"),
                        float(m.get("latency_ms", math.nan)), evaluations.get(f"ref:{name}", {})))
-    searched = [t for t in study.best_trials if not t.user_attrs.get("baseline")]
+    searched = [t for t in study.best_trials if not record.is_baseline(t)]
     out += [trial_row(t, "searched") for t in sorted(searched, key=lambda t: metric(t, "params"))]
-    candidates = [t for t in complete if feasible(t) and not t.user_attrs.get("baseline")]
+    candidates = [t for t in complete if feasible(t) and not record.is_baseline(t)]
     if candidates:
-        best = max(candidates, key=lambda t: t.user_attrs.get("fitness", -math.inf))
+        best = max(candidates, key=lambda t: _or(record.fitness(t), -math.inf))
         if best.number not in {t.number for t in searched}:
             out.append(trial_row(best, "best fitness"))
-    names = {str(t.number): t.user_attrs["baseline"] for t in complete if t.user_attrs.get("baseline")}
+    names = {str(t.number): record.baseline(t) for t in complete if record.is_baseline(t)}
     for key, m in sorted(retrained(study).items(), key=lambda kv: order(kv[0])):
         name = names.get(key.partition("+")[0])
         out.append(Row(display(key, name), "retrained baseline" if name else "retrained", key, float(m["params"]), float(m["accuracy"]),
                        m.get("accuracy_ci"), float(m.get("latency_ms", math.nan)), evaluations.get(key, {})))
     compare(out, recipes)
     return out
+
+
+def _or(value: float, default: float) -> float:
+    return default if math.isnan(value) else value
 
 
 def compare(table: list[Row], recipes: list[str]) -> None:

@@ -11,7 +11,7 @@ import torch
 
 def wordnet_synonyms() -> Callable[[str], Sequence[str]] | None:
     """WordNet's single-word synonyms of a word, or None when WordNet is not installed here."""
-    from rosearch.attack.resources import ensure_wordnet
+    from rosearch.nltk_data import ensure_wordnet
 
     if not ensure_wordnet():
         return None

@@ -13,8 +13,8 @@ from typing import Any
 
 import optuna
 from accelerate import Accelerator
-from optuna.trial import TrialState
 
+from rosearch.search import record
 from rosearch.config import StudyConfig, to_dict
 from rosearch.config.schema import BaselineConfig, strategies
 from rosearch.search.genome import to_params
@@ -22,7 +22,7 @@ from rosearch.search.seeds import SEED_ATTR
 from rosearch.student.genome import Genome
 
 #: The user attr that flags a baseline trial, and the study attr holding reference models.
-BASELINE_ATTR = "baseline"
+BASELINE_ATTR = record.BASELINE
 REFERENCES_ATTR = "references"
 
 
@@ -37,10 +37,10 @@ def enqueue_baselines(study: optuna.Study, cfg: StudyConfig) -> list[str]:
     held: set[str] = set()
     interrupted: dict[str, optuna.trial.FrozenTrial] = {}
     for t in study.get_trials(deepcopy=False):
-        name = t.user_attrs.get(BASELINE_ATTR)
+        name = record.baseline(t)
         if name is None:
             continue
-        if t.state == TrialState.FAIL and "fail_reason" not in t.user_attrs:
+        if record.interrupted(t):
             interrupted.setdefault(name, t)
         else:
             held.add(name)
@@ -54,7 +54,7 @@ def enqueue_baselines(study: optuna.Study, cfg: StudyConfig) -> list[str]:
             params["kd_strategy"] = names[0]
         attrs: dict[str, Any] = {BASELINE_ATTR: b.name}
         if b.name in interrupted and SEED_ATTR in interrupted[b.name].user_attrs:
-            attrs[SEED_ATTR] = interrupted[b.name].user_attrs[SEED_ATTR]  # the retry is that trial, as after kill -9
+            attrs[SEED_ATTR] = record.seed(interrupted[b.name], cfg.seed)  # the retry is that trial, as after kill -9
         study.enqueue_trial(params, user_attrs=attrs)
         added.append(b.name)
     return added
@@ -79,26 +79,77 @@ def build_reference(b: BaselineConfig, cfg: StudyConfig, prep: Any, *, accelerat
     return student
 
 
-def evaluate_references(study: optuna.Study, cfg: StudyConfig, prep: Any, *, accelerator: Accelerator,
-                        progress: bool, out: Any = print) -> list[str]:
-    """Distil and measure (as a trial is measured) the reference models the study lacks; returns their names."""
-    from rosearch.search.evaluate import measure_student
+#: Per reference model: its result (`references:<name>`) and the claim of the worker distilling it
+#: (`reference-claim:<name>`). One attr each, so workers never overwrite each other's results.
+_RESULT, _CLAIM = REFERENCES_ATTR + ":", "reference-claim:"
+#: A claim without a result this old is taken over (its worker died elsewhere); seconds.
+CLAIM_EXPIRY = 4 * 3600.0
+#: How long a claimant waits before reading its claim back: workers started together all write
+#: their claim within this window, and the last write is the one every reader then sees.
+CLAIM_SETTLE = 1.5
 
-    done = dict(study.user_attrs.get(REFERENCES_ATTR, {}))
+
+def references(study: optuna.Study) -> dict[str, dict[str, Any]]:
+    """The reference models' results, by name: one attr each, and the single `references` attr of
+    studies stored before."""
+    attrs = study.user_attrs
+    found = dict(attrs.get(REFERENCES_ATTR, {}))
+    found.update({key[len(_RESULT):]: value for key, value in attrs.items() if key.startswith(_RESULT)})
+    return found
+
+
+def _claim(study: optuna.Study, name: str, *, settle: float) -> bool:
+    """Claim the reference `name` for this worker; False when another worker holds it.
+
+    Why by hand: Optuna has no compare-and-set on study attrs. A claim is written, then read back
+    after `settle` seconds: of workers that claimed together, the last write wins and every one of
+    them reads the same winner. A claim whose worker is gone (on this host) or that has been held
+    for CLAIM_EXPIRY without a result is taken over."""
+    import time
+
+    from rosearch.search.storage import _process_gone, worker_id
+
+    me = worker_id()
+    held = study.user_attrs.get(_CLAIM + name)
+    if held is not None:
+        gone = held.get("host") == me["host"] and held.get("pid") != me["pid"] and _process_gone(int(held.get("pid", -1)))
+        if not gone and time.time() - float(held.get("time", 0)) < CLAIM_EXPIRY:
+            return False
+    mine = {**me, "time": time.time()}
+    study.set_user_attr(_CLAIM + name, mine)
+    time.sleep(settle)
+    reread = optuna.load_study(study_name=study.study_name, storage=study._storage)  # not this study object's cache
+    return reread.user_attrs.get(_CLAIM + name) == mine
+
+
+def evaluate_references(study: optuna.Study, cfg: StudyConfig, prep: Any, *, accelerator: Accelerator,
+                        progress: bool, out: Any = print, measure: Any = None, settle: float = CLAIM_SETTLE) -> list[str]:
+    """Distil and measure (as a trial is measured) the reference models the study lacks; returns
+    their names. Each is claimed first (`_claim`), so workers started together distil it once.
+    `measure(b) -> result` replaces the distillation (tests)."""
     added = []
     for b in reference_specs(cfg):
-        if b.name in done:
+        if b.name in references(study):
+            continue
+        if not _claim(study, b.name, settle=settle):
+            out(f"baseline {b.name}: another worker is distilling it")
             continue
         out(f"baseline {b.name}: distilling a BertForSequenceClassification {b.bert.num_layers}×{b.bert.hidden_size} (same data, KD and attack)")
-        student = build_reference(b, cfg, prep, accelerator=accelerator, progress=progress)
-        measured = measure_student(student, cfg, prep, accelerator=accelerator, recipes=[cfg.attack.recipe], progress=progress)
-        report = measured.attacks[cfg.attack.recipe.name]
-        done[b.name] = {"shape": to_dict(b.bert), "metrics": measured.metrics, "strategy": strategies(cfg.kd)[0], "seed": reference_seed(cfg),
-                        "attacks": {report.recipe: {**report.metrics.to_dict(), "seconds": report.seconds}}}
-        study.set_user_attr(REFERENCES_ATTR, done)
+        result = (measure or _measure_reference)(b, cfg, prep, accelerator=accelerator, progress=progress)
+        study.set_user_attr(_RESULT + b.name, result)
         added.append(b.name)
     return added
 
 
+def _measure_reference(b: BaselineConfig, cfg: StudyConfig, prep: Any, *, accelerator: Accelerator, progress: bool) -> dict[str, Any]:
+    from rosearch.search.evaluate import measure_student
+
+    student = build_reference(b, cfg, prep, accelerator=accelerator, progress=progress)
+    measured = measure_student(student, cfg, prep, accelerator=accelerator, recipes=[cfg.attack.recipe], progress=progress)
+    report = measured.attacks[cfg.attack.recipe.name]
+    return {"shape": to_dict(b.bert), "metrics": measured.metrics, "strategy": strategies(cfg.kd)[0], "seed": reference_seed(cfg),
+            "attacks": {report.recipe: {**report.metrics.to_dict(), "seconds": report.seconds}}}
+
+
 def baseline_name(trial: optuna.trial.FrozenTrial) -> str | None:
-    return trial.user_attrs.get(BASELINE_ATTR)
+    return record.baseline(trial)

@@ -2,47 +2,50 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import optuna
 
+from rosearch.search import record
 from rosearch.stats import format_ci
 from rosearch.table import format_table
 
 _COLUMNS = (
     ("trial", lambda t: label(t)),
-    ("KD", lambda t: str(t.user_attrs.get("kd_strategy", "vanilla"))),
+    ("KD", lambda t: record.strategy(t, "vanilla")),
     ("accuracy [95% CI]", lambda t: format_ci(metric(t, "accuracy"), interval(t, "accuracy"))),
     ("under attack [95% CI]", lambda t: format_ci(metric(t, "attack_accuracy"), interval(t, "attack_accuracy"))),
     ("attack success", lambda t: f"{metric(t, 'attack_success_rate'):.1%}"),
     ("params", lambda t: f"{metric(t, 'params') / 1e6:.2f}M"),
     ("MFLOPs", lambda t: f"{metric(t, 'flops') / 1e6:.1f}"),
     ("ms", lambda t: f"{metric(t, 'latency_ms'):.2f}"),
-    ("fitness", lambda t: f"{t.user_attrs.get('fitness', float('nan')):.3f}"),
+    ("fitness", lambda t: f"{record.fitness(t):.3f}"),
 )
 
 
 def label(trial: optuna.trial.FrozenTrial) -> str:
     """'#7', or '#0 (baseline transformer-s)' for a hand-designed baseline."""
-    name = trial.user_attrs.get("baseline")
+    name = record.baseline(trial)
     return f"#{trial.number}" + (f" (baseline {name})" if name else "")
 
 
 def metric(trial: optuna.trial.FrozenTrial, name: str) -> float:
     """One of a trial's stored metrics (nan when it has none)."""
-    return float(trial.user_attrs.get("metrics", {}).get(name, float("nan")))
+    return float(record.metrics(trial).get(name, float("nan")))
 
 
 def interval(trial: optuna.trial.FrozenTrial, name: str) -> list[float] | None:
     """The 95% interval stored with a metric (None for trials recorded before intervals were)."""
-    return trial.user_attrs.get("metrics", {}).get(f"{name}_ci")
+    return record.metrics(trial).get(f"{name}_ci")
 
 
 def trial_line(trial: optuna.trial.FrozenTrial) -> str:
     """One line per finished trial, for the optimize log."""
     if trial.state != optuna.trial.TrialState.COMPLETE:
-        twin = trial.user_attrs.get("duplicate_of")
-        reason = trial.user_attrs.get("fail_reason", "") or (f"the same architecture and strategy as trial #{twin}" if twin is not None else "")
+        twin = record.duplicate_of(trial)
+        reason = record.fail_reason(trial) or (f"the same architecture and strategy as trial #{twin}" if twin is not None else "")
         return f"trial {label(trial)} {trial.state.name.lower()}" + (f": {reason}" if reason else "")
-    t = trial.user_attrs.get("timings", {})
+    t = record.timings(trial)
     cells = "  ".join(f"{name} {fmt(trial)}" for name, fmt in _COLUMNS[1:])
     broken = violated(trial.constraints)
     infeasible = f"  [infeasible: {', '.join(broken)}]" if broken else ""
@@ -60,11 +63,11 @@ def feasible(trial: optuna.trial.FrozenTrial) -> bool:
 
 def front_table(study: optuna.Study) -> str:
     """The Pareto-optimal trials, best fitness first, with each architecture in words."""
-    best = sorted(study.best_trials, key=lambda t: -t.user_attrs.get("fitness", float("-inf")))
+    best = sorted(study.best_trials, key=lambda t: -record.fitness(t) if record.fitness(t) == record.fitness(t) else float("inf"))
     if not best:
         return "No completed trials yet."
     lines = [format_table([name for name, _ in _COLUMNS], [[fmt(t) for _, fmt in _COLUMNS] for t in best]), ""]
-    lines += [f"#{t.number}: {t.user_attrs.get('architecture', '')}" for t in best]
+    lines += [f"#{t.number}: {record.architecture(t)}" for t in best]
     return "\n".join(lines)
 
 
@@ -86,11 +89,13 @@ def evaluations_table(study: optuna.Study) -> str:
 
 def baselines_table(study: optuna.Study) -> str:
     """Every baseline: the enqueued genome trials and the reference BERT shapes (user attr `references`)."""
+    from rosearch.search.baselines import references
+
     rows = []
     for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
-        if t.user_attrs.get("baseline"):
-            rows.append([t.user_attrs["baseline"], f"trial #{t.number}", *(fmt(t) for _, fmt in _COLUMNS[1:])])
-    for name, ref in study.user_attrs.get("references", {}).items():
+        if record.is_baseline(t):
+            rows.append([record.baseline(t), f"trial #{t.number}", *(fmt(t) for _, fmt in _COLUMNS[1:])])
+    for name, ref in references(study).items():
         m, s = ref["metrics"], ref["shape"]
         rows.append([name, f"BERT {s['num_layers']}×{s['hidden_size']}", ref.get("strategy", "vanilla"),
                      format_ci(m["accuracy"], m.get("accuracy_ci")), format_ci(m["attack_accuracy"], m.get("attack_accuracy_ci")),
@@ -98,3 +103,16 @@ def baselines_table(study: optuna.Study) -> str:
     if not rows:
         return ""
     return format_table(["baseline", "model", *(name for name, _ in _COLUMNS[1:])], rows)
+
+
+def print_front(study: optuna.Study, out: Callable[[str], None]) -> None:
+    """The front, the baselines and the evaluation attacks, as `show` and `optimize` print them."""
+    out(front_table(study))
+    baselines = baselines_table(study)
+    if baselines:
+        out("\nHand-designed baselines (same data, distillation, seeds and attack):")
+        out(baselines)
+    evaluations = evaluations_table(study)
+    if evaluations:
+        out("\nEvaluation attacks (rosearch-optuna attack --trial):")
+        out(evaluations)

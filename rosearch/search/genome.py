@@ -26,16 +26,13 @@ import optuna
 
 from rosearch.config.schema import KDConfig, SpaceConfig, strategies
 from rosearch.student.genome import Genome, Node
+from rosearch.student.space import head_choices, validate
 
 __all__ = ["Genome", "Node", "from_params", "head_choices", "heads_param", "suggest", "suggest_strategy", "to_params", "trial_strategy", "validate"]
 
 
 def heads_param(hidden_size: int) -> str:
     return f"n_heads_h{hidden_size}"
-
-
-def head_choices(space: SpaceConfig, hidden_size: int) -> list[int]:
-    return [h for h in space.heads if hidden_size % h == 0]
 
 
 def suggest(trial: optuna.Trial, space: SpaceConfig) -> Genome:
@@ -81,37 +78,6 @@ def from_params(params: dict[str, Any], space: SpaceConfig) -> Genome:
     return suggest(optuna.trial.FixedTrial(params), space)
 
 
-def validate(genome: Genome, space: SpaceConfig) -> list[str]:
-    """Reasons this genome is outside `space` (empty when it is inside)."""
-    problems = []
-    for name, value, choices in (
-        ("hidden_size", genome.hidden_size, space.hidden_sizes),
-        ("embedding_size", genome.embedding_size, space.embedding_sizes),
-        ("n_cells", genome.n_cells, space.n_cells),
-    ):
-        if value not in choices:
-            problems.append(f"{name}={value} not in {choices}")
-    if len(genome.nodes) != space.n_nodes:
-        problems.append(f"{len(genome.nodes)} nodes, the space has {space.n_nodes}")
-    for i, node in enumerate(genome.nodes):
-        for s, op in zip(node.inputs, node.ops):
-            if not 0 <= s < i + 2:
-                problems.append(f"node {i} reads state {s}, only 0..{i + 1} exist")
-            if op not in space.ops:
-                problems.append(f"node {i} op {op!r} not in the space")
-    if ("attention" in genome.ops_used) != (genome.n_heads is not None):
-        problems.append("n_heads must be set exactly when attention is used")
-    elif genome.n_heads is not None and genome.n_heads not in head_choices(space, genome.hidden_size):
-        problems.append(f"n_heads={genome.n_heads} does not divide hidden_size={genome.hidden_size} or is not offered")
-    if ("ffn" in genome.ops_used) != (genome.ffn_multiplier is not None):
-        problems.append("ffn_multiplier must be set exactly when ffn is used")
-    elif genome.ffn_multiplier is not None and genome.ffn_multiplier not in space.ffn_multipliers:
-        problems.append(f"ffn_multiplier={genome.ffn_multiplier} not in {space.ffn_multipliers}")
-    if genome.input_stage not in space.input_stages:
-        problems.append(f"input_stage={genome.input_stage!r} not in {space.input_stages}")
-    return problems
-
-
 def suggest_strategy(trial: optuna.Trial, kd: KDConfig) -> str:
     """The trial's distillation strategy: fixed when the study names one, else a categorical
     parameter `kd_strategy` the sampler searches together with the architecture."""
@@ -121,4 +87,6 @@ def suggest_strategy(trial: optuna.Trial, kd: KDConfig) -> str:
 
 def trial_strategy(trial: optuna.trial.FrozenTrial, kd: KDConfig) -> str:
     """The strategy a finished trial used (to rebuild its student)."""
-    return trial.user_attrs.get("kd_strategy") or trial.params.get("kd_strategy") or strategies(kd)[0]
+    from rosearch.search import record
+
+    return record.strategy(trial, strategies(kd)[0])

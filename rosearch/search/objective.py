@@ -8,14 +8,15 @@ import optuna
 import torch
 from accelerate import Accelerator
 
+from rosearch.search import record
 from rosearch.attack.run import AttackCrash
 from rosearch.config import StudyConfig
 from rosearch.errors import TrialFailure
 from rosearch.prepare import Prepared
 from rosearch.search.evaluate import TrialResult, evaluate_genome
 from rosearch.search.genome import Genome, suggest, suggest_strategy
-from rosearch.search.seeds import SEED_ATTR, trial_seed
-from rosearch.search.storage import WORKER_ATTR, worker_id
+from rosearch.search.seeds import trial_seed
+from rosearch.search.storage import worker_id
 from rosearch.train import NonFiniteLoss
 
 #: Receives each finished trial's structured result while the trial is live (notes, artifacts).
@@ -46,19 +47,15 @@ class Objective:
         self.publish = publish
 
     def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
-        trial.set_user_attr(WORKER_ATTR, worker_id())  # lets a restarted run see that this process died
         seed = trial_seed(self.cfg.seed, trial)
-        trial.set_user_attr(SEED_ATTR, seed)
+        record.start(trial, worker=worker_id(), seed=seed)  # the worker lets a restarted run see that this process died
         genome = suggest(trial, self.cfg.space)
         strategy = suggest_strategy(trial, self.cfg.kd)
         twin = duplicate_of(trial, genome.to_dict(), strategy)
         if twin is not None:  # the sampler avoids these; two workers may still draw one at once
-            trial.set_user_attr("duplicate_of", twin)
+            record.duplicate(trial, twin)
             raise optuna.TrialPruned(f"the same architecture and strategy as trial #{twin}")
-        trial.set_user_attr("genome", genome.to_dict())
-        trial.set_user_attr("kd_strategy", strategy)
-        trial.set_user_attr("architecture", genome.describe())
-        trial.set_user_attr("config_hash", self.config_hash)
+        record.describe(trial, genome, strategy, self.config_hash)
         try:
             result = evaluate_genome(genome, self.cfg, self.prep, accelerator=self.accelerator,
                                      seed=seed, strategy=strategy, progress=self.progress)
@@ -66,19 +63,15 @@ class Objective:
             if not tolerated(err):
                 raise
             reason = f"{type(err).__name__}: {err}"
-            trial.set_user_attr("fail_reason", reason[:2000])
+            record.failed(trial, reason)
             raise TrialFailure(reason) from err
         limits = constraints(self.cfg, result.metrics)
         for key, value in limits.items():
             trial.set_constraint(key, value)
-        trial.set_user_attr("metrics", result.metrics)
-        trial.set_user_attr("fitness", result.metrics["fitness"])
-        trial.set_user_attr("timings", result.timings)
-        if result.fit.details:
-            trial.set_user_attr("training", result.fit.details)  # a2t: attack rounds, adversarial texts
         report = result.attack
-        trial.set_user_attr("attacks", {report.recipe: {**report.metrics.to_dict(), "seconds": report.seconds}})
-        trial.set_user_attr("adversarial_examples", report.successes(self.cfg.attack.keep_examples))
+        record.measured(trial, metrics=result.metrics, timings=result.timings, training=result.fit.details,  # a2t: attack rounds
+                        attacks={report.recipe: {**report.metrics.to_dict(), "seconds": report.seconds}},
+                        examples=report.successes(self.cfg.attack.keep_examples))
         if self.publish is not None:
             self.publish(trial, genome, strategy, result, limits)
         return tuple(float(result.metrics[o.metric]) for o in self.cfg.search.objectives)
@@ -89,7 +82,7 @@ def duplicate_of(trial: optuna.Trial, genome: dict, strategy: str) -> int | None
     it again would only spend a trial."""
     states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.RUNNING)
     for other in trial.study.get_trials(deepcopy=False, states=states):
-        if other.number != trial.number and other.user_attrs.get("genome") == genome and other.user_attrs.get("kd_strategy") == strategy:
+        if other.number != trial.number and other.user_attrs.get(record.GENOME) == genome and other.user_attrs.get(record.STRATEGY) == strategy:
             return other.number
     return None
 

@@ -15,8 +15,8 @@ import optuna
 import torch
 from accelerate import Accelerator
 
+from rosearch.search import record
 from rosearch.config import KDConfig, StudyConfig
-from rosearch.errors import RosearchError
 from rosearch.kd.strategies import distill_student
 from rosearch.search.genome import trial_strategy
 from rosearch.search.seeds import trial_seed
@@ -28,9 +28,7 @@ if TYPE_CHECKING:
 
 
 def trial_genome(trial: optuna.trial.FrozenTrial) -> Genome:
-    if "genome" not in trial.user_attrs:
-        raise RosearchError(f"Trial {trial.number} has no stored genome (state {trial.state.name}).")
-    return Genome.from_dict(trial.user_attrs["genome"])
+    return record.genome(trial)
 
 
 def rebuild_student(trial: optuna.trial.FrozenTrial, cfg: StudyConfig, prep: Prepared, *, accelerator: Accelerator,

@@ -15,19 +15,20 @@ from typing import Any, Callable, Sequence
 import optuna
 from optuna.distributions import BaseDistribution
 from optuna.samplers import BaseSampler
+from rosearch.search import record
 from optuna.trial import FrozenTrial, TrialState
 
 
 #: The user attr where a trial records its training seed. A trial whose worker died is retried
 #: with a copy of its user attrs (Optuna's RetryHeartbeatStaleTrialCallback), so the retry trains
 #: with the seed of the trial it replaces: it is that trial, not a new draw.
-SEED_ATTR = "seed"
+SEED_ATTR = record.SEED
 
 
 def trial_seed(study_seed: int, trial: FrozenTrial | optuna.Trial) -> int:
     """The training seed of a trial: the one it recorded (or inherited as a retry), else study
     seed + its number."""
-    return int(trial.user_attrs.get(SEED_ATTR, study_seed + trial.number))
+    return record.seed(trial, study_seed)
 
 
 class TrialSeededSampler(BaseSampler):

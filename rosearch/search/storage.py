@@ -23,6 +23,7 @@ from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.storages._heartbeat import is_heartbeat_enabled  # what fail_stale_trials itself checks; not re-exported
 from optuna.trial import FrozenTrial, TrialState
 
+from rosearch.search import record
 from rosearch.errors import RosearchError
 from rosearch.writable import cannot_write
 
@@ -30,8 +31,8 @@ T = TypeVar("T")
 
 #: DB-API drivers of the URL schemes users give, and the pip extra that installs each.
 DRIVERS = {"postgresql": ("psycopg 3", 'pip install "rosearch-optuna[postgres]"'), "mysql": ("mysqlclient", "pip install mysqlclient")}
-#: The user attr where a trial records the worker running it.
-WORKER_ATTR = "worker"
+#: The user attr where a trial records the worker running it (rosearch.search.record).
+WORKER_ATTR = record.WORKER
 
 
 def _key(url: str) -> str:
@@ -180,14 +181,14 @@ def _process_gone(pid: int) -> bool:
 
 def dead_worker(trial: FrozenTrial) -> bool:
     """A RUNNING trial whose recorded worker ran on this host and whose process is gone."""
-    worker = trial.user_attrs.get(WORKER_ATTR) or {}
+    worker = record.worker(trial)
     return (trial.state == TrialState.RUNNING and worker.get("host") == socket.gethostname()
             and worker.get("pid") not in (None, os.getpid()) and _process_gone(int(worker["pid"])))
 
 
 def stale_trials(study: optuna.Study) -> dict[int, str]:
     """RUNNING trials that no live worker holds, by trial number → why (read-only: for `show`)."""
-    found = {t.number: f"its process {t.user_attrs[WORKER_ATTR]['pid']} on this host is gone"
+    found = {t.number: f"its process {record.worker(t)['pid']} on this host is gone"
              for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)) if dead_worker(t)}
     storage = study._storage  # Optuna wraps an RDBStorage in a cache; both are BaseHeartbeat
     if is_heartbeat_enabled(storage):

@@ -8,12 +8,22 @@ from __future__ import annotations
 import torch
 from transformers import BertConfig, BertForSequenceClassification
 
-from rosearch.config.schema import BertShapeConfig
+from typing import Protocol
+
 from rosearch.student.model import init_from_basis
 
 
+class BertShape(Protocol):
+    """A BERT encoder's shape (a reference baseline's `bert:` section, rosearch.config.teacher.BertShapeConfig)."""
+
+    num_layers: int
+    hidden_size: int
+    num_heads: int
+    intermediate_size: int
+
+
 def build_bert_student(
-    shape: BertShapeConfig,
+    shape: BertShape,
     *,
     vocab_size: int,
     num_labels: int,

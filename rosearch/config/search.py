@@ -1,0 +1,83 @@
+"""The `fitness` and `search` sections: RoSearch's weighted score, and the Optuna study."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rosearch.config._checks import fraction, positive
+from rosearch.errors import ConfigError
+
+
+#: Metrics a study can optimise; the direction of each is set in `search.objectives`.
+KNOWN_METRICS = ("accuracy", "attack_accuracy", "attack_success_rate", "params", "flops", "latency_ms", "fitness")
+
+
+@dataclass
+class FitnessConfig:
+    """RoSearch's weighted fitness: w_acc·accuracy + w_rob·attack_accuracy − w_size·params/teacher_params."""
+
+    accuracy: float = 1.0
+    robustness: float = 1.0
+    size: float = 0.5
+
+    def __post_init__(self) -> None:
+        for name in ("accuracy", "robustness", "size"):
+            if getattr(self, name) < 0:
+                raise ConfigError(name, getattr(self, name), "Weights are 0 or more.")
+
+
+@dataclass
+class ObjectiveConfig:
+    metric: str = "accuracy"
+    direction: Literal["maximize", "minimize"] = "maximize"
+
+    def __post_init__(self) -> None:
+        if self.metric not in KNOWN_METRICS:
+            raise ConfigError("metric", self.metric, f"Use one of: {', '.join(KNOWN_METRICS)}.")
+
+
+def _default_objectives() -> list[ObjectiveConfig]:
+    return [
+        ObjectiveConfig("accuracy", "maximize"),
+        ObjectiveConfig("attack_accuracy", "maximize"),
+        ObjectiveConfig("params", "minimize"),
+    ]
+
+
+@dataclass
+class SearchConfig:
+    """The Optuna study: sampler, objectives, trials and storage."""
+
+    sampler: Literal["nsga2", "tpe", "random"] = "nsga2"
+    # NSGA-II generation size.
+    population_size: int = 8
+    # Trials one `optimize` call adds (the CLI's --n-trials overrides it).
+    n_trials: int = 12
+    objectives: list[ObjectiveConfig] = field(default_factory=_default_objectives)
+    # An Optuna storage URL; null: sqlite:///<runs_dir>/<study name>/study.db.
+    storage: str | None = None
+    # Clean accuracy a student must reach to be feasible (an Optuna constraint: infeasible trials
+    # leave the Pareto front). A near-constant classifier cannot be flipped, so it looks "robust";
+    # this floor keeps such students out. null: no floor.
+    min_accuracy: float | None = None
+    # Most PyTorch latency (ms, batch 1 at latency.seq_len; see `latency`) a student may have to be
+    # feasible, an Optuna constraint like min_accuracy. null: no limit.
+    max_latency_ms: float | None = None
+    # Seconds between heartbeats of a running trial; a trial silent for 2× this is failed and
+    # retried once by the next worker (crash recovery). Only for RDB storages.
+    heartbeat_interval: int = 60
+
+    def __post_init__(self) -> None:
+        if self.population_size < 2:
+            raise ConfigError("population_size", self.population_size, "NSGA-II needs a population of 2 or more.")
+        positive("n_trials", self.n_trials)
+        positive("heartbeat_interval", self.heartbeat_interval)
+        if self.min_accuracy is not None:
+            fraction("min_accuracy", self.min_accuracy)
+        positive("max_latency_ms", self.max_latency_ms, allow_none=True)
+        if not self.objectives:
+            raise ConfigError("objectives", self.objectives, "Name at least one metric to optimise.")
+        metrics = [o.metric for o in self.objectives]
+        if len(set(metrics)) != len(metrics):
+            raise ConfigError("objectives", metrics, "Each metric can be an objective only once.")

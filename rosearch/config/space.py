@@ -1,0 +1,67 @@
+"""The `space` section: the student search space (DARTS/AdaBERT-style cells)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rosearch.config._checks import fraction, nonempty_positive
+from rosearch.errors import ConfigError
+
+
+#: Every operation a cell node can apply (see rosearch/student/ops.py).
+KNOWN_OPS = (
+    "attention", "ffn", "conv3", "conv5", "conv7", "dilconv3", "dilconv5",
+    "maxpool3", "avgpool3", "skip", "zero",
+)
+
+
+#: Input stages a student can have in front of its tokenizer (see rosearch/robust/recognizer.py).
+INPUT_STAGES = ("none", "recognizer")
+
+
+@dataclass
+class SpaceConfig:
+    """The student search space: DARTS/AdaBERT-style cells of a few nodes, repeated `n_cells` times."""
+
+    hidden_sizes: list[int] = field(default_factory=lambda: [64, 128, 256])
+    # Width of the token embeddings (projected to hidden_size when they differ).
+    embedding_sizes: list[int] = field(default_factory=lambda: [64, 128])
+    n_cells: list[int] = field(default_factory=lambda: [1, 2, 3, 4])
+    # Intermediate nodes per cell; each sums two operations applied to two earlier states.
+    n_nodes: int = 3
+    # Attention heads (only used when a node picks attention); a count is offered only for the
+    # hidden sizes it divides.
+    heads: list[int] = field(default_factory=lambda: [1, 2, 4])
+    # Feed-forward width as a multiple of hidden_size (only used when a node picks ffn).
+    ffn_multipliers: list[int] = field(default_factory=lambda: [1, 2, 4])
+    ops: list[str] = field(default_factory=lambda: list(KNOWN_OPS))
+    dropout: float = 0.1
+    # The input stage in front of the student (a gene when more than one is given): none, or
+    # recognizer (misspelt words mapped back to the training vocabulary: rosearch.robust.recognizer).
+    input_stages: list[str] = field(default_factory=lambda: ["none"])
+
+    def __post_init__(self) -> None:
+        nonempty_positive("hidden_sizes", self.hidden_sizes)
+        nonempty_positive("embedding_sizes", self.embedding_sizes)
+        nonempty_positive("n_cells", self.n_cells)
+        nonempty_positive("heads", self.heads)
+        nonempty_positive("ffn_multipliers", self.ffn_multipliers)
+        if not 1 <= self.n_nodes <= 8:
+            raise ConfigError("n_nodes", self.n_nodes, "Use 1 to 8 nodes per cell.")
+        if not self.ops:
+            raise ConfigError("ops", self.ops, f"Give at least one of: {', '.join(KNOWN_OPS)}.")
+        for i, op in enumerate(self.ops):
+            if op not in KNOWN_OPS:
+                raise ConfigError(f"ops[{i}]", op, f"Use one of: {', '.join(KNOWN_OPS)}.")
+        if set(self.ops) == {"zero"}:
+            raise ConfigError("ops", self.ops, "A space of only 'zero' builds students that ignore their input.")
+        if "attention" in self.ops:
+            for h in self.hidden_sizes:
+                if not any(h % n == 0 for n in self.heads):
+                    raise ConfigError("hidden_sizes", h, f"No head count in heads {self.heads} divides it.")
+        fraction("dropout", self.dropout, high_open=True)
+        if not self.input_stages or len(set(self.input_stages)) != len(self.input_stages):
+            raise ConfigError("input_stages", self.input_stages, f"Give one or more of: {', '.join(INPUT_STAGES)}, each once.")
+        for i, stage in enumerate(self.input_stages):
+            if stage not in INPUT_STAGES:
+                raise ConfigError(f"input_stages[{i}]", stage, f"Use one of: {', '.join(INPUT_STAGES)}.")

