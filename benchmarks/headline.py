@@ -176,6 +176,7 @@ def compared_baselines(runs: Path, study_name: str, trials: list[str]) -> list[s
     be re-distilled by `export --trial`, so they are left out (and said)."""
     from rosearch.config import load_study
     from rosearch.report.headline import rows
+    from rosearch.search.evaluations import is_reference
 
     study = load(runs, study_name)
     attack = load_study(study_name).attack
@@ -186,7 +187,7 @@ def compared_baselines(runs: Path, study_name: str, trials: list[str]) -> list[s
     for row in table:
         if row.key in wanted and row.kind in ("searched", "best fitness") and row.versus:
             baseline = by_label[row.versus["baseline"]]
-            if baseline.key.startswith("ref:"):
+            if is_reference(baseline.key):
                 print(f"{row.label} is compared with the reference model {baseline.label}: not re-distilled", flush=True)
             elif baseline.key not in partners:
                 partners.append(baseline.key)

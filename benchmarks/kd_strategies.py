@@ -20,6 +20,7 @@ from rosearch.attack.run import run_attack
 from rosearch.config import RecipeConfig
 from rosearch.config.schema import STRATEGIES, strategies
 from rosearch.kd.strategies import distill_student
+from rosearch.table import format_table
 from rosearch.train import accuracy, loader, predict
 
 from _common import prepared_study  # noqa: E402 - benchmarks/ is the script's folder
@@ -58,11 +59,9 @@ def main() -> None:
 
     Path(args.out).write_text(json.dumps({"study": cfg.name, "date": time.strftime("%Y-%m-%d"), "genome": genome.describe(), "train_examples": cfg.kd.max_train_examples, "rows": rows}, indent=2))
     a, b = (r.name for r in recipes)
-    print(f"\n| model | clean accuracy | under {a} | under {b} | training time |")
-    print("|---|---|---|---|---|")
-    for r in rows:
-        t = "—" if r["train_seconds"] is None else f"{r['train_seconds']:.0f} s"
-        print(f"| {r['model']} | {r['accuracy']:.1%} | {r[f'{a}_accuracy']:.1%} | {r[f'{b}_accuracy']:.1%} | {t} |")
+    body = [[r["model"], f"{r['accuracy']:.1%}", f"{r[f'{a}_accuracy']:.1%}", f"{r[f'{b}_accuracy']:.1%}",
+             "—" if r["train_seconds"] is None else f"{r['train_seconds']:.0f} s"] for r in rows]
+    print("\n" + format_table(["model", "clean accuracy", f"under {a}", f"under {b}", "training time"], body, style="markdown"))
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from pathlib import Path
 import torch
 
 from rosearch.student.cost import count_params
+from rosearch.table import format_table
 from rosearch.session import make_accelerator, prepare_study, quiet_libraries
 from rosearch.config import load_study
 from rosearch.stats import format_ci, wilson
@@ -86,11 +87,9 @@ def main() -> None:
     record = {"study": args.study, "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, torch {torch.__version__}",
               "threads": args.threads, "rows": rows}
     Path(args.out).write_text(json.dumps(record, indent=1) + "\n")
-    print("| student | params (M) | compression | lr | clean accuracy (dev) | train s |\n|---|---|---|---|---|---|")
-    for r in rows:
-        acc, n = r["dev"]
-        print(f"| {r['variant']} | {r['params'] / 1e6:.2f} | {teacher_params / r['params']:.1f}× | {r.get('lr', '–')} | "
-              f"{format_ci(acc, wilson(round(acc * n), n))} | {r.get('train_s', 0):.0f} |")
+    body = [[r["variant"], f"{r['params'] / 1e6:.2f}", f"{teacher_params / r['params']:.1f}×", str(r.get("lr", "–")),
+             format_ci(r["dev"][0], wilson(round(r["dev"][0] * r["dev"][1]), r["dev"][1])), f"{r.get('train_s', 0):.0f}"] for r in rows]
+    print(format_table(["student", "params (M)", "compression", "lr", "clean accuracy (dev)", "train s"], body, style="markdown"))
 
 
 def cut_teacher(teacher: torch.nn.Module, layers: tuple[int, ...], *, ffn: int | None, rank: int | None, max_positions: int) -> torch.nn.Module:

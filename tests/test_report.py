@@ -224,13 +224,15 @@ def test_headline_lists_retrained_exports_with_their_stored_figures() -> None:
     ("7+3ep:augment", None, "#7 (+3 ep, augment)"),
 ])
 def test_evaluation_keys_read_as_labels(key, name, shown) -> None:
-    from rosearch.search.evaluations import display, key_for
+    from rosearch.search.evaluations import display, is_reference, key_for, reference_key, retraining_of, trial_of
 
     assert display(key, name) == shown
     if key[0].isdigit():
-        trial, _, extra = key.partition("+")
-        epochs, _, strategy = extra.partition(":")
-        assert key_for(int(trial), float(epochs[:-2]) if epochs else 0, strategy or None) == key
+        epochs, _, strategy = retraining_of(key).partition(":")
+        assert key_for(int(trial_of(key)), float(epochs[:-2]) if epochs else 0, strategy or None) == key
+        assert not is_reference(key) and trial_of(key) == "7"
+    elif key != "teacher":
+        assert is_reference(key) and reference_key(shown) == key
 
 
 def test_evaluations_are_one_attr_per_model_so_writers_of_different_models_never_collide(monkeypatch) -> None:

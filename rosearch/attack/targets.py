@@ -83,6 +83,7 @@ def study_targets(cfg: StudyConfig, prep: Any, *, accelerator: Any, model: str |
     models), checked now and built when each `build()` is called."""
     from rosearch.search import record
     from rosearch.search.baselines import build_reference, reference_specs
+    from rosearch.search.evaluations import reference_key
     from rosearch.search.genome import trial_strategy
     from rosearch.search.rebuild import rebuild_student
     from rosearch.search.seeds import trial_seed
@@ -114,9 +115,9 @@ def study_targets(cfg: StudyConfig, prep: Any, *, accelerator: Any, model: str |
     if baselines:
         def reference(b: Any) -> Target:
             out(f"baseline {b.name}: re-distilling the reference BERT {b.bert.num_layers}×{b.bert.hidden_size} (study seed {cfg.seed})")
-            return Target(b.name, build_reference(b, cfg, prep, accelerator=accelerator, progress=progress), prep.tokenizer, key=f"ref:{b.name}")
+            return Target(b.name, build_reference(b, cfg, prep, accelerator=accelerator, progress=progress), prep.tokenizer, key=reference_key(b.name))
 
-        plans += [Planned(b.name, f"ref:{b.name}", lambda b=b: reference(b)) for b in reference_specs(cfg)]
+        plans += [Planned(b.name, reference_key(b.name), lambda b=b: reference(b)) for b in reference_specs(cfg)]
     if not plans:
         raise RosearchError("Nothing to attack: give --model (teacher, a folder or a hub id), --trial N, --front or --baselines.")
     return plans

@@ -21,7 +21,7 @@ import optuna
 
 from rosearch.search import record
 from rosearch.search.baselines import references
-from rosearch.search.evaluations import display, order, retrained, stored
+from rosearch.search.evaluations import display, order, reference_key, retrained, retraining_of, stored, trial_of
 from rosearch.search.front import feasible, metric
 from rosearch.stats import format_ci, mcnemar, wilson
 
@@ -71,8 +71,8 @@ def rows(study: optuna.Study, *, recipes: list[str]) -> list[Row]:
     out += [trial_row(t, "baseline") for t in complete if record.is_baseline(t)]
     for name, ref in references(study).items():
         m = ref["metrics"]
-        out.append(Row(name, "baseline", f"ref:{name}", float(m["params"]), float(m["accuracy"]), m.get("accuracy_ci"),
-                       float(m.get("latency_ms", math.nan)), evaluations.get(f"ref:{name}", {})))
+        out.append(Row(name, "baseline", reference_key(name), float(m["params"]), float(m["accuracy"]), m.get("accuracy_ci"),
+                       float(m.get("latency_ms", math.nan)), evaluations.get(reference_key(name), {})))
     searched = [t for t in study.best_trials if not record.is_baseline(t)]
     out += [trial_row(t, "searched") for t in sorted(searched, key=lambda t: metric(t, "params"))]
     candidates = [t for t in complete if feasible(t) and not record.is_baseline(t)]
@@ -82,7 +82,7 @@ def rows(study: optuna.Study, *, recipes: list[str]) -> list[Row]:
             out.append(trial_row(best, "best fitness"))
     names = {str(t.number): record.baseline(t) for t in complete if record.is_baseline(t)}
     for key, m in sorted(retrained(study).items(), key=lambda kv: order(kv[0])):
-        name = names.get(key.partition("+")[0])
+        name = names.get(trial_of(key))
         out.append(Row(display(key, name), "retrained baseline" if name else "retrained", key, float(m["params"]), float(m["accuracy"]),
                        m.get("accuracy_ci"), float(m.get("latency_ms", math.nan)), evaluations.get(key, {})))
     compare(out, recipes)
@@ -121,8 +121,8 @@ def _baselines(table: list[Row], row: Row, recipe: str) -> tuple[list[Row], str]
     attacked = [b for b in table if b.held(recipe) is not None]
     if row.kind != "retrained":
         return [b for b in attacked if b.kind == "baseline"], "same"
-    epochs = row.key.partition("+")[2]
-    same = [b for b in attacked if b.kind == "retrained baseline" and b.key.partition("+")[2] == epochs]
+    epochs = retraining_of(row.key)
+    same = [b for b in attacked if b.kind == "retrained baseline" and retraining_of(b.key) == epochs]
     return (same, "same") if same else ([b for b in attacked if b.kind == "baseline"], "search")
 
 

@@ -31,14 +31,37 @@ def key_for(trial: int, retrain_epochs: float = 0, strategy: str | None = None) 
     return f"{trial}+{retrain_epochs:g}ep" + (f":{strategy}" if strategy else "")
 
 
+#: The prefix of a reference baseline's key (a BERT shape outside the space: not a trial).
+REFERENCE = "ref:"
+
+
+def reference_key(name: str) -> str:
+    """The key of the reference baseline `name`, e.g. "ref:bert-4x256"."""
+    return REFERENCE + name
+
+
+def is_reference(key: str) -> bool:
+    return key.startswith(REFERENCE)
+
+
+def trial_of(key: str) -> str:
+    """The trial number a trial's key (or its re-distilled export's) names: "7" for "7+3ep:augment"."""
+    return key.partition("+")[0]
+
+
+def retraining_of(key: str) -> str:
+    """What a re-distilled export's key says of its training: "3ep:augment" for "7+3ep:augment", "" for a trial."""
+    return key.partition("+")[2]
+
+
 def display(key: str, name: str | None = None) -> str:
     """How a key reads in tables: teacher, #7, #7 (+3 ep), #7 (+3 ep, augment), bert-4x256; with a
     baseline's `name`, #7 transformer-m (+3 ep)."""
     if key == "teacher":
         return key
-    if key.startswith("ref:"):
-        return key[4:]
-    trial, _, extra = key.partition("+")
+    if is_reference(key):
+        return key[len(REFERENCE):]
+    trial, extra = trial_of(key), retraining_of(key)
     epochs, _, strategy = extra.partition(":")
     return f"#{trial}" + (f" {name}" if name else "") + (f" (+{epochs[:-2]} ep" + (f", {strategy}" if strategy else "") + ")" if extra else "")
 
@@ -47,9 +70,9 @@ def order(key: str) -> tuple:
     """Teacher first, then reference models, then trials by number."""
     if key == "teacher":
         return (0, 0, key)
-    if key.startswith("ref:"):
+    if is_reference(key):
         return (1, 0, key)
-    return (2, int(key.partition("+")[0]), key)
+    return (2, int(trial_of(key)), key)
 
 
 def entry(report: Any, *, keep: int) -> dict[str, Any]:
