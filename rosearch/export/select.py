@@ -20,7 +20,7 @@ def select_trials(study: optuna.Study, how: Selection, top: int | None = None) -
     """Feasible completed trials, best fitness first: the Pareto-optimal ones (`pareto`; Optuna
     leaves infeasible trials out of best_trials) or all of them (`fitness`); at most `top`."""
     pool = list(study.best_trials) if how == "pareto" else [t for t in completed(study) if feasible(t)]
-    ranked = sorted(pool, key=lambda t: (-_or_low(record.fitness(t)), t.number))
+    ranked = sorted(pool, key=lambda t: (-record.fitness(t, float("-inf")), t.number))
     return ranked[:top] if top is not None else ranked
 
 
@@ -39,8 +39,3 @@ def folder_name(number: int, metrics: dict[str, float]) -> str:
     (…_augment when re-distilled with another KD strategy)."""
     strategy = f"_{metrics['retrain_strategy']}" if metrics.get("retrain_strategy") else ""
     return f"trial-{number:04d}_acc{100 * metrics['accuracy']:.1f}_adv{100 * metrics['attack_accuracy']:.1f}_{metrics['params'] / 1e6:.2f}M{strategy}"
-
-
-def _or_low(fitness: float) -> float:
-    """NaN (no fitness measured) ranks last."""
-    return float("-inf") if fitness != fitness else fitness

@@ -77,7 +77,7 @@ def rows(study: optuna.Study, *, recipes: list[str]) -> list[Row]:
     out += [trial_row(t, "searched") for t in sorted(searched, key=lambda t: metric(t, "params"))]
     candidates = [t for t in complete if feasible(t) and not record.is_baseline(t)]
     if candidates:
-        best = max(candidates, key=lambda t: _or(record.fitness(t), -math.inf))
+        best = max(candidates, key=lambda t: record.fitness(t, -math.inf))
         if best.number not in {t.number for t in searched}:
             out.append(trial_row(best, "best fitness"))
     names = {str(t.number): record.baseline(t) for t in complete if record.is_baseline(t)}
@@ -87,10 +87,6 @@ def rows(study: optuna.Study, *, recipes: list[str]) -> list[Row]:
                        m.get("accuracy_ci"), float(m.get("latency_ms", math.nan)), evaluations.get(key, {})))
     compare(out, recipes)
     return out
-
-
-def _or(value: float, default: float) -> float:
-    return default if math.isnan(value) else value
 
 
 def compare(table: list[Row], recipes: list[str]) -> None:

@@ -63,7 +63,7 @@ def feasible(trial: optuna.trial.FrozenTrial) -> bool:
 
 def front_table(study: optuna.Study) -> str:
     """The Pareto-optimal trials, best fitness first, with each architecture in words."""
-    best = sorted(study.best_trials, key=lambda t: -record.fitness(t) if record.fitness(t) == record.fitness(t) else float("inf"))
+    best = sorted(study.best_trials, key=lambda t: -record.fitness(t, float("-inf")))
     if not best:
         return "No completed trials yet."
     lines = [format_table([name for name, _ in _COLUMNS], [[fmt(t) for _, fmt in _COLUMNS] for t in best]), ""]

@@ -97,9 +97,9 @@ def metrics(trial: Trial) -> dict[str, Any]:
     return dict(trial.user_attrs.get(METRICS, {}))
 
 
-def fitness(trial: Trial) -> float:
-    """RoSearch's fitness the trial measured (NaN when it measured nothing)."""
-    return float(trial.user_attrs.get(FITNESS, float("nan")))
+def fitness(trial: Trial, default: float = float("nan")) -> float:
+    """RoSearch's fitness the trial measured (`default` when it measured nothing)."""
+    return float(trial.user_attrs.get(FITNESS, default))
 
 
 def architecture(trial: Trial) -> str:
