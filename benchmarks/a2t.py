@@ -24,7 +24,7 @@ import torch
 from rosearch.attack.resources import import_textattack, missing_for
 from rosearch.session import make_accelerator, prepare_study, quiet_libraries
 from rosearch.config import RecipeConfig, load_study
-from rosearch.kd.strategies import distill_student
+from rosearch.kd.distill import distill_student
 from rosearch.search.evaluate import measure_student
 from rosearch.search import record
 from rosearch.search.evaluations import stored

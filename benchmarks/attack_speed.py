@@ -22,7 +22,7 @@ import torch
 from rosearch.attack.resources import import_textattack, missing_for
 from rosearch.attack.run import run_attack
 from rosearch.config import RecipeConfig
-from rosearch.kd.strategies import distill_student
+from rosearch.kd.distill import distill_student
 
 from _common import prepared_study  # noqa: E402 - benchmarks/ is the script's folder
 from trial_time import GENOMES  # noqa: E402 - the same typical student as the trial-time benchmark

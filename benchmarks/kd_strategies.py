@@ -19,7 +19,7 @@ from pathlib import Path
 from rosearch.attack.run import run_attack
 from rosearch.config import RecipeConfig
 from rosearch.config.schema import STRATEGIES, strategies
-from rosearch.kd.strategies import distill_student
+from rosearch.kd.distill import distill_student
 from rosearch.table import format_table
 from rosearch.train import accuracy, loader, predict
 

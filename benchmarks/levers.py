@@ -29,7 +29,7 @@ from rosearch.attack.resources import import_textattack, missing_for
 from rosearch.session import make_accelerator, prepare_study, quiet_libraries
 from rosearch.config import RecipeConfig, load_study, project_root
 from rosearch.config.schema import BaselineConfig
-from rosearch.kd.strategies import distill_student
+from rosearch.kd.distill import distill_student
 from rosearch.search.evaluate import measure_student
 from rosearch.stats import format_ci, mcnemar
 from rosearch.student.genome import Genome

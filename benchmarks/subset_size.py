@@ -31,7 +31,7 @@ from scipy import stats
 from rosearch.attack import run_attack
 from rosearch.session import make_accelerator, prepare_study, quiet_libraries
 from rosearch.config import load_study
-from rosearch.kd.strategies import distill_student
+from rosearch.kd.distill import distill_student
 from rosearch.search.evaluate import measure_student
 from rosearch.search.genome import suggest
 from rosearch.student.genome import Genome

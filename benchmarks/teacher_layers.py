@@ -33,7 +33,7 @@ from rosearch.table import format_table
 from rosearch.session import make_accelerator, prepare_study, quiet_libraries
 from rosearch.config import load_study
 from rosearch.stats import format_ci, wilson
-from rosearch.train import fit, kd_loss, loader
+from rosearch.train import TrainPlan, fit, kd_loss, loader
 from rosearch.train.loop import accuracy as share_correct, predict
 
 #: name -> (teacher layers kept, feed-forward neurons kept per layer or None, embedding rank or None)
@@ -79,7 +79,7 @@ def main() -> None:
             torch.manual_seed(cfg.seed)
             student = cut_teacher(prep.teacher, layers, ffn=ffn, rank=rank, max_positions=cfg.data.max_length).to(accelerator.device)
             start = time.perf_counter()
-            fit(student, train, loss_fn, accelerator=accelerator, optim=replace(cfg.kd, lr=lr), grad_clip=cfg.kd.grad_clip, seed=cfg.seed, progress=False)
+            fit(student, TrainPlan(train, loss_fn, desc=name), accelerator=accelerator, optim=replace(cfg.kd, lr=lr), grad_clip=cfg.kd.grad_clip, seed=cfg.seed, progress=False)
             student = accelerator.unwrap_model(student, keep_fp32_wrapper=False)
             rows.append({"variant": name, "layers": list(layers), "ffn": ffn, "embedding_rank": rank, "lr": lr, "epochs": cfg.kd.epochs,
                          "params": count_params(student), "dev": accuracy(student), "train_s": time.perf_counter() - start})

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 from rosearch.attack.resources import import_textattack
-from rosearch.kd.strategies import distill_student
+from rosearch.kd.distill import distill_student
 from rosearch.search.evaluate import evaluate_genome
 from rosearch.search.genome import Genome, Node
 

@@ -21,6 +21,7 @@ from transformers import AutoModelForSequenceClassification, PreTrainedTokenizer
 
 from rosearch.cache import DiskCache
 from rosearch.config import StudyConfig, config_hash, stable_hash, to_dict
+from rosearch.config.schema import strategies
 from rosearch.data import load_splits
 from rosearch.errors import RosearchError
 from rosearch.hub import offline_mode, require_cached, require_hub
@@ -28,7 +29,7 @@ from rosearch.prepared import Prepared
 from rosearch.robust.recognizer import WordRecognizer
 from rosearch.student.cost import count_flops, count_params
 from rosearch.teacher import embedding_basis, load_teacher, load_tokenizer, resolve_source
-from rosearch.train import accuracy, fit, loader, predict
+from rosearch.train import TrainPlan, accuracy, fit, loader, predict
 
 Log = Callable[[str], None]
 
@@ -129,9 +130,10 @@ def prepare(cfg: StudyConfig, *, cache: DiskCache, accelerator: Accelerator, log
         keys={"data": data_key, "teacher": teacher_key},
         recognizer=recognizer,
     )
-    from rosearch.kd.prepare import prepare_strategies  # imports the KD strategies only here
+    from rosearch.kd.strategies import PrepareContext, prepare_strategies  # imports the KD strategies only here
 
-    return prepared.with_strategies(prepare_strategies(cfg, prepared, source=source, cache=cache, accelerator=accelerator, log=log))
+    ctx = PrepareContext(cfg, prepared, source=source, cache=cache, accelerator=accelerator, log=log)
+    return prepared.with_strategies(prepare_strategies(ctx, strategies(cfg.kd)))
 
 
 def teacher_cache_key(cfg: StudyConfig, data_key: str) -> str:
@@ -180,10 +182,8 @@ def _finetune_teacher(cfg, source, tokenizer, splits, num_labels, accelerator, o
     set_seed(cfg.seed)  # the new classifier head (or scratch BERT) is initialised here
     model = load_teacher(cfg.teacher, source, num_labels=num_labels, tokenizer=tokenizer)  # on the CPU; `fit` places it
     data = loader(splits["train"], tokenizer, batch_size=ft.batch_size, shuffle=True, seed=cfg.seed)
-    result = fit(
-        model, data, lambda m, batch: m(**batch).loss,
-        accelerator=accelerator, optim=ft, grad_clip=1.0, seed=cfg.seed, desc="teacher fine-tune", progress=progress,
-    )
+    plan = TrainPlan(data, lambda m, batch: m(**batch).loss, desc="teacher fine-tune")
+    result = fit(model, plan, accelerator=accelerator, optim=ft, grad_clip=1.0, seed=cfg.seed, progress=progress)
     model = accelerator.unwrap_model(model, keep_fp32_wrapper=False)
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)

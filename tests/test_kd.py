@@ -86,7 +86,7 @@ def test_kdiga_term_on_real_models(prep) -> None:
 def test_cached_saliency_matches_the_teacher(prep) -> None:
     from rosearch.train import loader
 
-    batch = next(iter(loader(prep.splits["train"].select(range(8)), prep.tokenizer, batch_size=8, shuffle=False, extra=("teacher_saliency",))))
+    batch = next(iter(loader(prep.strategy_data["kdiga"].select(range(8)), prep.tokenizer, batch_size=8, shuffle=False, extra=("teacher_saliency",))))
     _, fresh = token_saliency(prep.teacher, batch["input_ids"], batch["attention_mask"], batch["labels"], create_graph=False)
     torch.testing.assert_close(batch["teacher_saliency"][:, : fresh.shape[1]], fresh, atol=1e-5, rtol=1e-4)
 
@@ -101,7 +101,7 @@ def _generator_fixture(prep):
     torch.manual_seed(0)
     student = build_student(GENOME, vocab_size=len(prep.tokenizer), num_labels=2, pad_token_id=0, max_position_embeddings=32, dropout=0.0).eval()
     batch = next(iter(loader(prep.splits["train"].select(range(16)).select_columns(["input_ids", "attention_mask"]), prep.tokenizer, batch_size=16, shuffle=False)))
-    return copy.deepcopy(prep.generators["task"]), student, batch
+    return copy.deepcopy(prep.strategy_data["mate"]), student, batch
 
 
 def test_a_generator_step_raises_the_divergence_on_a_fixed_batch(prep) -> None:
@@ -144,7 +144,7 @@ def test_perturb_changes_only_real_non_special_tokens(prep) -> None:
 
     batch = next(iter(loader(prep.splits["train"].select(range(16)).select_columns(["input_ids", "attention_mask"]), prep.tokenizer, batch_size=16, shuffle=False)))
     cfg = _cfg().kd.generator
-    new = perturb(prep.generators["task"], batch, prep.tokenizer, cfg, rng=torch.Generator().manual_seed(0))
+    new = perturb(prep.strategy_data["mate"], batch, prep.tokenizer, cfg, rng=torch.Generator().manual_seed(0))
     changed = new != batch["input_ids"]
     assert changed.any()
     special = torch.isin(batch["input_ids"], torch.tensor(prep.tokenizer.all_special_ids))
@@ -156,17 +156,18 @@ def test_perturb_changes_only_real_non_special_tokens(prep) -> None:
 
 
 def test_zero_shot_never_reads_task_text_or_labels(prep, monkeypatch) -> None:
-    from rosearch.kd import strategies
+    from rosearch.kd.distill import distill_student
+    from rosearch.kd.strategies import base
 
     seen = []
-    real_loader = strategies.loader
+    real_loader = base.loader
 
     def spy(ds, *args, **kwargs):
         seen.append(ds)
         return real_loader(ds, *args, **kwargs)
 
-    monkeypatch.setattr(strategies, "loader", spy)
-    strategies.distill_student(GENOME, _cfg(), prep, accelerator=ACCELERATOR(), seed=0, strategy="zeroshot", progress=False)
+    monkeypatch.setattr(base, "loader", spy)
+    distill_student(GENOME, _cfg(), prep, accelerator=ACCELERATOR(), seed=0, strategy="zeroshot", progress=False)
     (given,) = seen
     assert "labels" not in given.column_names and "label" not in given.column_names
     task_texts = set(prep.splits["train"]["text"]) | set(prep.splits["dev"]["text"]) | set(prep.splits["test"]["text"])
@@ -215,12 +216,12 @@ def test_strategy_is_searched_as_a_categorical_parameter() -> None:
 
 
 def test_adversarial_training_leaves_the_cached_generator_untouched(prep) -> None:
-    from rosearch.kd.strategies import distill_student
+    from rosearch.kd.distill import distill_student
 
-    before = [p.clone() for p in prep.generators["task"].parameters()]
+    before = [p.clone() for p in prep.strategy_data["mate"].parameters()]
     teacher_before = [p.clone() for p in prep.teacher.parameters()]
     distill_student(GENOME, _cfg(), prep, accelerator=ACCELERATOR(), seed=0, strategy="mate", progress=False)
-    assert all(torch.equal(p, q) for p, q in zip(prep.generators["task"].parameters(), before))
+    assert all(torch.equal(p, q) for p, q in zip(prep.strategy_data["mate"].parameters(), before))
     # the shared teacher is read where prepare placed it, frozen: never changed by a strategy
     assert all(torch.equal(p, q) for p, q in zip(prep.teacher.parameters(), teacher_before))
     assert not prep.teacher.training and not any(p.requires_grad for p in prep.teacher.parameters())
@@ -232,7 +233,7 @@ def test_adversarial_training_leaves_the_cached_generator_untouched(prep) -> Non
 def test_consistency_passes_keep_the_clean_targets(prep) -> None:
     """Perturbed copies carry their clean text's cached teacher logits and label; about text_share of
     the texts are perturbed; the passes are seeded (built by prepare, cached)."""
-    data, train = prep.consistency, prep.splits["train"]
+    data, train = prep.strategy_data["consistency"], prep.splits["train"]
     assert data is not None and len(data) == len(train) * (max(data["pass"]) + 1)
     rows = data.select(range(300))
     for row in rows:
@@ -298,7 +299,7 @@ def test_augmented_transfer_set_is_labelled_by_the_teacher(prep) -> None:
     word_share of its whole words; a variant carries the teacher's own logits on it and its argmax."""
     from rosearch.train import loader, predict
 
-    cfg, train, data = _cfg(), prep.splits["train"], prep.augmented
+    cfg, train, data = _cfg(), prep.splits["train"], prep.strategy_data["augment"]
     copies = cfg.kd.augment.copies
     assert data is not None and len(data) == len(train) * (1 + copies)
     assert sorted(set(data["copy"])) == list(range(copies + 1))
@@ -370,12 +371,12 @@ def test_a2t_attack_finds_texts_the_student_gets_wrong(prep) -> None:
     from rosearch.attack.run import attack_examples
     from rosearch.attack.wrapper import make_wrapper
     from rosearch.kd.a2t import build_generic_attack, word_candidates
-    from rosearch.kd.strategies import distill_student
+    from rosearch.kd.distill import distill_student
 
     cfg = _cfg()
     student, _ = distill_student(GENOME, cfg, prep, accelerator=ACCELERATOR(), seed=0, progress=False)
     wrapper = make_wrapper(student, prep.tokenizer, max_length=cfg.data.max_length)
-    subs = prep.substitutes[1]
+    subs = prep.strategy_data["a2t"][1]
     attack = build_generic_attack(wrapper, cfg.kd.a2t, seed=0, substitutes=subs, stopwords=frozenset(ENGLISH_STOP_WORDS), batch_size=32)
     train = prep.splits["train"].select(range(40))
     report = attack_examples(attack, [{"text": t, "label": y} for t, y in zip(train["text"], train["labels"])], name="a2t", query_budget=30, progress=False)

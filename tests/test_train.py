@@ -16,7 +16,7 @@ from transformers import BertConfig, BertForSequenceClassification
 from rosearch.config import StudyConfig
 from rosearch.config._build import build
 from rosearch.prepare import Prepared
-from rosearch.kd.strategies import distill_student
+from rosearch.kd.distill import distill_student
 from rosearch.search.genome import Genome, Node
 from rosearch.train import accuracy, loader, make_accelerator, predict
 

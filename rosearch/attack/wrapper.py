@@ -28,6 +28,9 @@ def make_wrapper(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, *, 
     themselves). Each distinct text after the stage runs the model once per wrapper (one attack);
     TextAttack still counts every query, so query counts and budgets are unchanged.
     """
+    from rosearch.attack.resources import import_textattack
+
+    import_textattack()  # first: it points NLTK at our stop words (A2T builds a wrapper before any attack ran)
     from textattack.models.wrappers import HuggingFaceModelWrapper
 
     class DynamicPaddingWrapper(HuggingFaceModelWrapper):

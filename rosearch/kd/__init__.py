@@ -1,5 +1,5 @@
-"""Robustness-aware distillation strategies: KDIGA, MATE-KD, zero-shot KD (and vanilla logit KD)."""
+"""Distillation: the strategies (rosearch.kd.strategies, one file each) and `distill_student`."""
 
-from rosearch.kd.strategies import distill_student
+from rosearch.kd.distill import distill_student
 
 __all__ = ["distill_student"]

@@ -24,22 +24,19 @@ passes on. Single process: under data parallelism every process would attack its
 
 from __future__ import annotations
 
-import math
 import random
-import time
 from typing import Any, Callable, Iterator, Sequence
 
 import datasets
 import numpy as np
 import torch
-from accelerate import Accelerator
-from accelerate.utils import set_seed
 from torch.utils.data import DataLoader
 from transformers import PreTrainedTokenizerBase
 
-from rosearch.config.schema import A2TConfig, OptimConfig
+from rosearch.config.schema import A2TConfig
 from rosearch.robust.perturb import CHAR_KINDS, char_edit
-from rosearch.train.loop import FitResult, LossFn, cycle, loader, make_optimizer, optimizer_step, progress_bar, total_steps
+from rosearch.train import LossFn, Run, loader
+from rosearch.train.loop import cycle
 
 #: Character-edit candidates drawn per kind for one word.
 EDITS_PER_KIND = 2
@@ -101,80 +98,69 @@ def build_generic_attack(wrapper: Any, cfg: A2TConfig, *, seed: int, substitutes
     return textattack.Attack(goal, constraints, GenericWordSwap(), GreedyWordSwapWIR(wir_method="delete"))
 
 
-def fit_a2t(
-    student: torch.nn.Module,
-    train: datasets.Dataset,
-    tokenizer: PreTrainedTokenizerBase,
-    loss_fn: LossFn,
-    *,
-    accelerator: Accelerator,
-    optim: OptimConfig,
-    a2t: A2TConfig,
-    grad_clip: float | None,
-    seed: int,
-    max_length: int,
-    batch_size: int,
-    substitutes: Callable[[str], Sequence[str]] | None,
-    stopwords: frozenset[str],
-    stage: Callable[[str], str] | None = None,
-    progress: bool = True,
-) -> FitResult:
-    """Train `student` for `optim.epochs` passes over `train` (text, labels, teacher_logits, tokens)
-    with `loss_fn`, adding A2T's attack rounds and adversarial batches. The result's `details`:
-    rounds, examples attacked, adversarial texts kept, attack seconds."""
-    from rosearch.attack.run import attack_examples
-    from rosearch.attack.window import within_window
-    from rosearch.attack.wrapper import make_wrapper
+class AttackRounds:
+    """A2T as a hook of the one training loop (rosearch.train.fit) and its loss.
 
-    set_seed(seed)
-    clean = loader(train, tokenizer, batch_size=batch_size, shuffle=True, extra=("teacher_logits",), seed=seed)
-    total = total_steps(optim, clean)
-    rounds = set(round_steps(total, len(clean), start=a2t.start, every=a2t.every))
-    optimizer, scheduler = make_optimizer(student, optim, total)
-    model, optimizer, clean, scheduler = accelerator.prepare(student, optimizer, clean, scheduler)
-    texts, labels, logits = train["text"], train["labels"], train["teacher_logits"]
-    pool: dict[str, list] = {"text": [], "labels": [], "teacher_logits": []}
-    adversarial: Iterator[dict[str, torch.Tensor]] | None = None
-    summary = {"rounds": 0, "attacked": 0, "adversarial": 0, "attack_seconds": 0.0}
-    start, step, loss_value = time.perf_counter(), 0, math.nan
-    bar = progress_bar(total, "distill (a2t)", accelerator, progress)
-    while step < total:
-        for batch in clean:
-            if step in rounds:
-                model.eval()  # the attack queries the student as it is now (no dropout)
-                wrapper = make_wrapper(accelerator.unwrap_model(model), tokenizer, max_length=max_length, preprocess=stage)
-                attack = build_generic_attack(wrapper, a2t, seed=seed + summary["rounds"], substitutes=substitutes,
-                                              stopwords=stopwords, batch_size=batch_size)
-                picked = round_slice(len(train), a2t.examples, summary["rounds"], seed=seed)
-                report = attack_examples(attack, [{"text": within_window(texts[i], max_length), "label": labels[i]} for i in picked], name="a2t",
-                                         query_budget=a2t.query_budget, seed=seed, progress=False)
-                model.train()
-                for i, record in zip(picked, report.records):
-                    if record["status"] == "succeeded":
-                        pool["text"].append(stage(record["perturbed"]) if stage else record["perturbed"])
-                        pool["labels"].append(labels[i])
-                        pool["teacher_logits"].append(logits[i])
-                summary["rounds"] += 1
-                summary["attacked"] += len(picked)
-                summary["attack_seconds"] += report.seconds
-                if pool["text"]:
-                    adversarial = cycle(_adversarial_loader(pool, tokenizer, max_length=max_length, batch_size=batch_size, seed=seed + step))
-            loss = loss_fn(model, batch)
-            if adversarial is not None:
-                adv = {k: v.to(accelerator.device) for k, v in next(adversarial).items()}
-                loss = loss + a2t.weight * loss_fn(model, adv)
-            loss_value = optimizer_step(loss, model=model, optimizer=optimizer, scheduler=scheduler, accelerator=accelerator,
-                                        grad_clip=grad_clip, where=f"distill (a2t), step {step}")
-            step += 1
-            bar.update()
-            bar.set_postfix(loss=f"{loss_value:.3f}", adversarial=len(pool["text"]), refresh=False)
-            if step >= total:
-                break
-    bar.close()
-    model.eval()
-    accelerator.free_memory()  # the command's Accelerator keeps no reference to this run
-    summary["adversarial"] = len(pool["text"])
-    return FitResult(steps=step, seconds=time.perf_counter() - start, last_loss=loss_value, details=summary)
+    Before the steps `round_steps` names, the student as it is (eval mode) is attacked — through
+    its input stage when it has one — on the next slice of `train` (text, labels, teacher_logits);
+    the texts it flips join a pool, and from then on every step adds `a2t.weight` × the loss of a
+    batch of the pool. `details`: rounds, examples attacked, adversarial texts kept, attack seconds.
+    """
+
+    def __init__(self, train: datasets.Dataset, tokenizer: PreTrainedTokenizerBase, loss_fn: LossFn, *, a2t: A2TConfig, seed: int, max_length: int,
+                 batch_size: int, substitutes: Callable[[str], Sequence[str]] | None, stopwords: frozenset[str],
+                 stage: Callable[[str], str] | None = None) -> None:
+        self.tokenizer, self.loss_fn, self.a2t, self.seed = tokenizer, loss_fn, a2t, seed
+        self.max_length, self.batch_size, self.substitutes, self.stopwords, self.stage = max_length, batch_size, substitutes, stopwords, stage
+        self.texts, self.labels, self.logits = train["text"], train["labels"], train["teacher_logits"]
+        self.pool: dict[str, list] = {"text": [], "labels": [], "teacher_logits": []}
+        self.adversarial: Iterator[dict[str, torch.Tensor]] | None = None
+        self.summary = {"rounds": 0, "attacked": 0, "adversarial": 0, "attack_seconds": 0.0}
+
+    def start(self, run: Run) -> None:
+        self.device = run.accelerator.device
+        self.rounds = set(round_steps(run.total, run.steps_per_epoch, start=self.a2t.start, every=self.a2t.every))
+
+    def before_step(self, run: Run, step: int) -> None:
+        if step not in self.rounds:
+            return
+        from rosearch.attack.run import attack_examples
+        from rosearch.attack.window import within_window
+        from rosearch.attack.wrapper import make_wrapper
+
+        a2t, stage = self.a2t, self.stage
+        run.model.eval()  # the attack queries the student as it is now (no dropout)
+        wrapper = make_wrapper(run.accelerator.unwrap_model(run.model), self.tokenizer, max_length=self.max_length, preprocess=stage)
+        attack = build_generic_attack(wrapper, a2t, seed=self.seed + self.summary["rounds"], substitutes=self.substitutes,
+                                      stopwords=self.stopwords, batch_size=self.batch_size)
+        picked = round_slice(len(self.texts), a2t.examples, self.summary["rounds"], seed=self.seed)
+        report = attack_examples(attack, [{"text": within_window(self.texts[i], self.max_length), "label": self.labels[i]} for i in picked],
+                                 name="a2t", query_budget=a2t.query_budget, seed=self.seed, progress=False)
+        run.model.train()
+        for i, record in zip(picked, report.records):
+            if record["status"] == "succeeded":
+                self.pool["text"].append(stage(record["perturbed"]) if stage else record["perturbed"])
+                self.pool["labels"].append(self.labels[i])
+                self.pool["teacher_logits"].append(self.logits[i])
+        self.summary["rounds"] += 1
+        self.summary["attacked"] += len(picked)
+        self.summary["attack_seconds"] += report.seconds
+        if self.pool["text"]:
+            self.adversarial = cycle(_adversarial_loader(self.pool, self.tokenizer, max_length=self.max_length, batch_size=self.batch_size,
+                                                         seed=self.seed + step))
+
+    def loss(self, model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        loss = self.loss_fn(model, batch)
+        if self.adversarial is not None:
+            adv = {k: v.to(self.device) for k, v in next(self.adversarial).items()}
+            loss = loss + self.a2t.weight * self.loss_fn(model, adv)
+        return loss
+
+    def postfix(self) -> dict[str, int]:
+        return {"adversarial": len(self.pool["text"])}
+
+    def details(self) -> dict[str, float]:
+        return {**self.summary, "adversarial": len(self.pool["text"])}
 
 
 def _adversarial_loader(pool: dict[str, list], tokenizer: PreTrainedTokenizerBase, *, max_length: int, batch_size: int,

@@ -9,7 +9,7 @@ masked-LM head, rosearch.kd.generator), and, unlike TinyBERT (one masked-LM call
 GloVe neighbours for multi-piece words), all chosen words of a text are masked in one call and only
 whole words (one alphabetic WordPiece token, not followed by a continuation piece) are replaced.
 
-Built once per study and cached (rosearch.kd.prepare): the originals plus `copies` variants of each,
+Built once per study and cached (rosearch/kd/strategies/augment.py): the originals plus `copies` variants of each,
 with columns text, labels, teacher_logits, source_index, copy. An original keeps its gold label;
 a variant's label is the teacher's prediction on it (its words may have changed the meaning).
 Hand-written: neither transformers nor datasets ships a masked-LM augmenter for KD transfer sets.

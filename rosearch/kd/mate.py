@@ -11,23 +11,22 @@ with no task data and no labels: the student minimises (1/2)·KD clean + (1/2)·
 
 Costs: clean-text teacher logits come from the study cache; perturbed text changes at every step,
 so the teacher runs online on it (and the generator runs every step).
+
+`AdversarialGame` is the game as a hook of the one training loop (rosearch.train.fit); the
+strategies that play it are rosearch/kd/strategies/mate.py and zeroshot.py.
 """
 
 from __future__ import annotations
 
 import copy
 import math
-import time
 
 import torch
-from accelerate import Accelerator
-from accelerate.utils import set_seed
-from torch.utils.data import DataLoader
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from rosearch.config.schema import GeneratorConfig, OptimConfig
+from rosearch.config.schema import GeneratorConfig
 from rosearch.kd.generator import choose_masked, embed_replaced, masked_logits, sample_tokens, special_mask
-from rosearch.train.loop import FitResult, cycle, make_optimizer, model_device, optimizer_step, progress_bar, total_steps
+from rosearch.train import Run, model_device
 from rosearch.train.losses import soft_kl
 
 
@@ -74,68 +73,52 @@ def perturb(generator, batch, tokenizer, cfg: GeneratorConfig, *, rng=None) -> t
     return ids.masked_scatter(positions, one_hot.argmax(-1))
 
 
-def fit_adversarial(
-    student: torch.nn.Module,
-    generator: PreTrainedModel,
-    teacher: PreTrainedModel,
-    train: DataLoader,
-    tokenizer: PreTrainedTokenizerBase,
-    *,
-    accelerator: Accelerator,
-    optim: OptimConfig,
-    gen: GeneratorConfig,
-    temperature: float,
-    grad_clip: float | None,
-    seed: int,
-    with_labels: bool,
-    progress: bool = True,
-) -> FitResult:
-    """Alternate `gen.generator_steps` generator steps and `gen.student_steps` student steps until
-    the student has made `optim.epochs` passes over `train`.
+class AdversarialGame:
+    """The generator's side of the game as a training-loop hook, and the student's loss.
 
-    with_labels: MATE-KD (CE + KD clean + KD perturbed, 1/3 each); without: zero-shot KD
-    (KD clean + KD perturbed, 1/2 each) — its batches carry no labels at all.
+    Before every `gen.student_steps`-th student step the generator takes `gen.generator_steps`
+    ascent steps on batches of the same stream, against the student as it is (eval mode, no
+    dropout). The student's loss: (KD clean + KD perturbed [+ CE with labels]) / number of terms.
     """
-    set_seed(seed)
-    rng = torch.Generator().manual_seed(seed)
-    total = total_steps(optim, train)
-    optimizer, scheduler = make_optimizer(student, optim, total)
-    student, optimizer, train, scheduler = accelerator.prepare(student, optimizer, train, scheduler)
-    # Every student starts from the study's cached generator: train a copy, so no trial inherits
-    # another trial's adversarially trained generator (results would depend on trial order).
-    generator = copy.deepcopy(generator).to(accelerator.device)
-    # The shared teacher is read where the preparation placed it (frozen, eval): never moved here.
-    assert model_device(teacher) == accelerator.device and not any(p.requires_grad for p in teacher.parameters()), "prepare places and freezes the teacher"
-    gen_optimizer = torch.optim.AdamW(generator.parameters(), lr=gen.lr)
-    batches = cycle(train)
-    start, step, loss_value, divergence = time.perf_counter(), 0, math.nan, math.nan
-    bar = progress_bar(total, "adversarial KD", accelerator, progress)
-    while step < total:
-        generator.train()
-        student.eval()  # the generator attacks the student as it is (no dropout noise)
-        for _ in range(gen.generator_steps):
-            divergence = generator_step(generator, teacher, student, next(batches), tokenizer, gen, gen_optimizer, temperature=temperature, rng=rng)
-        generator.eval()
-        student.train()
-        for _ in range(min(gen.student_steps, total - step)):
-            batch = next(batches)
-            clean_teacher = batch.pop("teacher_logits")
-            labels = batch.pop("labels", None)
-            perturbed = perturb(generator, batch, tokenizer, gen, rng=rng)
-            with torch.no_grad():
-                perturbed_teacher = teacher(input_ids=perturbed, attention_mask=batch["attention_mask"]).logits
-            clean = student(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-            adv = student(input_ids=perturbed, attention_mask=batch["attention_mask"]).logits
-            terms = [soft_kl(clean, clean_teacher, temperature=temperature), soft_kl(adv, perturbed_teacher, temperature=temperature)]
-            if with_labels:
-                terms.append(torch.nn.functional.cross_entropy(clean.float(), labels))
-            loss = sum(terms) / len(terms)
-            where = f"adversarial KD, step {step}"
-            loss_value = optimizer_step(loss, model=student, optimizer=optimizer, scheduler=scheduler, accelerator=accelerator, grad_clip=grad_clip, where=where)
-            step += 1
-            bar.update()
-            bar.set_postfix(loss=f"{loss_value:.3f}", divergence=f"{divergence:.3f}", refresh=False)
-    bar.close()
-    student.eval()
-    accelerator.free_memory()  # as `fit` does: the command's Accelerator keeps no reference to this run
-    return FitResult(steps=step, seconds=time.perf_counter() - start, last_loss=loss_value)
+
+    def __init__(self, generator: PreTrainedModel, teacher: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, gen: GeneratorConfig, *,
+                 temperature: float, seed: int, with_labels: bool) -> None:
+        self.study_generator, self.teacher, self.tokenizer, self.gen = generator, teacher, tokenizer, gen
+        self.temperature, self.with_labels = temperature, with_labels
+        self.rng = torch.Generator().manual_seed(seed)
+        self.divergence = math.nan
+
+    def start(self, run: Run) -> None:
+        # Every student starts from the study's cached generator: train a copy, so no trial inherits
+        # another trial's adversarially trained generator (results would depend on trial order).
+        self.generator = copy.deepcopy(self.study_generator).to(run.accelerator.device)
+        # The shared teacher is read where the preparation placed it (frozen, eval): never moved here.
+        assert model_device(self.teacher) == run.accelerator.device and not any(p.requires_grad for p in self.teacher.parameters()), "prepare places and freezes the teacher"
+        self.optimizer = torch.optim.AdamW(self.generator.parameters(), lr=self.gen.lr)
+
+    def before_step(self, run: Run, step: int) -> None:
+        if step % self.gen.student_steps:
+            return
+        self.generator.train()
+        run.model.eval()  # the generator attacks the student as it is (no dropout noise)
+        for _ in range(self.gen.generator_steps):
+            self.divergence = generator_step(self.generator, self.teacher, run.model, next(run.batches), self.tokenizer, self.gen, self.optimizer,
+                                             temperature=self.temperature, rng=self.rng)
+        self.generator.eval()
+        run.model.train()
+
+    def loss(self, student: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        clean_teacher = batch.pop("teacher_logits")
+        labels = batch.pop("labels", None)
+        perturbed = perturb(self.generator, batch, self.tokenizer, self.gen, rng=self.rng)
+        with torch.no_grad():
+            perturbed_teacher = self.teacher(input_ids=perturbed, attention_mask=batch["attention_mask"]).logits
+        clean = student(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+        adv = student(input_ids=perturbed, attention_mask=batch["attention_mask"]).logits
+        terms = [soft_kl(clean, clean_teacher, temperature=self.temperature), soft_kl(adv, perturbed_teacher, temperature=self.temperature)]
+        if self.with_labels:
+            terms.append(torch.nn.functional.cross_entropy(clean.float(), labels))
+        return sum(terms) / len(terms)
+
+    def postfix(self) -> dict[str, str]:
+        return {"divergence": f"{self.divergence:.3f}"}

@@ -71,7 +71,7 @@ def reference_seed(cfg: StudyConfig) -> int:
 
 def build_reference(b: BaselineConfig, cfg: StudyConfig, prep: Any, *, accelerator: Accelerator, progress: bool) -> Any:
     """The reference student, distilled with the study's first strategy and the study seed."""
-    from rosearch.kd.strategies import distill_student
+    from rosearch.kd.distill import distill_student
 
     assert b.bert is not None
     student, _ = distill_student(b.bert, cfg, prep, accelerator=accelerator, seed=reference_seed(cfg),

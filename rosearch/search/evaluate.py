@@ -15,7 +15,7 @@ from accelerate import Accelerator
 
 from rosearch.attack import AttackReport, run_attack
 from rosearch.config import RecipeConfig, StudyConfig
-from rosearch.kd.strategies import distill_student
+from rosearch.kd.distill import distill_student
 from rosearch.latency import seq_len, torch_latency
 from rosearch.prepare import Prepared
 from rosearch.search.fitness import rosearch_fitness

@@ -17,7 +17,7 @@ from accelerate import Accelerator
 
 from rosearch.search import record
 from rosearch.config import KDConfig, StudyConfig
-from rosearch.kd.strategies import distill_student
+from rosearch.kd.distill import distill_student
 from rosearch.search.genome import trial_strategy
 from rosearch.search.seeds import trial_seed
 from rosearch.student.genome import Genome

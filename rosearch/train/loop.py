@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
-from typing import Callable
+from dataclasses import dataclass, field, replace
+from typing import Iterator
 
 import datasets
 import torch
@@ -26,9 +26,7 @@ from tqdm.auto import tqdm
 from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase, get_linear_schedule_with_warmup
 
 from rosearch.config.schema import OptimConfig
-
-#: loss_fn(model, batch) → scalar loss; batch holds input_ids, attention_mask, labels (+ extras).
-LossFn = Callable[[torch.nn.Module, dict[str, torch.Tensor]], torch.Tensor]
+from rosearch.train.plan import LossFn, Run, TrainPlan  # noqa: F401 - LossFn re-exported
 
 MODEL_COLUMNS = ("input_ids", "attention_mask", "token_type_ids", "labels")
 
@@ -64,41 +62,46 @@ def loader(ds: datasets.Dataset, tokenizer: PreTrainedTokenizerBase, *, batch_si
 
 def fit(
     model: torch.nn.Module,
-    train: DataLoader,
-    loss_fn: LossFn,
+    plan: TrainPlan,
     *,
     accelerator: Accelerator,
     optim: OptimConfig,
     grad_clip: float | None,
     seed: int,
-    desc: str = "train",
     progress: bool = True,
 ) -> FitResult:
-    """Train `model` in place for `optim.epochs` passes over `train` (fractions allowed) with AdamW."""
+    """Train `model` in place with AdamW for `optim.epochs` passes over `plan.data` (fractions
+    allowed), each step's loss from `plan.loss`, the plan's hooks run before the steps."""
     set_seed(seed)
-    total = total_steps(optim, train)
+    if plan.epochs is not None:
+        optim = replace(optim, epochs=plan.epochs)
+    steps_per_epoch = len(plan.data)
+    total = total_steps(optim, plan.data)
     optimizer, scheduler = make_optimizer(model, optim, total)
-    model, optimizer, train, scheduler = accelerator.prepare(model, optimizer, train, scheduler)
+    model, optimizer, data, scheduler = accelerator.prepare(model, optimizer, plan.data, scheduler)
+    run = Run(model=model, accelerator=accelerator, batches=cycle(data), total=total, steps_per_epoch=steps_per_epoch)
+    for hook in plan.hooks:
+        hook.start(run)
     model.train()
-    start, step, loss_value = time.perf_counter(), 0, float("nan")
-    bar = progress_bar(total, desc, accelerator, progress)
-    while step < total:
-        for batch in train:
-            loss_value = optimizer_step(loss_fn(model, batch), model=model, optimizer=optimizer, scheduler=scheduler, accelerator=accelerator, grad_clip=grad_clip, where=f"{desc}, step {step}")
-            step += 1
-            bar.update()
-            bar.set_postfix(loss=f"{loss_value:.3f}", refresh=False)
-            if step >= total:
-                break
+    start, loss_value = time.perf_counter(), float("nan")
+    bar = progress_bar(total, plan.desc, accelerator, progress)
+    for step in range(total):
+        for hook in plan.hooks:
+            hook.before_step(run, step)
+        loss = plan.loss(model, next(run.batches))
+        loss_value = optimizer_step(loss, model=model, optimizer=optimizer, scheduler=scheduler, accelerator=accelerator,
+                                    grad_clip=grad_clip, where=f"{plan.desc}, step {step}")
+        bar.update()
+        bar.set_postfix(loss=f"{loss_value:.3f}", **plan.postfix(), refresh=False)
     bar.close()
     model.eval()
     # The Accelerator outlives this run (one per command): drop its references to this run's
     # model, optimizer, loader and scheduler, or every trial's would stay in memory.
     accelerator.free_memory()
-    return FitResult(steps=step, seconds=time.perf_counter() - start, last_loss=loss_value)
+    return FitResult(steps=total, seconds=time.perf_counter() - start, last_loss=loss_value, details=plan.details())
 
 
-def cycle(data: DataLoader):  # noqa: ANN201 - an endless iterator of batches
+def cycle(data: DataLoader) -> Iterator[dict[str, torch.Tensor]]:
     """`data`'s batches, pass after pass, for loops that count steps rather than epochs."""
     while True:
         yield from data
