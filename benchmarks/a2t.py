@@ -57,8 +57,8 @@ def main() -> None:
         plain = evaluations[str(trial.number)]
         genome = record.genome(trial)
         student, fitted = distill_student(genome, cfg, prep, accelerator=accelerator, seed=record.seed(trial, cfg.seed), strategy="a2t", progress=False)
-        measured = measure_student(student, cfg, prep, accelerator=accelerator, recipes=recipes, examples=prep.eval_examples,
-                                   input_stage=genome.input_stage, progress=False)
+        measured = measure_student(prep.pipeline(student, genome.input_stage, max_length=cfg.data.max_length), cfg, prep, accelerator=accelerator,
+                                   recipes=recipes, examples=prep.eval_examples, progress=False)
         row = {"baseline": name, "trial": trial.number, "train_seconds": fitted.seconds, "training": fitted.details,
                "plain": {"accuracy": record.metrics(trial)["accuracy"], "accuracy_ci": record.metrics(trial)["accuracy_ci"],
                          "train_seconds": record.timings(trial)["train"],

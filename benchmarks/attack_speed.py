@@ -23,6 +23,7 @@ from rosearch.attack.resources import import_textattack, missing_for
 from rosearch.attack.run import run_attack
 from rosearch.config import RecipeConfig
 from rosearch.kd.distill import distill_student
+from rosearch.student.pipeline import StudentPipeline
 
 from _common import prepared_study  # noqa: E402 - benchmarks/ is the script's folder
 from trial_time import GENOMES  # noqa: E402 - the same typical student as the trial-time benchmark
@@ -47,7 +48,7 @@ def main() -> None:
     rows = []
     for model_name, model in (models.items() if "rows" in parts else ()):
         for recipe in recipes:
-            r = run_attack(model, prep.tokenizer, examples, RecipeConfig(name=recipe), max_length=L, seed=0, progress=False)
+            r = run_attack(StudentPipeline(model, prep.tokenizer, L), examples, RecipeConfig(name=recipe), seed=0, progress=False)
             rows.append({"model": model_name, "recipe": recipe, "seconds": r.seconds, "examples_per_s": r.examples_per_second, "queries_per_s": r.queries_per_second, **r.metrics.to_dict()})
             print(rows[-1], flush=True)
 
@@ -61,7 +62,7 @@ def main() -> None:
             tokenizer.model_max_length = L
         for label, wrapper_kind, threads in (("TextAttack wrapper, default threads", "stock", default_threads), ("TextAttack wrapper, 1 thread", "stock", 1), ("ours (dynamic padding), 1 thread", "ours", 1)):
             wrapper = textattack.models.wrappers.HuggingFaceModelWrapper(model, tokenizer) if wrapper_kind == "stock" else None
-            r = run_attack(model, prep.tokenizer, examples, RecipeConfig(name="deepwordbug"), max_length=L, seed=0, progress=False, wrapper=wrapper, threads=threads)
+            r = run_attack(StudentPipeline(model, prep.tokenizer, L), examples, RecipeConfig(name="deepwordbug"), seed=0, progress=False, wrapper=wrapper, threads=threads)
             variants.append({"model": model_name, "variant": label, "padded_to": tokenizer.model_max_length if wrapper_kind == "stock" else "longest in batch", "seconds": r.seconds, "queries_per_s": r.queries_per_second, "success_rate": r.metrics.success_rate, "accuracy_under_attack": r.metrics.accuracy_under_attack})
             print(variants[-1], flush=True)
 

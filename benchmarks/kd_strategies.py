@@ -20,6 +20,7 @@ from rosearch.attack.run import run_attack
 from rosearch.config import RecipeConfig
 from rosearch.config.schema import STRATEGIES, strategies
 from rosearch.kd.distill import distill_student
+from rosearch.student.pipeline import StudentPipeline
 from rosearch.table import format_table
 from rosearch.train import accuracy, loader, predict
 
@@ -46,7 +47,7 @@ def main() -> None:
         acc = accuracy(*predict(model, dev, accelerator=accelerator))
         row = {"model": name, "accuracy": acc, "train_seconds": train_s}
         for spec in recipes:
-            r = run_attack(model.eval(), prep.tokenizer, prep.attack_examples, spec, max_length=cfg.data.max_length, seed=cfg.attack.seed, progress=False)
+            r = run_attack(StudentPipeline(model.eval(), prep.tokenizer, cfg.data.max_length), prep.attack_examples, spec, seed=cfg.attack.seed, progress=False)
             row[f"{spec.name}_accuracy"] = r.metrics.accuracy_under_attack
             row[f"{spec.name}_success"] = r.metrics.success_rate
         print(row, flush=True)

@@ -72,7 +72,7 @@ def main() -> None:
 
     rows = []
     if args.teacher:
-        teacher = measure_student(prep.teacher, cfg, prep, accelerator=accelerator, recipes=recipes, examples=prep.eval_examples, progress=False)
+        teacher = measure_student(prep.pipeline(prep.teacher, "none", max_length=cfg.data.max_length), cfg, prep, accelerator=accelerator, recipes=recipes, examples=prep.eval_examples, progress=False)
         rows.append({"model": "teacher", "strategy": "-", "stage": "none", "seconds": 0.0, "metrics": teacher.metrics,
                      "attacks": {k: {**r.metrics.to_dict(), "held": r.held()} for k, r in teacher.attacks.items()}})
         print(rows[-1]["model"], {k: v["accuracy_under_attack"] for k, v in rows[-1]["attacks"].items()}, flush=True)
@@ -81,8 +81,8 @@ def main() -> None:
             t0 = time.perf_counter()
             student, fitted = distill_student(replace(genome, input_stage=stage), cfg, prep, accelerator=accelerator, seed=cfg.seed,
                                               strategy=strategy, progress=False)
-            measured = measure_student(student, cfg, prep, accelerator=accelerator, recipes=recipes, examples=prep.eval_examples,
-                                       input_stage=stage, progress=False)
+            measured = measure_student(prep.pipeline(student, stage, max_length=cfg.data.max_length), cfg, prep, accelerator=accelerator,
+                                       recipes=recipes, examples=prep.eval_examples, progress=False)
             rows.append({"model": args.baseline, "strategy": strategy, "stage": stage, "train_seconds": fitted.seconds, "training": fitted.details,
                          "seconds": time.perf_counter() - t0, "metrics": measured.metrics,
                          "attacks": {k: {**r.metrics.to_dict(), "held": r.held()} for k, r in measured.attacks.items()}})

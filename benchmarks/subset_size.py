@@ -63,13 +63,13 @@ def main() -> None:
             continue
         seed = cfg.seed + i
         student, fitted = distill_student(genome, cfg, prep, accelerator=accelerator, seed=seed, progress=False)
-        stage = prep.input_stage(genome.input_stage)
-        first = measure_student(student, cfg, prep, accelerator=accelerator, recipes=[cfg.attack.recipe],
-                                examples=subset[: SIZES[0]], input_stage=genome.input_stage, progress=False)
+        stage = prep.pipeline(student, genome.input_stage, max_length=cfg.data.max_length)
+        first = measure_student(stage, cfg, prep, accelerator=accelerator, recipes=[cfg.attack.recipe],
+                                examples=subset[: SIZES[0]], progress=False)
         chunks = [first.attacks[cfg.attack.recipe.name]]
         for lo, hi in zip(SIZES, SIZES[1:]):  # the nested subsets, attacked chunk by chunk to time each size
-            chunks.append(attack(student, cfg, prep, subset[lo:hi], stage))
-        evaluation = attack(student, cfg, prep, prep.eval_examples, stage)
+            chunks.append(attack(cfg, prep, subset[lo:hi], stage))
+        evaluation = attack(cfg, prep, prep.eval_examples, stage)
         done.append({
             "name": name, "genome": genome.describe(), "input_stage": genome.input_stage, "seed": seed,
             "params": first.metrics["params"], "accuracy": first.metrics["accuracy"],
@@ -102,9 +102,8 @@ def in_trial_pool(prep, n: int, *, seed: int) -> list[dict]:
     return [prep.attack_examples[i] for i in np.random.default_rng([seed, 2]).permutation(len(prep.attack_examples))[:n]]
 
 
-def attack(student, cfg, prep, examples, stage):
-    return run_attack(student, prep.tokenizer, examples, cfg.attack.recipe, max_length=cfg.data.max_length,
-                      seed=cfg.attack.seed, batch_size=cfg.attack.batch_size, progress=False, preprocess=stage)
+def attack(cfg, prep, examples, pipeline):
+    return run_attack(pipeline, examples, cfg.attack.recipe, seed=cfg.attack.seed, batch_size=cfg.attack.batch_size, progress=False)
 
 
 def write(out: Path, cfg, args, prep, students: list[dict]) -> None:

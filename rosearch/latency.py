@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from rosearch.config.schema import LatencyConfig, StudyConfig
+from rosearch.student.pipeline import StudentPipeline
 from rosearch.threads import torch_threads
 
 
@@ -50,6 +51,14 @@ def torch_latency(model: torch.nn.Module, *, batch: int, length: int, vocab_size
             return median_ms(lambda: model(**inputs), warmup=cfg.warmup, repeats=cfg.repeats)
     finally:
         model.train(was_training)
+
+
+def stage_latency(pipeline: StudentPipeline, texts: list[str], *, cfg: LatencyConfig) -> float:
+    """Median ms of the pipeline's input stages on `texts` (one batch of real texts: a stage's cost
+    depends on the words, so random token ids would not do); 0 without stages."""
+    if not pipeline.stages:
+        return 0.0
+    return median_ms(lambda: [pipeline.preprocess(t) for t in texts], warmup=cfg.warmup, repeats=cfg.repeats)
 
 
 def onnx_session(path: str, *, threads: int):  # noqa: ANN201 - onnxruntime.InferenceSession

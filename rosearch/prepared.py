@@ -12,6 +12,7 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from rosearch.robust.recognizer import WordRecognizer
+from rosearch.student.pipeline import StudentPipeline
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,12 @@ class Prepared:
             return None
         assert name == "recognizer" and self.recognizer is not None, f"prepare builds the {name} stage when the space offers it"
         return self.recognizer
+
+    def pipeline(self, model: torch.nn.Module, input_stage: str, *, max_length: int) -> StudentPipeline:
+        """`model` as users run it: the named input stage (the genome's gene), this study's
+        tokenizer, the model."""
+        stage = self.input_stage(input_stage)
+        return StudentPipeline(model, self.tokenizer, max_length, () if stage is None else ((input_stage, stage),))
 
     def with_strategies(self, data: dict[str, Any]) -> Prepared:
         """This preparation plus what the KD strategies' own step returned (by strategy name)."""

@@ -8,6 +8,7 @@ from rosearch.attack.resources import ensure_wordnet
 from rosearch.config import RecipeConfig
 from rosearch.errors import ResourceUnavailable
 from rosearch.prepare import select_attack_sets
+from rosearch.student.pipeline import StudentPipeline
 
 
 def test_metrics_against_hand_counts() -> None:
@@ -74,7 +75,7 @@ OFFLINE = ["deepwordbug", "pruthi"] + (["pwws"] if ensure_wordnet() else [])
 def test_offline_recipes_run_for_real_on_a_tiny_model(tiny_model, tokenizer, recipe: str) -> None:
     from rosearch.attack import run_attack
 
-    report = run_attack(tiny_model, tokenizer, _examples(tiny_model, tokenizer), RecipeConfig(name=recipe), max_length=32, progress=False)
+    report = run_attack(StudentPipeline(tiny_model, tokenizer, 32), _examples(tiny_model, tokenizer), RecipeConfig(name=recipe), progress=False)
     m = report.metrics
     assert m.n == 5 and m.skipped == 0 and m.succeeded + m.failed == 5
     assert m.avg_queries > 0 and report.examples_per_second > 0
@@ -90,7 +91,7 @@ def test_skipped_examples_are_counted(tiny_model, tokenizer) -> None:
 
     examples = _examples(tiny_model, tokenizer)
     examples[0] = {**examples[0], "label": 1 - examples[0]["label"]}  # the model is now wrong on one
-    report = run_attack(tiny_model, tokenizer, examples, RecipeConfig(name="deepwordbug"), max_length=32, progress=False)
+    report = run_attack(StudentPipeline(tiny_model, tokenizer, 32), examples, RecipeConfig(name="deepwordbug"), progress=False)
     assert report.metrics.skipped == 1 and report.records[0]["status"] == "skipped"
     assert report.metrics.clean_accuracy == pytest.approx(0.8)
 
@@ -101,7 +102,7 @@ def test_recipe_parameters_reach_the_textattack_objects(tiny_model, tokenizer) -
     from rosearch.attack.recipes import build_attack
     from rosearch.attack.wrapper import make_wrapper
 
-    wrapper = make_wrapper(tiny_model, tokenizer, max_length=32)
+    wrapper = make_wrapper(StudentPipeline(tiny_model, tokenizer, 32))
     attack = build_attack(RecipeConfig(name="pruthi", query_budget=7, max_word_share=0.25), wrapper, batch_size=16)
     assert attack.goal_function.query_budget == 7 and attack.goal_function.batch_size == 16
     caps = [c for c in attack.constraints if isinstance(c, MaxWordsPerturbed)]
@@ -111,7 +112,7 @@ def test_recipe_parameters_reach_the_textattack_objects(tiny_model, tokenizer) -
 def test_query_budget_limits_queries(tiny_model, tokenizer) -> None:
     from rosearch.attack import run_attack
 
-    report = run_attack(tiny_model, tokenizer, _examples(tiny_model, tokenizer), RecipeConfig(name="deepwordbug", query_budget=3), max_length=32, progress=False)
+    report = run_attack(StudentPipeline(tiny_model, tokenizer, 32), _examples(tiny_model, tokenizer), RecipeConfig(name="deepwordbug", query_budget=3), progress=False)
     assert all(r["queries"] <= 3 for r in report.records)
 
 
@@ -137,7 +138,7 @@ def test_our_wrapper_predicts_like_textattacks(tiny_model, tokenizer) -> None:
     from rosearch.attack.wrapper import make_wrapper
 
     import_textattack()
-    ours = make_wrapper(tiny_model, tokenizer, max_length=32)
+    ours = make_wrapper(StudentPipeline(tiny_model, tokenizer, 32))
     tokenizer.model_max_length = 32
     stock = HuggingFaceModelWrapper(tiny_model, tokenizer)
     torch.testing.assert_close(ours(TEXTS), stock(TEXTS).float(), atol=1e-5, rtol=1e-4)
@@ -148,7 +149,7 @@ def test_the_attack_queries_the_input_stage_with_the_model(tiny_model, tokenizer
     from rosearch.attack.wrapper import make_wrapper
 
     seen = []
-    wrapper = make_wrapper(tiny_model, tokenizer, max_length=32, preprocess=lambda t: seen.append(t) or t.replace("bda", "bad"))
+    wrapper = make_wrapper(StudentPipeline(tiny_model, tokenizer, 32, (("test", lambda t: seen.append(t) or t.replace("bda", "bad")),)))
     a, b = wrapper(["a bda film", "a bad film"])
     assert seen == ["a bda film", "a bad film"] and torch.equal(a, b)
 
@@ -163,12 +164,12 @@ def test_each_distinct_model_input_runs_the_model_once(tiny_model, tokenizer) ->
     batches = []
     handle = tiny_model.register_forward_hook(lambda module, args, kwargs, output: batches.append(kwargs["input_ids"].shape[0]), with_kwargs=True)
     try:
-        wrapper = make_wrapper(tiny_model, tokenizer, max_length=32, preprocess=lambda t: t.replace("bda", "bad").replace("fiml", "film"))
+        wrapper = make_wrapper(StudentPipeline(tiny_model, tokenizer, 32, (("test", lambda t: t.replace("bda", "bad").replace("fiml", "film")),)))
         first = wrapper(["a bda film", "a bad film", "a bad fiml", "a good film"])
         again = wrapper(["a good film", "a bda fiml", "dull"])
     finally:
         handle.remove()
     assert batches == [2, 1]  # {"a bad film", "a good film"}, then only "dull" is new
-    plain = make_wrapper(tiny_model, tokenizer, max_length=32)(["a bad film", "a good film", "dull"])
+    plain = make_wrapper(StudentPipeline(tiny_model, tokenizer, 32))(["a bad film", "a good film", "dull"])
     torch.testing.assert_close(first, plain[[0, 0, 0, 1]], atol=1e-6, rtol=1e-5)
     torch.testing.assert_close(again, plain[[1, 0, 2]], atol=1e-6, rtol=1e-5)

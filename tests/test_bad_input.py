@@ -22,6 +22,7 @@ import yaml
 
 from rosearch.config import load_study, project_root, to_dict
 from rosearch.errors import ConfigError, RosearchError
+from rosearch.student.pipeline import StudentPipeline
 
 from conftest import run_cli
 
@@ -536,9 +537,9 @@ def test_a_long_text_costs_what_a_short_one_does(tokenizer) -> None:
                             max_position_embeddings=32, dropout=0.0).eval()
     head = "the film was a wonderful and moving experience with great actors and a clever plot that kept me watching"
     label = int(student(**tokenizer(head, return_tensors="pt")).logits.argmax())
-    short = run_attack(student, tokenizer, [{"text": head, "label": label}], RecipeConfig("deepwordbug"), max_length=32, progress=False)
-    long = run_attack(student, tokenizer, [{"text": head + " and more" * 5000, "label": label}], RecipeConfig("deepwordbug"),
-                      max_length=32, progress=False)
+    short = run_attack(StudentPipeline(student, tokenizer, 32), [{"text": head, "label": label}], RecipeConfig("deepwordbug"), progress=False)
+    long = run_attack(StudentPipeline(student, tokenizer, 32), [{"text": head + " and more" * 5000, "label": label}], RecipeConfig("deepwordbug"),
+                      progress=False)
     assert long.records[0]["queries"] <= short.records[0]["queries"] * 1.5 + 5
     assert len(long.records[0]["original"]) < 400
     assert not math.isnan(long.metrics.accuracy_under_attack)

@@ -13,6 +13,7 @@ from rosearch.config.schema import STRATEGIES
 from rosearch.errors import ConfigError
 from rosearch.kd.kdiga import gradient_alignment, kdiga_loss, token_saliency
 from rosearch.search.genome import Genome, Node
+from rosearch.student.pipeline import StudentPipeline
 
 GENOME = Genome(16, 16, 1, (Node((0, 1), ("conv3", "skip")), Node((2, 1), ("attention", "maxpool3"))), n_heads=2)
 
@@ -375,7 +376,7 @@ def test_a2t_attack_finds_texts_the_student_gets_wrong(prep) -> None:
 
     cfg = _cfg()
     student, _ = distill_student(GENOME, cfg, prep, accelerator=ACCELERATOR(), seed=0, progress=False)
-    wrapper = make_wrapper(student, prep.tokenizer, max_length=cfg.data.max_length)
+    wrapper = make_wrapper(StudentPipeline(student, prep.tokenizer, cfg.data.max_length))
     subs = prep.strategy_data["a2t"][1]
     attack = build_generic_attack(wrapper, cfg.kd.a2t, seed=0, substitutes=subs, stopwords=frozenset(ENGLISH_STOP_WORDS), batch_size=32)
     train = prep.splits["train"].select(range(40))

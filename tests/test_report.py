@@ -76,6 +76,9 @@ def test_report_cli_matches_the_study(tiny_study, tmp_path: Path) -> None:
     arch = data["architecture"]
     slots = sum(2 * len(t.user_attrs["genome"]["nodes"]) for t in complete if t.number in arch["top_trials"])
     assert sum(r["top"] for r in arch["operations"]) == slots
+    stages = [t.user_attrs["genome"].get("input_stage", "none") for t in complete]  # the stage gene counts with the cell's
+    assert {r["value"]: r["all"] for r in arch["input_stages"]} == {s: stages.count(s) for s in set(stages)}
+    assert sum(r["top"] for r in arch["input_stages"]) == arch["quarter_size"]
 
     md = (out / "report.md").read_text()
     for link in ("pareto.png", "pareto.html", "hypervolume.png", "## Architecture and robustness", "most robust quarter"):

@@ -141,8 +141,7 @@ def attack(
         mine = []
         for spec in recipes:
             out(f"attacking {target.label} with {describe_recipe(spec)} on {len(examples)} examples")
-            mine.append((target, run_attack(target.model, target.tokenizer, examples, spec, max_length=max_length, seed=seed, preprocess=target.preprocess,
-                                            batch_size=batch_size, progress=progress)))
+            mine.append((target, run_attack(target.pipeline(max_length), examples, spec, seed=seed, batch_size=batch_size, progress=progress)))
         if store and target.key is not None:  # stored as each model finishes: an interrupted run keeps what it did
             record_evaluations(cfg, mine, keep=cfg.attack.keep_examples)
             out(f"{target.label}: recorded in study '{cfg.name}' (user attr 'evaluations:{target.key}'; examples as artifacts)")

@@ -7,9 +7,7 @@ import io
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable
-
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from typing import Any
 
 from rosearch.attack.metrics import AttackMetrics, Outcome, summarise
 from rosearch.attack.recipes import build_attack
@@ -17,6 +15,7 @@ from rosearch.attack.resources import import_textattack
 from rosearch.attack.window import within_window
 from rosearch.attack.wrapper import make_wrapper
 from rosearch.config.schema import RecipeConfig
+from rosearch.student.pipeline import StudentPipeline
 from rosearch.threads import torch_threads
 
 
@@ -50,30 +49,27 @@ class AttackReport:
 
 
 def run_attack(
-    model: PreTrainedModel,
-    tokenizer: PreTrainedTokenizerBase,
+    pipeline: StudentPipeline,
     examples: list[dict[str, Any]],
     spec: RecipeConfig,
     *,
-    max_length: int,
     seed: int = 0,
     batch_size: int = 64,
     progress: bool = True,
     wrapper: Any = None,
     threads: int = 1,
-    preprocess: Callable[[str], str] | None = None,
 ) -> AttackReport:
     """Attack every example ({"text", "label"}); summarise the results as the field reports them.
 
     `wrapper` replaces our dynamic-padding model wrapper and `threads` the torch thread count
-    (benchmarks compare TextAttack's own settings). `preprocess` (an input stage) runs on every
-    query's text before the tokenizer: the attack queries the whole pipeline, never the bare model.
+    (benchmarks compare TextAttack's own settings). The attack queries the whole pipeline (its
+    input stages run on every query's text before the tokenizer), never the bare model.
     Texts are cut after their `max_length`-th word first (rosearch.attack.window): words the model
     never reads are not attacked.
     """
     import_textattack()  # first: it points NLTK at our data before TextAttack's import needs its stop words
-    examples = [{**e, "text": within_window(e["text"], max_length)} for e in examples]  # only what the model reads
-    wrapper = wrapper or make_wrapper(model, tokenizer, max_length=max_length, preprocess=preprocess)
+    examples = [{**e, "text": within_window(e["text"], pipeline.max_length)} for e in examples]  # only what the model reads
+    wrapper = wrapper or make_wrapper(pipeline)
     attack = build_attack(spec, wrapper, batch_size=batch_size)
     with torch_threads(threads):
         return attack_examples(attack, examples, name=spec.name, query_budget=spec.query_budget, seed=seed, progress=progress)

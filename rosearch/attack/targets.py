@@ -12,6 +12,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from rosearch.config import DataConfig, StudyConfig
 from rosearch.errors import RosearchError
+from rosearch.student.pipeline import StudentPipeline
 
 Out = Callable[[str], None]
 
@@ -23,7 +24,10 @@ class Target:
     tokenizer: PreTrainedTokenizerBase
     trial: int | None = None
     key: str | None = None  # where its evaluation-set results are stored in the study (rosearch.search.evaluations)
-    preprocess: Callable[[str], str] | None = None  # its input stage: attacks query stage + model
+    stages: tuple[tuple[str, Callable[[str], str]], ...] = ()  # its input stages: attacks query the whole pipeline
+
+    def pipeline(self, max_length: int) -> StudentPipeline:
+        return StudentPipeline(self.model, self.tokenizer, max_length, self.stages)
 
 
 def load_model(name: str, *, tokenizer: str | None = None, trust_remote_code: bool = False) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
@@ -107,8 +111,8 @@ def study_targets(cfg: StudyConfig, prep: Any, *, accelerator: Any, model: str |
         def rebuilt(trial: optuna.trial.FrozenTrial) -> Target:
             out(f"trial #{trial.number}: re-distilling its student from the stored genome ({trial_strategy(trial, cfg.kd)} KD, seed {trial_seed(cfg.seed, trial)})")
             student, _, _ = rebuild_student(trial, cfg, prep, accelerator=accelerator, progress=progress)
-            stage = prep.input_stage(record.input_stage(trial))
-            return Target(f"trial #{trial.number}", student, prep.tokenizer, trial.number, key=str(trial.number), preprocess=stage)
+            stages = prep.pipeline(student, record.input_stage(trial), max_length=cfg.data.max_length).stages
+            return Target(f"trial #{trial.number}", student, prep.tokenizer, trial.number, key=str(trial.number), stages=stages)
 
         for trial in {t.number: t for t in chosen}.values():
             plans.append(Planned(f"trial #{trial.number}", str(trial.number), lambda trial=trial: rebuilt(trial)))

@@ -3,19 +3,18 @@ each distinct model input once."""
 
 from __future__ import annotations
 
-from typing import Callable
-
 import torch
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from rosearch.student.pipeline import StudentPipeline
 
 #: The most model inputs one wrapper remembers; past it the cache starts afresh (memory stays
 #: bounded on long attacks; a forgotten input only costs one more forward pass).
 CACHE_LIMIT = 50_000
 
 
-def make_wrapper(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, *, max_length: int,
-                 preprocess: Callable[[str], str] | None = None):
-    """TextAttack's HuggingFaceModelWrapper, except for padding and a cache of the model's inputs.
+def make_wrapper(pipeline: StudentPipeline):
+    """TextAttack's HuggingFaceModelWrapper over the whole pipeline (stages + tokenizer + model),
+    except for padding and a cache of the model's inputs.
 
     Why not the stock wrapper: it pads every query to the tokenizer's model_max_length (512 for
     BERT tokenizers), about 8× the work for short sentences (docs/offline.md). Here a query batch is
@@ -25,7 +24,7 @@ def make_wrapper(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, *, 
     Why a cache of our own: TextAttack's goal function caches by the *attacked* text, but with an
     input stage many different attacked texts reach the model as one text (the recogniser maps a
     typo back to the word it misspells: most of Pruthi's and DeepWordBug's candidates undo
-    themselves). Each distinct text after the stage runs the model once per wrapper (one attack);
+    themselves). Each distinct text after the stages runs the model once per wrapper (one attack);
     TextAttack still counts every query, so query counts and budgets are unchanged.
     """
     from rosearch.attack.resources import import_textattack
@@ -34,24 +33,19 @@ def make_wrapper(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, *, 
     from textattack.models.wrappers import HuggingFaceModelWrapper
 
     class DynamicPaddingWrapper(HuggingFaceModelWrapper):
-        def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> None:
-            super().__init__(model, tokenizer)
+        def __init__(self, pipeline: StudentPipeline) -> None:
+            super().__init__(pipeline.model, pipeline.tokenizer)
+            self.pipeline = pipeline
             self.answered: dict[str, torch.Tensor] = {}  # model input text -> its logits
 
         def __call__(self, text_input_list: list[str]) -> torch.Tensor:
-            if preprocess is not None:  # the input stage: part of the model under attack
-                text_input_list = [preprocess(t) for t in text_input_list]
+            text_input_list = [self.pipeline.preprocess(t) for t in text_input_list]  # the stages: part of the model under attack
             new = list(dict.fromkeys(t for t in text_input_list if t not in self.answered))
             if len(self.answered) + len(new) > CACHE_LIMIT:
                 self.answered = {t: v for t, v in self.answered.items() if t in text_input_list}
             if new:
-                inputs = self.tokenizer(
-                    new, padding=True, truncation=True, max_length=max_length, return_tensors="pt"
-                ).to(next(self.model.parameters()).device)
-                with torch.inference_mode():
-                    logits = self.model(**inputs).logits.float().cpu()
-                self.answered.update(zip(new, logits))
+                self.answered.update(zip(new, self.pipeline.logits(new, preprocessed=True)))
             return torch.stack([self.answered[t] for t in text_input_list])
 
-    model.eval()
-    return DynamicPaddingWrapper(model, tokenizer)
+    pipeline.model.eval()
+    return DynamicPaddingWrapper(pipeline)

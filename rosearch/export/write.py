@@ -61,12 +61,12 @@ def export_metrics(student, trial: optuna.trial.FrozenTrial, cfg: StudyConfig, p
     ONNX numbers are added by `write_folder` once model.onnx exists. `search_subset` re-runs the
     search recipe on the in-trial subset: without retraining it equals the trial's stored figure."""
     stage = record.input_stage(trial)
-    measured = measure_student(student, cfg, prep, accelerator=accelerator, recipes=recipes, examples=prep.eval_examples,
-                               splits=("dev", "test"), input_stage=stage, progress=False)
+    pipeline = prep.pipeline(student, stage, max_length=cfg.data.max_length)
+    measured = measure_student(pipeline, cfg, prep, accelerator=accelerator, recipes=recipes, examples=prep.eval_examples,
+                               splits=("dev", "test"), progress=False)
     m = measured.metrics
-    again = run_attack(student, prep.tokenizer, prep.attack_examples, cfg.attack.recipe, max_length=cfg.data.max_length,
-                       seed=cfg.attack.seed, batch_size=cfg.attack.batch_size, progress=False,
-                       preprocess=prep.input_stage(stage)).metrics
+    again = run_attack(pipeline, prep.attack_examples, cfg.attack.recipe, seed=cfg.attack.seed, batch_size=cfg.attack.batch_size,
+                       progress=False).metrics
     teacher = prep.teacher_metrics
     return {
         "name": "", "study": cfg.name, "trial": trial.number, "baseline": record.baseline(trial), "kd_strategy": strategy, "retrain_epochs": retrain_epochs,

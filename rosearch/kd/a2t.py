@@ -35,6 +35,7 @@ from transformers import PreTrainedTokenizerBase
 
 from rosearch.config.schema import A2TConfig
 from rosearch.robust.perturb import CHAR_KINDS, char_edit
+from rosearch.student.pipeline import StudentPipeline
 from rosearch.train import LossFn, Run, loader
 from rosearch.train.loop import cycle
 
@@ -109,9 +110,10 @@ class AttackRounds:
 
     def __init__(self, train: datasets.Dataset, tokenizer: PreTrainedTokenizerBase, loss_fn: LossFn, *, a2t: A2TConfig, seed: int, max_length: int,
                  batch_size: int, substitutes: Callable[[str], Sequence[str]] | None, stopwords: frozenset[str],
-                 stage: Callable[[str], str] | None = None) -> None:
+                 pipeline: StudentPipeline) -> None:
         self.tokenizer, self.loss_fn, self.a2t, self.seed = tokenizer, loss_fn, a2t, seed
-        self.max_length, self.batch_size, self.substitutes, self.stopwords, self.stage = max_length, batch_size, substitutes, stopwords, stage
+        self.max_length, self.batch_size, self.substitutes, self.stopwords = max_length, batch_size, substitutes, stopwords
+        self.pipeline = pipeline  # the student's stages and tokenizer (its model: the one in training)
         self.texts, self.labels, self.logits = train["text"], train["labels"], train["teacher_logits"]
         self.pool: dict[str, list] = {"text": [], "labels": [], "teacher_logits": []}
         self.adversarial: Iterator[dict[str, torch.Tensor]] | None = None
@@ -128,9 +130,9 @@ class AttackRounds:
         from rosearch.attack.window import within_window
         from rosearch.attack.wrapper import make_wrapper
 
-        a2t, stage = self.a2t, self.stage
+        a2t = self.a2t
         run.model.eval()  # the attack queries the student as it is now (no dropout)
-        wrapper = make_wrapper(run.accelerator.unwrap_model(run.model), self.tokenizer, max_length=self.max_length, preprocess=stage)
+        wrapper = make_wrapper(self.pipeline.with_model(run.accelerator.unwrap_model(run.model)))
         attack = build_generic_attack(wrapper, a2t, seed=self.seed + self.summary["rounds"], substitutes=self.substitutes,
                                       stopwords=self.stopwords, batch_size=self.batch_size)
         picked = round_slice(len(self.texts), a2t.examples, self.summary["rounds"], seed=self.seed)
@@ -139,7 +141,7 @@ class AttackRounds:
         run.model.train()
         for i, record in zip(picked, report.records):
             if record["status"] == "succeeded":
-                self.pool["text"].append(stage(record["perturbed"]) if stage else record["perturbed"])
+                self.pool["text"].append(self.pipeline.preprocess(record["perturbed"]))  # what the stages pass on
                 self.pool["labels"].append(self.labels[i])
                 self.pool["teacher_logits"].append(self.logits[i])
         self.summary["rounds"] += 1

@@ -52,8 +52,8 @@ def distill_student(
         dropout=cfg.space.dropout,
         embedding_basis=prep.embedding_basis,
     )
-    stage = prep.input_stage(genome.input_stage) if isinstance(genome, Genome) else None
-    ctx = TrialContext(cfg, prep, prep.strategy_data.get(strategy), seed=seed, teacher_logits=teacher_logits or d.teacher_logits, stage=stage)
+    pipeline = prep.pipeline(student, genome.input_stage if isinstance(genome, Genome) else "none", max_length=cfg.data.max_length)
+    ctx = TrialContext(cfg, prep, prep.strategy_data.get(strategy), seed=seed, teacher_logits=teacher_logits or d.teacher_logits, pipeline=pipeline)
     plan = registry.get(strategy).plan(ctx)
     result = fit(student, plan, accelerator=accelerator, optim=d, grad_clip=d.grad_clip, seed=seed, progress=progress)
     return accelerator.unwrap_model(student, keep_fp32_wrapper=False), result

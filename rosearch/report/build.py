@@ -102,6 +102,7 @@ def report(current: StudyConfig, out_dir: Path, *, out: Out = print) -> dict[str
         "quarter_size": len(q.top), "top_trials": [done[i].number for i in q.top], "bottom_trials": [done[i].number for i in q.bottom],
         "operations": op_frequencies(genomes, q), "features": feature_table(genomes, robustness, q),
         "kd_strategies": category_counts([record.strategy(t, "vanilla") for t in done], q),
+        "input_stages": category_counts([g.input_stage for g in genomes], q),  # the pipeline's stage gene
     }
     (out_dir / "report.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     (out_dir / "report.md").write_text(markdown(data, cfg), encoding="utf-8")
@@ -218,6 +219,9 @@ def markdown(data: dict[str, Any], cfg: StudyConfig) -> str:
             for r in arch["features"]
         ]),
     ]
+    if len(arch.get("input_stages", ())) > 1:
+        lines += ["", "Input stages (the pipeline in front of the student):", "", _table(["stage", "most robust quarter", "least robust quarter", "all"], [
+            [r["value"], str(r["top"]), str(r["bottom"]), str(r["all"])] for r in arch["input_stages"]])]
     if len(arch["kd_strategies"]) > 1:
         lines += ["", "Distillation strategies:", "", _table(["strategy", "most robust quarter", "least robust quarter", "all"], [
             [r["value"], str(r["top"]), str(r["bottom"]), str(r["all"])] for r in arch["kd_strategies"]])]

@@ -145,7 +145,7 @@ def _measure_reference(b: BaselineConfig, cfg: StudyConfig, prep: Any, *, accele
     from rosearch.search.evaluate import measure_student
 
     student = build_reference(b, cfg, prep, accelerator=accelerator, progress=progress)
-    measured = measure_student(student, cfg, prep, accelerator=accelerator, recipes=[cfg.attack.recipe], progress=progress)
+    measured = measure_student(prep.pipeline(student, "none", max_length=cfg.data.max_length), cfg, prep, accelerator=accelerator, recipes=[cfg.attack.recipe], progress=progress)
     report = measured.attacks[cfg.attack.recipe.name]
     return {"shape": to_dict(b.bert), "metrics": measured.metrics, "strategy": strategies(cfg.kd)[0], "seed": reference_seed(cfg),
             "attacks": {report.recipe: {**report.metrics.to_dict(), "seconds": report.seconds}}}

@@ -16,12 +16,13 @@ from accelerate import Accelerator
 from rosearch.attack import AttackReport, run_attack
 from rosearch.config import RecipeConfig, StudyConfig
 from rosearch.kd.distill import distill_student
-from rosearch.latency import seq_len, torch_latency
+from rosearch.latency import seq_len, stage_latency, torch_latency
 from rosearch.prepare import Prepared
 from rosearch.search.fitness import rosearch_fitness
 from rosearch.stats import wilson
 from rosearch.student import count_flops, count_params
 from rosearch.student.genome import Genome
+from rosearch.student.pipeline import StudentPipeline
 from rosearch.train import accuracy, loader, model_device, predict
 from rosearch.train.loop import FitResult
 
@@ -45,20 +46,21 @@ class TrialResult:
 
 
 def measure_student(
-    student: torch.nn.Module, cfg: StudyConfig, prep: Prepared, *, accelerator: Accelerator,
-    recipes: list[RecipeConfig], examples: list[dict] | None = None, splits: tuple[str, ...] = ("dev",), input_stage: str = "none",
-    progress: bool = True,
+    pipeline: StudentPipeline, cfg: StudyConfig, prep: Prepared, *, accelerator: Accelerator,
+    recipes: list[RecipeConfig], examples: list[dict] | None = None, splits: tuple[str, ...] = ("dev",), progress: bool = True,
 ) -> Measurement:
     """Clean accuracy on `splits` (the first is `accuracy`), accuracy under each recipe on
     `examples` (default: the in-trial subset), size, CPU latency and RoSearch fitness, each
-    proportion with its 95% Wilson interval (`<name>_ci`). The student is not moved. With an input
-    stage, clean texts and every attack query go through it first (the attack sees the pipeline)."""
+    proportion with its 95% Wilson interval (`<name>_ci`). The student is not moved. Clean texts and
+    every attack query go through the whole pipeline (its input stages first), and its latency is
+    the stages' on a batch of real texts plus the model's."""
     examples = prep.attack_examples if examples is None else examples
-    stage = prep.input_stage(input_stage)
+    student = pipeline.model
     t0 = time.perf_counter()
     acc, correct = {}, {}
     for split in splits:
-        data = loader(prep.splits[split if stage is None else f"{split}@{input_stage}"], prep.tokenizer,
+        # with stages: the split tokenized after them, once per study (rosearch.prepare)
+        data = loader(prep.splits["@".join((split, *pipeline.stage_names))], prep.tokenizer,
                       batch_size=cfg.kd.eval_batch_size, shuffle=False)
         logits, labels = predict(student, data, accelerator=accelerator)
         correct[split] = int((logits.argmax(-1) == labels).sum())
@@ -67,14 +69,15 @@ def measure_student(
 
     t0 = time.perf_counter()
     reports = {
-        spec.name: run_attack(student, prep.tokenizer, examples, spec, max_length=cfg.data.max_length,
-                              seed=cfg.attack.seed, batch_size=cfg.attack.batch_size, progress=progress, preprocess=stage)
+        spec.name: run_attack(pipeline, examples, spec, seed=cfg.attack.seed, batch_size=cfg.attack.batch_size, progress=progress)
         for spec in recipes
     }
     t_attack = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    latency = torch_latency(_cpu_copy(student), batch=cfg.latency.batch_sizes[0], length=seq_len(cfg), vocab_size=len(prep.tokenizer), cfg=cfg.latency)
+    batch = cfg.latency.batch_sizes[0]
+    model_ms = torch_latency(_cpu_copy(student), batch=batch, length=seq_len(cfg), vocab_size=len(prep.tokenizer), cfg=cfg.latency)
+    stage_ms = stage_latency(pipeline, [e["text"] for e in examples[:batch]], cfg=cfg.latency)
     t_latency = time.perf_counter() - t0
 
     search = reports[recipes[0].name].metrics
@@ -94,7 +97,9 @@ def measure_student(
         "params": float(params),
         "flops": float(count_flops(student, seq_len=cfg.data.max_length, vocab_size=len(prep.tokenizer))),
         "compression": prep.teacher_metrics["params"] / params,
-        "latency_ms": latency,  # PyTorch on the CPU, median, batch latency.batch_sizes[0] at latency.seq_len
+        # the stages on `batch` real texts + PyTorch on the CPU (median, batch latency.batch_sizes[0] at latency.seq_len)
+        "latency_ms": stage_ms + model_ms,
+        "stage_latency_ms": stage_ms,
     }
     metrics["fitness"] = rosearch_fitness(
         accuracy=metrics["accuracy"], attack_accuracy=metrics["attack_accuracy"], params=params,
@@ -108,8 +113,8 @@ def evaluate_genome(genome: Genome, cfg: StudyConfig, prep: Prepared, *, acceler
     """Distil a student for `genome` with `strategy`; measure it with the search recipe."""
     start = time.perf_counter()
     student, fitted = distill_student(genome, cfg, prep, accelerator=accelerator, seed=seed, strategy=strategy, progress=progress)
-    measured = measure_student(student, cfg, prep, accelerator=accelerator, recipes=[cfg.attack.recipe],
-                               input_stage=genome.input_stage, progress=progress)
+    pipeline = prep.pipeline(student, genome.input_stage, max_length=cfg.data.max_length)
+    measured = measure_student(pipeline, cfg, prep, accelerator=accelerator, recipes=[cfg.attack.recipe], progress=progress)
     total = time.perf_counter() - start
     timings = {"train": fitted.seconds, **measured.timings}
     timings["other"] = total - sum(timings.values())

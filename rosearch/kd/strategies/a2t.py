@@ -28,5 +28,5 @@ class A2T(Strategy):
         d = ctx.cfg.kd
         train = ctx.train_split()
         rounds = AttackRounds(train, ctx.prep.tokenizer, ctx.kd_loss(), a2t=d.a2t, seed=ctx.seed, max_length=ctx.cfg.data.max_length,
-                              batch_size=d.batch_size, substitutes=ctx.data[1], stopwords=frozenset(ENGLISH_STOP_WORDS), stage=ctx.stage)
+                              batch_size=d.batch_size, substitutes=ctx.data[1], stopwords=frozenset(ENGLISH_STOP_WORDS), pipeline=ctx.pipeline)
         return TrainPlan(ctx.loader(train), rounds.loss, desc="distill (a2t)", hooks=[rounds], postfix=rounds.postfix, details=rounds.details)

@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader
 from rosearch.cache import DiskCache
 from rosearch.config import StudyConfig
 from rosearch.prepared import Prepared
+from rosearch.student.pipeline import StudentPipeline
 from rosearch.train import TrainPlan, kd_loss, loader
 
 Log = Callable[[str], None]
@@ -46,7 +47,7 @@ class TrialContext:
     data: Any  # what this strategy's `prepare` returned for the study (None if it prepares nothing)
     seed: int
     teacher_logits: str  # "cached" (the study's cached teacher logits) or "online" (the teacher runs each step)
-    stage: Callable[[str], str] | None = None  # the student's input stage (the pipeline before its tokenizer)
+    pipeline: StudentPipeline  # the student being trained, with its input stages and tokenizer
 
     def train_split(self) -> datasets.Dataset:
         """The training examples (the first `kd.max_train_examples`, already shuffled with data.seed)."""

@@ -1,0 +1,51 @@
+"""A student as its users run it: text → input stages → tokenizer → model.
+
+Every attack queries the whole pipeline (rosearch.attack.wrapper), so a defence in front of the
+model is attacked with it. Stages compose: each is a text → text callable with a name (the stage
+gene's value), run in order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable, Sequence
+
+import torch
+from transformers import BatchEncoding, PreTrainedTokenizerBase
+
+#: An input stage: text in, text out (the word recogniser, for one).
+Stage = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class StudentPipeline:
+    model: torch.nn.Module
+    tokenizer: PreTrainedTokenizerBase
+    max_length: int  # texts are truncated to this many tokens, as in training
+    stages: tuple[tuple[str, Stage], ...] = ()  # (name, stage), in the order they run
+
+    @property
+    def stage_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.stages)
+
+    def preprocess(self, text: str) -> str:
+        """`text` after every stage."""
+        for _, stage in self.stages:
+            text = stage(text)
+        return text
+
+    def encode(self, texts: Sequence[str], *, preprocessed: bool = False) -> BatchEncoding:
+        """Model inputs for `texts` (padded to the longest, truncated at max_length), on the
+        model's device; `preprocessed`: the stages already ran."""
+        texts = list(texts) if preprocessed else [self.preprocess(t) for t in texts]
+        enc = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
+        return enc.to(next(self.model.parameters()).device)
+
+    @torch.inference_mode()
+    def logits(self, texts: Sequence[str], *, preprocessed: bool = False) -> torch.Tensor:
+        """Float logits [N, K] on the CPU (the model in eval mode, where it is)."""
+        self.model.eval()
+        return self.model(**self.encode(texts, preprocessed=preprocessed)).logits.float().cpu()
+
+    def with_model(self, model: torch.nn.Module) -> StudentPipeline:
+        return replace(self, model=model)

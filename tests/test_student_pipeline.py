@@ -1,0 +1,47 @@
+"""The student pipeline: text → stages → tokenizer → model, the one object attacks and latency see
+(the attack wrapper over a pipeline with a stage: tests/test_attack.py)."""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+from rosearch.config.schema import LatencyConfig
+from rosearch.latency import stage_latency
+from rosearch.student.pipeline import StudentPipeline
+
+
+class Echo(torch.nn.Module):
+    """Logits = (sum of the ids, number of real tokens): enough to tell two inputs apart."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, input_ids, attention_mask, **_):  # noqa: ANN001, ANN201
+        from types import SimpleNamespace
+
+        ids = (input_ids * attention_mask).sum(-1, keepdim=True).float()
+        return SimpleNamespace(logits=torch.cat([ids, attention_mask.sum(-1, keepdim=True).float()], -1) + self.w)
+
+
+def test_stages_run_in_order_before_the_tokenizer(tokenizer) -> None:
+    upper = ("upper", str.upper)
+    fix = ("fix", lambda t: t.replace("BDA", "BAD"))
+    p = StudentPipeline(Echo(), tokenizer, 8, (upper, fix))
+    assert p.stage_names == ("upper", "fix") and p.preprocess("a bda film") == "A BAD FILM"
+    assert StudentPipeline(Echo(), tokenizer, 8, (fix, upper)).preprocess("a bda film") == "A BDA FILM"  # order matters
+    expected = tokenizer(["a bad film"], padding=True, truncation=True, max_length=8, return_tensors="pt")
+    got = p.encode(["a bda film"])
+    assert torch.equal(got["input_ids"], expected["input_ids"])  # the uncased tokenizer sees the fixed text
+    torch.testing.assert_close(p.logits(["a bda film"]), StudentPipeline(Echo(), tokenizer, 8).logits(["a bad film"]))
+    assert p.encode(["word " * 50])["input_ids"].shape[1] == 8  # truncated at max_length, as in training
+    assert p.with_model(Echo()).stages == p.stages
+
+
+def test_stage_latency_counts_the_stages_and_nothing_without_them(tokenizer) -> None:
+    cfg = LatencyConfig(batch_sizes=[1], warmup=0, repeats=3, threads=1)
+    slow = StudentPipeline(Echo(), tokenizer, 8, (("slow", lambda t: time.sleep(0.002) or t),))
+    assert stage_latency(StudentPipeline(Echo(), tokenizer, 8), ["a film"] * 4, cfg=cfg) == 0.0
+    assert stage_latency(slow, ["a film"] * 4, cfg=cfg) >= 4 * 2.0  # four texts × 2 ms each
