@@ -30,6 +30,7 @@ from rosearch.search import record
 from rosearch.search.evaluations import stored
 from rosearch.search.study import stored_config
 from rosearch.stats import format_ci, mcnemar
+from rosearch.table import format_table
 
 
 def main() -> None:
@@ -74,16 +75,16 @@ def main() -> None:
         Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
 
     names = [r.name for r in recipes]
-    print("\n| baseline | KD | clean accuracy (dev) | " + " | ".join(f"under {n} (Δ vs vanilla, p)" for n in names) + " | train s |")
-    print("|---|---|---|" + "---|" * len(names) + "---|")
+    table = []
     for r in rows:
         p, a = r["plain"], r["a2t"]
-        print(f"| {r['baseline']} | vanilla | {format_ci(p['accuracy'], p['accuracy_ci'])} | "
-              + " | ".join(format_ci(p["attacks"][n]["accuracy_under_attack"], p["attacks"][n]["under_attack_ci"]) for n in names)
-              + f" | {p['train_seconds']:.0f} |")
+        table.append([r["baseline"], "vanilla", format_ci(p["accuracy"], p["accuracy_ci"]),
+                      *(format_ci(p["attacks"][n]["accuracy_under_attack"], p["attacks"][n]["under_attack_ci"]) for n in names), f"{p['train_seconds']:.0f}"])
         cells = [f"{format_ci(a['attacks'][n]['accuracy_under_attack'], a['attacks'][n]['under_attack_ci'])} "
                  f"({100 * r['versus_plain'][n]['difference']:+.1f}, p={r['versus_plain'][n]['p_value']:.2g})" for n in names]
-        print(f"| {r['baseline']} | a2t | {format_ci(a['accuracy'], a['accuracy_ci'])} | " + " | ".join(cells) + f" | {r['train_seconds']:.0f} |")
+        table.append([r["baseline"], "a2t", format_ci(a["accuracy"], a["accuracy_ci"]), *cells, f"{r['train_seconds']:.0f}"])
+    print("\n" + format_table(["baseline", "KD", "clean accuracy (dev)", *(f"under {n} (Δ vs vanilla, p)" for n in names), "train s"], table,
+                              style="markdown"))
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from rosearch.attack.run import run_attack
 from rosearch.config import RecipeConfig
 from rosearch.kd.distill import distill_student
 from rosearch.student.pipeline import StudentPipeline
+from rosearch.table import format_table
 
 from _common import prepared_study  # noqa: E402 - benchmarks/ is the script's folder
 from trial_time import GENOMES  # noqa: E402 - the same typical student as the trial-time benchmark
@@ -69,14 +70,14 @@ def main() -> None:
     record = {"study": cfg.name, "date": time.strftime("%Y-%m-%d"), "tokenizer_model_max_length": prep.tokenizer.model_max_length, "examples": len(examples),
               "student_train_seconds": fit.seconds, "rows": rows, "variants": variants}
     Path(args.out).write_text(json.dumps(record, indent=2))
-    print("\n| model | recipe | examples/s | queries/s | success rate | accuracy under attack | words perturbed | queries/example |")
-    print("|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        print(f"| {r['model']} | {r['recipe']} | {r['examples_per_s']:.2f} | {r['queries_per_s']:.0f} | {r['success_rate']:.1%} | {r['accuracy_under_attack']:.1%} | {r['avg_perturbed_share']:.1%} | {r['avg_queries']:.1f} |")
-    print("\n| model | DeepWordBug run | padded to | seconds | queries/s | success rate | accuracy under attack |")
-    print("|---|---|---|---|---|---|---|")
-    for v in variants:
-        print(f"| {v['model']} | {v['variant']} | {v['padded_to']} | {v['seconds']:.1f} | {v['queries_per_s']:.0f} | {v['success_rate']:.1%} | {v['accuracy_under_attack']:.1%} |")
+    print("\n" + format_table(
+        ["model", "recipe", "examples/s", "queries/s", "success rate", "accuracy under attack", "words perturbed", "queries/example"],
+        [[r["model"], r["recipe"], f"{r['examples_per_s']:.2f}", f"{r['queries_per_s']:.0f}", f"{r['success_rate']:.1%}",
+          f"{r['accuracy_under_attack']:.1%}", f"{r['avg_perturbed_share']:.1%}", f"{r['avg_queries']:.1f}"] for r in rows], style="markdown"))
+    print("\n" + format_table(
+        ["model", "DeepWordBug run", "padded to", "seconds", "queries/s", "success rate", "accuracy under attack"],
+        [[v["model"], v["variant"], str(v["padded_to"]), f"{v['seconds']:.1f}", f"{v['queries_per_s']:.0f}", f"{v['success_rate']:.1%}",
+          f"{v['accuracy_under_attack']:.1%}"] for v in variants], style="markdown"))
     print(f"\nstudent KD training in this run: {fit.seconds:.1f} s")
 
 

@@ -25,6 +25,7 @@ from rosearch.export.onnx import TOLERANCE, export_onnx, max_abs_diff
 from rosearch.export.run import ExportOptions, export
 from rosearch.export.write import parity_batches
 from rosearch.latency import latency_report, onnx_session, probe_inputs, seq_len
+from rosearch.table import format_table
 
 
 def main() -> None:
@@ -62,18 +63,18 @@ def main() -> None:
 
     batches = [str(b) for b in cfg.latency.batch_sizes]
     header = ["model", "params", "compression", "dev acc", "under attack"] + [f"{rt} b{b} (ms)" for rt in ("PyTorch", "ORT") for b in batches] + ["speed-up b1 (PyTorch)"]
-    print("| " + " | ".join(header) + " |\n|" + "---|" * len(header))
 
     def cells(lat: dict) -> list[str]:
         return [f"{lat[rt][b]:.2f}" for rt in ("pytorch", "onnxruntime") for b in batches]
 
     t1 = t_latency["pytorch"][batches[0]]
     teacher_acc = prep.teacher_metrics.get("dev_accuracy", float("nan"))
-    print("| " + " | ".join(["teacher", f"{teacher_params / 1e6:.2f}M", "1.0×", f"{teacher_acc:.1%}", "–", *cells(t_latency), "1.0×"]) + " |")
+    table = [["teacher", f"{teacher_params / 1e6:.2f}M", "1.0×", f"{teacher_acc:.1%}", "–", *cells(t_latency), "1.0×"]]
     for s in record["students"]:
         lat = s["latency"]
-        print("| " + " | ".join([f"trial #{s['trial']}", f"{s['params'] / 1e6:.2f}M", f"{teacher_params / s['params']:.1f}×", f"{s['accuracy']:.1%}",
-                                 f"{s['attack_accuracy']:.1%}", *cells(lat), f"{t1 / lat['pytorch'][batches[0]]:.1f}×"]) + " |")
+        table.append([f"trial #{s['trial']}", f"{s['params'] / 1e6:.2f}M", f"{teacher_params / s['params']:.1f}×", f"{s['accuracy']:.1%}",
+                      f"{s['attack_accuracy']:.1%}", *cells(lat), f"{t1 / lat['pytorch'][batches[0]]:.1f}×"])
+    print(format_table(header, table, style="markdown"))
     print(f"\nteacher ONNX vs PyTorch max |Δlogit| {diff:.1e}; export of {len(rows)} student(s) took {export_seconds:.0f} s; "
           f"latency: {seq_len(cfg)} tokens, {cfg.latency.threads} thread(s), median of {cfg.latency.repeats} after {cfg.latency.warmup} warm-up")
 

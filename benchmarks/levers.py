@@ -33,6 +33,7 @@ from rosearch.kd.distill import distill_student
 from rosearch.search.evaluate import measure_student
 from rosearch.stats import format_ci, mcnemar
 from rosearch.student.genome import Genome
+from rosearch.table import format_table
 
 
 def main() -> None:
@@ -102,8 +103,7 @@ def main() -> None:
     Path(args.out).write_text(json.dumps(record, indent=2) + "\n")
 
     names = [r.name for r in recipes]
-    print("\n| model | KD | input stage | clean accuracy (dev) | " + " | ".join(f"under {n} (Δ vs plain, p)" for n in names) + " | train s |")
-    print("|---|---|---|---|" + "---|" * len(names) + "---|")
+    table = []
     for r in rows:
         m = r["metrics"]
         cells = []
@@ -112,7 +112,9 @@ def main() -> None:
             cells.append(f"{format_ci(a['accuracy_under_attack'], a['under_attack_ci'])}" + ("" if r is plain or r["model"] == "teacher"
                          else f" ({100 * v['difference']:+.1f}, p={v['p_value']:.2g})"))
         train = "–" if r["model"] == "teacher" else f"{r['train_seconds']:.0f}"
-        print(f"| {r['model']} | {r['strategy']} | {r['stage']} | {format_ci(m['accuracy'], m.get('accuracy_ci'))} | " + " | ".join(cells) + f" | {train} |")
+        table.append([r["model"], r["strategy"], r["stage"], format_ci(m["accuracy"], m.get("accuracy_ci")), *cells, train])
+    print("\n" + format_table(["model", "KD", "input stage", "clean accuracy (dev)", *(f"under {n} (Δ vs plain, p)" for n in names), "train s"],
+                              table, style="markdown"))
     print(f"\nEach strategy against {args.strategies[0]} with the same input stage (Δ points, exact McNemar p):")
     for r in rows:
         if "versus_same_stage" in r:

@@ -35,6 +35,7 @@ from rosearch.kd.distill import distill_student
 from rosearch.search.evaluate import measure_student
 from rosearch.search.genome import suggest
 from rosearch.student.genome import Genome
+from rosearch.table import format_table
 
 SIZES = (50, 100, 200)
 
@@ -157,11 +158,10 @@ def print_table(record: dict) -> None:
                           ("students without an input stage", {"stage": "none"}), ("students with word recognition", {"stage": "recognizer"})):
         rows = summarise(record, **kwargs)
         print(f"\n{title}: {rows[0]['students']}")
-        print(f"| in-trial n | Kendall τ vs {record['n_eval']}-example figure [95% bootstrap] | p | attack share of trial time (median, max) |")
-        print("|---|---|---|---|")
-        for r in rows:
-            print(f"| {r['n']} | {r['tau']:.2f} [{r['tau_ci'][0]:.2f}, {r['tau_ci'][1]:.2f}] | {r['p']:.1g} | "
-                  f"{r['attack_share_median']:.2f}, {r['attack_share_max']:.2f} |")
+        print(format_table(
+            ["in-trial n", f"Kendall τ vs {record['n_eval']}-example figure [95% bootstrap]", "p", "attack share of trial time (median, max)"],
+            [[str(r["n"]), f"{r['tau']:.2f} [{r['tau_ci'][0]:.2f}, {r['tau_ci'][1]:.2f}]", f"{r['p']:.1g}",
+              f"{r['attack_share_median']:.2f}, {r['attack_share_max']:.2f}"] for r in rows], style="markdown"))
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from rosearch.attack.resources import import_textattack
 from rosearch.kd.distill import distill_student
 from rosearch.search.evaluate import evaluate_genome
 from rosearch.search.genome import Genome, Node
+from rosearch.table import format_table
 
 from _common import prepared_study  # noqa: E402 - benchmarks/ is the script's folder
 
@@ -63,15 +64,15 @@ def main() -> None:
     }
     Path(args.out).write_text(json.dumps(record, indent=2))
     print(f"\nteacher: dev accuracy {prep.teacher_metrics['dev_accuracy']:.1%}, fine-tune {prep.teacher_metrics['finetune_seconds'] or 0:.0f} s, logits on train/dev/test {prep.teacher_metrics['logits_seconds']:.0f} s\n")
-    print("| genome | params | accuracy | under attack | KD training (cached logits) | attack | evaluation | everything else | total | KD training (online teacher) | speed-up of cached logits |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        total = r["t_total"]
-        share = lambda k: f"{r[k]:.1f} s ({r[k] / total:.0%})"  # noqa: E731
-        print(
-            f"| {r['genome']} | {r['params'] / 1e6:.2f}M | {r['accuracy']:.1%} | {r['attack_accuracy']:.1%} | {share('t_train')} | {share('t_attack')} | "
-            f"{share('t_evaluate')} | {share('t_other')} | {total:.1f} s | {r['t_train_online']:.1f} s | {r['speedup_cached']:.2f}× |"
-        )
+    def share(r: dict, k: str) -> str:
+        return f"{r[k]:.1f} s ({r[k] / r['t_total']:.0%})"
+
+    print(format_table(
+        ["genome", "params", "accuracy", "under attack", "KD training (cached logits)", "attack", "evaluation", "everything else", "total",
+         "KD training (online teacher)", "speed-up of cached logits"],
+        [[r["genome"], f"{r['params'] / 1e6:.2f}M", f"{r['accuracy']:.1%}", f"{r['attack_accuracy']:.1%}", share(r, "t_train"), share(r, "t_attack"),
+          share(r, "t_evaluate"), share(r, "t_other"), f"{r['t_total']:.1f} s", f"{r['t_train_online']:.1f} s", f"{r['speedup_cached']:.2f}×"]
+         for r in rows], style="markdown"))
 
 
 if __name__ == "__main__":
