@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase, get_linear_schedule_with_warmup
 
 from rosearch.config.schema import OptimConfig
-from rosearch.train.plan import LossFn, Run, TrainPlan  # noqa: F401 - LossFn re-exported
+from rosearch.train.plan import Run, TrainPlan
 
 MODEL_COLUMNS = ("input_ids", "attention_mask", "token_type_ids", "labels")
 
