@@ -25,6 +25,7 @@ from rosearch.export.onnx import TOLERANCE, export_onnx, max_abs_diff
 from rosearch.export.run import ExportOptions, export
 from rosearch.export.write import parity_batches
 from rosearch.latency import latency_report, onnx_session, probe_inputs, seq_len
+from rosearch.student.pipeline import StudentPipeline
 from rosearch.table import format_table
 
 
@@ -52,7 +53,8 @@ def main() -> None:
         session = onnx_session(str(path), threads=cfg.latency.threads)
         texts = prep.splits["dev"]["text"][:8]
         diff = max(max_abs_diff(teacher, session, b) for b in parity_batches(prep.tokenizer, texts, cfg.data.max_length))
-        t_latency = latency_report(teacher, vocab_size=len(prep.tokenizer), length=seq_len(cfg), cfg=cfg.latency, onnx_path=str(path))
+        t_latency = latency_report(StudentPipeline(teacher, prep.tokenizer, cfg.data.max_length), length=seq_len(cfg), cfg=cfg.latency,
+                                   onnx_path=str(path))
     teacher_params = count_params(teacher)
     record = {
         "study": cfg.name, "storage": cfg.search.storage, "export": str(out_dir), "export_seconds": export_seconds,

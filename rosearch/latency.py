@@ -2,6 +2,7 @@
 
 Every input is `batch × seq_len` random token ids with a full attention mask (a fixed shape, so
 runs are comparable); PyTorch and ONNX Runtime are timed with the same inputs and thread count.
+Input stages (text → text, their cost depends on the words) are timed on real texts and added.
 torch.utils.benchmark would time PyTorch only; one small timer serves both runtimes.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -77,12 +78,29 @@ def onnx_latency(session, *, batch: int, length: int, vocab_size: int, cfg: Late
     return median_ms(lambda: session.run(None, feed), warmup=cfg.warmup, repeats=cfg.repeats)
 
 
-def latency_report(model: torch.nn.Module, *, vocab_size: int, length: int, cfg: LatencyConfig, onnx_path: str | None = None) -> dict[str, Any]:
-    """{'seq_len', 'threads', 'warmup', 'repeats', 'pytorch': {batch: ms}, 'onnxruntime': {batch: ms}}
-    (batch sizes as strings: the report is stored as JSON)."""
+def latency_report(pipeline: StudentPipeline, *, length: int, cfg: LatencyConfig, onnx_path: str | None = None,
+                   texts: Sequence[str] = ()) -> dict[str, Any]:
+    """The pipeline's latency per batch size: {'seq_len', 'threads', 'warmup', 'repeats',
+    'statistic', 'pytorch': {batch: ms}, 'onnxruntime': {batch: ms}} (batch sizes as strings: the
+    report is stored as JSON). With input stages, each runtime's figure is the whole pipeline's
+    (the stages on `batch` real `texts`, repeated as needed, + the model), and the report also holds
+    'stages' (their names) and 'stage': {batch: ms}, the stages' share."""
     report: dict[str, Any] = {"seq_len": length, "threads": cfg.threads, "warmup": cfg.warmup, "repeats": cfg.repeats, "statistic": "median"}
-    report["pytorch"] = {str(b): torch_latency(model, batch=b, length=length, vocab_size=vocab_size, cfg=cfg) for b in cfg.batch_sizes}
+    stage = {str(b): stage_latency(pipeline, _texts_of(texts, b), cfg=cfg) for b in cfg.batch_sizes} if pipeline.stages else {}
+    vocab_size = len(pipeline.tokenizer)
+    report["pytorch"] = {str(b): torch_latency(pipeline.model, batch=b, length=length, vocab_size=vocab_size, cfg=cfg) + stage.get(str(b), 0.0)
+                         for b in cfg.batch_sizes}
     if onnx_path is not None:
         session = onnx_session(onnx_path, threads=cfg.threads)
-        report["onnxruntime"] = {str(b): onnx_latency(session, batch=b, length=length, vocab_size=vocab_size, cfg=cfg) for b in cfg.batch_sizes}
+        report["onnxruntime"] = {str(b): onnx_latency(session, batch=b, length=length, vocab_size=vocab_size, cfg=cfg) + stage.get(str(b), 0.0)
+                                 for b in cfg.batch_sizes}
+    if stage:
+        report.update(stages=list(pipeline.stage_names), stage=stage)
     return report
+
+
+def _texts_of(texts: Sequence[str], n: int) -> list[str]:
+    """`n` texts: `texts` repeated as needed."""
+    if not texts:
+        raise ValueError("timing input stages needs real texts")
+    return [texts[i % len(texts)] for i in range(n)]

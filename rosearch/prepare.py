@@ -28,6 +28,7 @@ from rosearch.hub import offline_mode, require_cached, require_hub
 from rosearch.prepared import Prepared
 from rosearch.robust.recognizer import WordRecognizer
 from rosearch.student.cost import count_flops, count_params
+from rosearch.student.pipeline import split_key, tokenize_through
 from rosearch.teacher import embedding_basis, load_teacher, load_tokenizer, resolve_source
 from rosearch.train import TrainPlan, accuracy, fit, loader, predict
 
@@ -115,8 +116,7 @@ def prepare(cfg: StudyConfig, *, cache: DiskCache, accelerator: Accelerator, log
     if "recognizer" in cfg.space.input_stages:
         recognizer = WordRecognizer.from_texts(splits["train"]["text"])
         for name in ("dev", "test"):
-            splits[f"{name}@recognizer"] = splits[name].map(
-                lambda b: tokenizer([recognizer(t) for t in b["text"]], truncation=True, max_length=cfg.data.max_length), batched=True)
+            splits[split_key(name, ["recognizer"])] = tokenize_through(splits[name], tokenizer, cfg.data.max_length, [("recognizer", recognizer)])
         log(f"input stage: word recognizer over {len(recognizer.counts)} training words")
     prepared = Prepared(
         tokenizer=tokenizer,

@@ -431,9 +431,9 @@ def _recognizing_export(folder: Path, tokenizer) -> None:  # noqa: ANN001
                             max_position_embeddings=32, dropout=0.0).eval()
     metrics = {"name": "", "study": "unit", "trial": 0, "accuracy": 0.5, "attack_accuracy": 0.5, "params": 1, "teacher": {}}
     try:
-        write_folder(folder, student, tokenizer, metrics, genome=genome, title="unit", latency=LatencyConfig(batch_sizes=[1], warmup=0, repeats=1),
-                     length=32, parity_texts=["a wonderful movie", "a terrible plot"], max_length=32,
-                     recognizer=WordRecognizer.from_texts(["a wonderful movie", "a terrible plot"]))
+        stage = WordRecognizer.from_texts(["a wonderful movie", "a terrible plot"])
+        write_folder(folder, StudentPipeline(student, tokenizer, 32, (("recognizer", stage),)), metrics, genome=genome, title="unit",
+                     latency=LatencyConfig(batch_sizes=[1], warmup=0, repeats=1), length=32, texts=["a wonderful movie", "a terrible plot"])
     except (KeyError, TypeError):
         pass  # the model card wants a full export's metrics; the folder's files are written before it
 

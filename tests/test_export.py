@@ -24,6 +24,7 @@ from rosearch.search import evaluations
 from rosearch.search.front import feasible
 from rosearch.student import build_student
 from rosearch.student.genome import Genome, Node
+from rosearch.student.pipeline import StudentPipeline
 
 #: Every operation once, padded batches: what an ONNX graph or a reload could get wrong.
 ALL_OPS = Genome(32, 16, 2, (
@@ -69,7 +70,7 @@ def test_saved_student_loads_anywhere_with_the_same_logits(tmp_path: Path, token
     student = build_student(ALL_OPS, vocab_size=len(tokenizer), num_labels=2, pad_token_id=tokenizer.pad_token_id, max_position_embeddings=32, dropout=0.1).eval()
     folder = tmp_path / folder_name(7, _metrics())
     cfg = LatencyConfig(batch_sizes=[1, 4], warmup=1, repeats=3)
-    write_folder(folder, student, tokenizer, _metrics(), genome=ALL_OPS, title="unit", latency=cfg, length=32, parity_texts=TEXTS, max_length=32)
+    write_folder(folder, StudentPipeline(student, tokenizer, 32), _metrics(), genome=ALL_OPS, title="unit", latency=cfg, length=32, texts=TEXTS)
 
     assert folder.name == "trial-0007_acc80.0_adv40.0_0.01M"
     for name in ("config.json", "model.safetensors", "model.py", "genome.py", "ops.py", "tokenizer.json", "vocab.txt", "model.onnx",
@@ -325,10 +326,17 @@ def test_a_student_with_word_recognition_ships_its_stage(tmp_path: Path, tokeniz
     student = build_student(genome, vocab_size=len(tokenizer), num_labels=2, pad_token_id=tokenizer.pad_token_id, max_position_embeddings=32, dropout=0.0).eval()
     folder = tmp_path / "student"
     recognizer = WordRecognizer.from_texts(["a wonderful movie", "a terrible plot"])
-    metrics = write_folder(folder, student, tokenizer, _metrics(), genome=genome, title="unit", latency=LatencyConfig(batch_sizes=[1], warmup=0, repeats=1),
-                           length=32, parity_texts=TEXTS, max_length=32, recognizer=recognizer)
+    pipe = StudentPipeline(student, tokenizer, 32, (("recognizer", recognizer),))
+    metrics = write_folder(folder, pipe, _metrics(), genome=genome, title="unit", latency=LatencyConfig(batch_sizes=[1, 4], warmup=0, repeats=1),
+                           length=32, texts=TEXTS)
     assert metrics["input_stage"] == "recognizer" and (folder / "recognizer.json").is_file() and (folder / "recognizer.py").is_file()
-    assert "ONNX Runtime users must run it themselves" in (folder / "README.md").read_text()
+    card = (folder / "README.md").read_text()
+    assert "ONNX Runtime users must run it themselves" in card and "of which input stages (recognizer)" in card
+    # every batch size's latency is the whole pipeline's: the stage's share is in it
+    lat = metrics["latency"]
+    assert lat["stages"] == ["recognizer"] and set(lat["stage"]) == {"1", "4"}
+    for runtime in ("pytorch", "onnxruntime"):
+        assert all(lat[runtime][b] > lat["stage"][b] > 0 for b in ("1", "4"))
     done = subprocess.run([sys.executable, "-c", RECOGNIZING, str(folder)], cwd=tmp_path, capture_output=True, text=True, timeout=300,
                           env={**os.environ, "HF_HOME": str(tmp_path / "hf")})
     assert done.returncode == 0, done.stderr[-3000:]

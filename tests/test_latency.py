@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import torch
 
 from rosearch.config import LatencyConfig, StudyConfig
 from rosearch.config._build import build
 from rosearch.latency import latency_report, median_ms, probe_inputs, seq_len
+from rosearch.student.pipeline import StudentPipeline
 
 
 def test_median_ms_skips_the_warm_up_and_takes_the_median(monkeypatch) -> None:
@@ -36,7 +39,24 @@ def test_latency_report_times_each_batch_size_and_restores_threads() -> None:
     model.emb = torch.nn.Embedding(100, 8)
     model.forward = lambda input_ids, attention_mask: model.emb(input_ids).sum()  # noqa: ARG005
     before = torch.get_num_threads()
-    report = latency_report(model, vocab_size=100, length=8, cfg=LatencyConfig(batch_sizes=[1, 4], warmup=1, repeats=3, threads=1))
+    vocab = type("Vocab", (), {"__len__": lambda self: 100})()  # the probe ids need only the tokenizer's size
+    report = latency_report(StudentPipeline(model, vocab, 8), length=8, cfg=LatencyConfig(batch_sizes=[1, 4], warmup=1, repeats=3, threads=1))
     assert set(report["pytorch"]) == {"1", "4"} and all(v > 0 for v in report["pytorch"].values())
     assert "onnxruntime" not in report and report["seq_len"] == 8 and report["threads"] == 1
     assert torch.get_num_threads() == before
+
+
+def test_latency_per_batch_size_includes_the_stages(tokenizer) -> None:
+    from rosearch.student import build_student
+    from rosearch.student.genome import Genome, Node
+
+    genome = Genome(16, 16, 1, (Node((0, 1), ("conv3", "skip")),))
+    model = build_student(genome, vocab_size=len(tokenizer), num_labels=2, pad_token_id=tokenizer.pad_token_id, max_position_embeddings=16, dropout=0.0)
+    cfg = LatencyConfig(batch_sizes=[1, 4], warmup=0, repeats=3, threads=1)
+    bare = latency_report(StudentPipeline(model, tokenizer, 16), length=16, cfg=cfg)
+    assert "stage" not in bare and set(bare["pytorch"]) == {"1", "4"}
+    slow = StudentPipeline(model, tokenizer, 16, (("slow", lambda t: time.sleep(0.003) or t),))
+    lat = latency_report(slow, length=16, cfg=cfg, texts=["a film", "a plot"])
+    assert lat["stages"] == ["slow"]
+    assert lat["stage"]["1"] >= 3.0 and lat["stage"]["4"] >= 4 * 3.0  # one text per batch element (the two texts repeated)
+    assert all(lat["pytorch"][b] > lat["stage"][b] for b in ("1", "4"))

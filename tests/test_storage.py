@@ -19,6 +19,11 @@ from pg_server import running_postgres
 
 #: One worker: open the tiny study at a given moment (so that several open it together) and run
 #: trials whose objective only draws the genome (the sampler is what is under test, not training).
+#: The population is larger than the trials, so every draw is NSGA-II's first generation: seeded by
+#: the trial's number alone, the same whatever the timing. (Later generations breed from whichever
+#: trials have finished when a trial starts, which depends on timing; that two simultaneous children
+#: can coincide is NSGA-II's, not a shared seed's, and the sampler re-draws a child that repeats a
+#: stored trial: tests/test_genome.py.)
 WORKER = """
 import sys, time
 import optuna
@@ -28,7 +33,7 @@ from rosearch.search.study import open_study
 
 url, n, start, seed = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
 optuna.logging.set_verbosity(optuna.logging.WARNING)
-cfg = with_storage(load_study("tiny", overrides={"seed": seed}), url)
+cfg = with_storage(load_study("tiny", overrides={"seed": seed, "search.population_size": 32}), url)
 time.sleep(max(0.0, start - time.time()))
 study = open_study(cfg, config_hash=config_hash(cfg))
 

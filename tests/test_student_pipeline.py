@@ -45,3 +45,26 @@ def test_stage_latency_counts_the_stages_and_nothing_without_them(tokenizer) -> 
     slow = StudentPipeline(Echo(), tokenizer, 8, (("slow", lambda t: time.sleep(0.002) or t),))
     assert stage_latency(StudentPipeline(Echo(), tokenizer, 8), ["a film"] * 4, cfg=cfg) == 0.0
     assert stage_latency(slow, ["a film"] * 4, cfg=cfg) >= 4 * 2.0  # four texts × 2 ms each
+
+
+def test_a_split_through_the_stages_is_what_encode_gives(tokenizer) -> None:
+    """Clean evaluation reads a split tokenized after the stages: the study's prepared copy where
+    there is one, else the pipeline tokenizes it (a stage prepare knows nothing of)."""
+    from types import SimpleNamespace
+
+    import datasets
+
+    from rosearch.search.evaluate import _tokenized
+    from rosearch.student.pipeline import split_key
+
+    dev = datasets.Dataset.from_dict({"text": ["a bda film", "word " * 50], "labels": [0, 1]})
+    p = StudentPipeline(Echo(), tokenizer, 8, (("fix", lambda t: t.replace("bda", "bad")),))
+    through = p.tokenized(dev)
+    assert through["input_ids"] == [tokenizer("a bad film")["input_ids"], tokenizer("word " * 50, truncation=True, max_length=8)["input_ids"]]
+    assert through["labels"] == [0, 1] and split_key("dev", p.stage_names) == "dev@fix" and split_key("dev", ()) == "dev"
+    prepared = datasets.Dataset.from_dict({"input_ids": [[1]], "labels": [0]})
+    prep = SimpleNamespace(splits={"dev": dev, "dev@fix": prepared})
+    assert _tokenized(p, prep, "dev") is prepared  # the copy tokenized once per study
+    assert _tokenized(StudentPipeline(Echo(), tokenizer, 8), prep, "dev") is dev
+    assert _tokenized(p, SimpleNamespace(splits={"dev": dev}), "dev")["input_ids"] == through["input_ids"]
+

@@ -15,9 +15,10 @@ def _pct(x: float) -> str:
 def latency_table(latency: dict[str, Any]) -> str:
     runtimes = [r for r in ("pytorch", "onnxruntime") if r in latency]
     batches = list(latency[runtimes[0]])
-    rows = []
-    for r in runtimes:
-        rows.append(["PyTorch" if r == "pytorch" else "ONNX Runtime", *(f"{latency[r][b]:.2f}" for b in batches)])
+    whole = " (input stages + model)" if "stage" in latency else ""
+    rows = [[("PyTorch" if r == "pytorch" else "ONNX Runtime") + whole, *(f"{latency[r][b]:.2f}" for b in batches)] for r in runtimes]
+    if "stage" in latency:
+        rows.append(["of which input stages (" + " → ".join(latency["stages"]) + ")", *(f"{latency['stage'][b]:.2f}" for b in batches)])
     return format_table(["runtime", *(f"batch {b} (ms)" for b in batches)], rows, style="markdown")
 
 

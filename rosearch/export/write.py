@@ -30,6 +30,7 @@ from rosearch.report.architecture import genome_svg
 from rosearch.attack.run import run_attack
 from rosearch.search.evaluate import measure_student
 from rosearch.student.genome import Genome
+from rosearch.student.pipeline import StudentPipeline
 
 
 def machine() -> str:
@@ -104,41 +105,53 @@ def export_trial(folder: Path, student, prep: Prepared, metrics: dict[str, Any],
         student.config.id2label = dict(enumerate(names))
         student.config.label2id = {name: i for i, name in enumerate(names)}
         metrics["labels"] = names
-    texts = prep.splits["dev"]["text"][:8]
     genome = record.genome(trial)
-    return write_folder(folder, student, prep.tokenizer, metrics, genome=genome, title=f"{cfg.name} trial #{trial.number}",
-                        latency=cfg.latency, length=seq_len(cfg), parity_texts=texts, max_length=cfg.data.max_length,
-                        recognizer=prep.input_stage(genome.input_stage))
+    pipeline = prep.pipeline(student, genome.input_stage, max_length=cfg.data.max_length)
+    texts = prep.splits["dev"]["text"][:max(8, *cfg.latency.batch_sizes)]
+    return write_folder(folder, pipeline, metrics, genome=genome, title=f"{cfg.name} trial #{trial.number}",
+                        latency=cfg.latency, length=seq_len(cfg), texts=texts)
 
 
-def write_folder(folder: Path, student, tokenizer, metrics: dict[str, Any], *, genome: Genome, title: str, latency: LatencyConfig,  # noqa: ANN001
-                 length: int, parity_texts: list[str], max_length: int, recognizer: Any = None) -> dict[str, Any]:
-    """Save `student` with everything a user needs; completes and returns `metrics` (ONNX check,
-    latency) as written to metrics.json. Raises when model.onnx disagrees with PyTorch."""
+def write_folder(folder: Path, pipeline: StudentPipeline, metrics: dict[str, Any], *, genome: Genome, title: str, latency: LatencyConfig,
+                 length: int, texts: list[str]) -> dict[str, Any]:
+    """Save the pipeline's student, tokenizer and input stages with everything a user needs;
+    completes and returns `metrics` (ONNX check, latency of the whole pipeline per batch size) as
+    written to metrics.json. `texts`: real texts, for the ONNX parity check (the first 8) and the
+    stages' latency. Raises when model.onnx disagrees with PyTorch."""
     folder.mkdir(parents=True, exist_ok=True)
-    student = copy.deepcopy(student).cpu().eval()  # saved and exported from the CPU; the caller's model stays put
+    student = copy.deepcopy(pipeline.model).cpu().eval()  # saved and exported from the CPU; the caller's model stays put
     metrics["name"] = folder.name
     student.save_pretrained(folder)  # config.json (with the genome and auto_map), weights, modeling code
     # The saved tokenizer truncates where the student's position table ends (not at the teacher's 512).
-    tokenizer = copy.deepcopy(tokenizer)
+    tokenizer = copy.deepcopy(pipeline.tokenizer)
     tokenizer.model_max_length = student.config.max_position_embeddings
     tokenizer.save_pretrained(folder)
     metrics["max_length"] = tokenizer.model_max_length
-    if recognizer is not None:
-        save_recognizing_tokenizer(folder, recognizer, tokenizer)
-        metrics["input_stage"] = "recognizer"
+    save_stages(folder, pipeline, tokenizer)
+    if pipeline.stages:
+        metrics["input_stage"] = "+".join(pipeline.stage_names)
     (folder / "architecture.svg").write_text(genome_svg(genome, title=title), encoding="utf-8")
     onnx_path = folder / "model.onnx"
     export_onnx(student, onnx_path, example=probe_inputs(2, 16, len(tokenizer)))
     session = onnx_session(str(onnx_path), threads=latency.threads)
-    diff = max(max_abs_diff(student, session, batch) for batch in parity_batches(tokenizer, parity_texts, max_length))
+    diff = max(max_abs_diff(student, session, batch) for batch in parity_batches(tokenizer, texts[:8], pipeline.max_length))
     if diff > TOLERANCE:
         raise RosearchError(f"{onnx_path} differs from PyTorch by {diff:.2e} (> {TOLERANCE}); please report this architecture: {genome.describe()}")
     metrics["onnx"] = {"opset": OPSET, "tolerance": TOLERANCE, "max_abs_diff": diff, "inputs": "dynamic batch and sequence length"}
-    metrics["latency"] = latency_report(student, vocab_size=len(tokenizer), length=length, cfg=latency, onnx_path=str(onnx_path))
+    metrics["latency"] = latency_report(pipeline.with_model(student), length=length, cfg=latency, onnx_path=str(onnx_path), texts=texts)
     (folder / "README.md").write_text(model_card(metrics), encoding="utf-8")
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")  # last: marks the export complete
     return metrics
+
+
+def save_stages(folder: Path, pipeline: StudentPipeline, saved: Any) -> None:
+    """Ship the pipeline's input stages in `folder`, whose tokenizer (`saved`) was just written
+    there: the exported tokenizer runs them, so users get the trial's predictions."""
+    if not pipeline.stages:
+        return
+    if pipeline.stage_names != ("recognizer",):
+        raise RosearchError(f"Exports ship the word-recognition input stage alone; this pipeline runs {' → '.join(pipeline.stage_names)}.")
+    save_recognizing_tokenizer(folder, pipeline.stages[0][1], saved)
 
 
 def save_recognizing_tokenizer(folder: Path, recognizer: Any, saved: Any) -> None:

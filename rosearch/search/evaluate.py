@@ -22,7 +22,7 @@ from rosearch.search.fitness import rosearch_fitness
 from rosearch.stats import wilson
 from rosearch.student import count_flops, count_params
 from rosearch.student.genome import Genome
-from rosearch.student.pipeline import StudentPipeline
+from rosearch.student.pipeline import StudentPipeline, split_key
 from rosearch.train import accuracy, loader, model_device, predict
 from rosearch.train.loop import FitResult
 
@@ -59,9 +59,7 @@ def measure_student(
     t0 = time.perf_counter()
     acc, correct = {}, {}
     for split in splits:
-        # with stages: the split tokenized after them, once per study (rosearch.prepare)
-        data = loader(prep.splits["@".join((split, *pipeline.stage_names))], prep.tokenizer,
-                      batch_size=cfg.kd.eval_batch_size, shuffle=False)
+        data = loader(_tokenized(pipeline, prep, split), prep.tokenizer, batch_size=cfg.kd.eval_batch_size, shuffle=False)
         logits, labels = predict(student, data, accelerator=accelerator)
         correct[split] = int((logits.argmax(-1) == labels).sum())
         acc[split] = accuracy(logits, labels)
@@ -120,6 +118,13 @@ def evaluate_genome(genome: Genome, cfg: StudyConfig, prep: Prepared, *, acceler
     timings["other"] = total - sum(timings.values())
     timings["total"] = total
     return TrialResult(measured.metrics, timings, measured.attacks[cfg.attack.recipe.name], fitted, student)
+
+
+def _tokenized(pipeline: StudentPipeline, prep: Prepared, split: str):  # noqa: ANN202 - datasets.Dataset
+    """`split` through the pipeline's stages and tokenizer: the copy rosearch.prepare tokenized once
+    per study where there is one (without stages: the split itself), else tokenized here."""
+    key = split_key(split, pipeline.stage_names)
+    return prep.splits[key] if key in prep.splits else pipeline.tokenized(prep.splits[split])
 
 
 def _cpu_copy(model: torch.nn.Module) -> torch.nn.Module:

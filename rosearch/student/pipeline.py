@@ -10,11 +10,30 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
+import datasets
 import torch
 from transformers import BatchEncoding, PreTrainedTokenizerBase
 
 #: An input stage: text in, text out (the word recogniser, for one).
 Stage = Callable[[str], str]
+
+
+def split_key(split: str, stage_names: Sequence[str]) -> str:
+    """The name of `split` tokenized after the named stages ("dev", "dev@recognizer")."""
+    return "@".join((split, *stage_names))
+
+
+def tokenize_through(data: datasets.Dataset, tokenizer: PreTrainedTokenizerBase, max_length: int,
+                     stages: Sequence[tuple[str, Stage]]) -> datasets.Dataset:
+    """`data` (a "text" column) with model inputs of its texts after `stages`, truncated at
+    max_length (not padded: the loader's collator pads each batch)."""
+    def encode(batch: dict) -> dict:
+        texts = batch["text"]
+        for _, stage in stages:
+            texts = [stage(t) for t in texts]
+        return tokenizer(texts, truncation=True, max_length=max_length)
+
+    return data.map(encode, batched=True)
 
 
 @dataclass(frozen=True)
@@ -46,6 +65,10 @@ class StudentPipeline:
         """Float logits [N, K] on the CPU (the model in eval mode, where it is)."""
         self.model.eval()
         return self.model(**self.encode(texts, preprocessed=preprocessed)).logits.float().cpu()
+
+    def tokenized(self, data: datasets.Dataset) -> datasets.Dataset:
+        """`data`'s texts through the stages and the tokenizer (what clean evaluation reads)."""
+        return tokenize_through(data, self.tokenizer, self.max_length, self.stages)
 
     def with_model(self, model: torch.nn.Module) -> StudentPipeline:
         return replace(self, model=model)
