@@ -29,6 +29,7 @@ from rosearch.prepared import Prepared
 from rosearch.robust.recognizer import WordRecognizer
 from rosearch.student.cost import count_flops, count_params
 from rosearch.student.pipeline import split_key, tokenize_through
+from rosearch.student.vocab import FULL, Vocabulary, piece_counts
 from rosearch.teacher import embedding_basis, load_teacher, load_tokenizer, resolve_source
 from rosearch.train import TrainPlan, accuracy, fit, loader, predict
 
@@ -118,6 +119,7 @@ def prepare(cfg: StudyConfig, *, cache: DiskCache, accelerator: Accelerator, log
         for name in ("dev", "test"):
             splits[split_key(name, ["recognizer"])] = tokenize_through(splits[name], tokenizer, cfg.data.max_length, [("recognizer", recognizer)])
         log(f"input stage: word recognizer over {len(recognizer.counts)} training words")
+    vocabularies = _vocabularies(cfg, splits["train"], tokenizer, teacher, log)
     prepared = Prepared(
         tokenizer=tokenizer,
         splits=splits,
@@ -129,11 +131,28 @@ def prepare(cfg: StudyConfig, *, cache: DiskCache, accelerator: Accelerator, log
         embedding_basis=basis,
         keys={"data": data_key, "teacher": teacher_key},
         recognizer=recognizer,
+        vocabularies=vocabularies,
     )
     from rosearch.kd.strategies import PrepareContext, prepare_strategies  # imports the KD strategies only here
 
     ctx = PrepareContext(cfg, prepared, source=source, cache=cache, accelerator=accelerator, log=log)
     return prepared.with_strategies(prepare_strategies(ctx, strategies(cfg.kd)))
+
+
+def _vocabularies(cfg: StudyConfig, train: datasets.Dataset, tokenizer: PreTrainedTokenizerBase, teacher, log: Log) -> dict[str, Vocabulary]:  # noqa: ANN001
+    """The space's reduced vocabularies, from the training text's piece counts (and, for the
+    nearest back-off, the teacher's token embeddings)."""
+    rules = [rule for rule in cfg.space.vocabularies if rule != FULL]
+    if not rules:
+        return {}
+    start = time.perf_counter()
+    counts = piece_counts(train["input_ids"], len(tokenizer))
+    table = teacher.get_input_embeddings().weight.detach().float().cpu().numpy() if cfg.space.vocabulary_backoff == "nearest" else None
+    built = {rule: Vocabulary.build(rule, counts, special_ids=tokenizer.all_special_ids, unk_id=tokenizer.unk_token_id,
+                                    backoff=cfg.space.vocabulary_backoff, table=table) for rule in rules}
+    sizes = ", ".join(f"{rule} {v.size:,}" for rule, v in built.items())
+    log(f"vocabularies: {sizes} of {len(tokenizer):,} word pieces, back-off {cfg.space.vocabulary_backoff} ({time.perf_counter() - start:.1f} s)")
+    return built
 
 
 def teacher_cache_key(cfg: StudyConfig, data_key: str) -> str:

@@ -13,6 +13,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from rosearch.robust.recognizer import WordRecognizer
 from rosearch.student.pipeline import StudentPipeline
+from rosearch.student.vocab import Vocabulary
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class Prepared:
     # The word-recognition input stage (when the space offers it), built from the train texts;
     # splits then also hold "dev@recognizer" and "test@recognizer", tokenized after recognition.
     recognizer: WordRecognizer | None = None
+    # The space's reduced vocabularies (rosearch.student.vocab), by rule; "full" is not among them.
+    vocabularies: dict[str, Vocabulary] = field(default_factory=dict)
 
     def input_stage(self, name: str) -> WordRecognizer | None:
         """The input stage called `name` (a text → text callable), None for "none"."""
@@ -44,6 +47,13 @@ class Prepared:
             return None
         assert name == "recognizer" and self.recognizer is not None, f"prepare builds the {name} stage when the space offers it"
         return self.recognizer
+
+    def vocabulary(self, rule: str) -> Vocabulary | None:
+        """The reduced vocabulary a genome's gene names; None for "full"."""
+        if rule == "full":
+            return None
+        assert rule in self.vocabularies, f"prepare builds the {rule} vocabulary when the space offers it"
+        return self.vocabularies[rule]
 
     def pipeline(self, model: torch.nn.Module, input_stage: str, *, max_length: int) -> StudentPipeline:
         """`model` as users run it: the named input stage (the genome's gene), this study's

@@ -343,3 +343,54 @@ def test_a_student_with_word_recognition_ships_its_stage(tmp_path: Path, tokeniz
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["class"] == "RecognizingBertTokenizerFast"
     assert seen["typo"] == seen["clean"] and seen["labels"][0] == seen["labels"][1]  # the typos never reach the model
+
+
+#: A fresh interpreter without rosearch: the Auto class, the saved tokenizer and the pipeline.
+PARITY = """
+import json, sys
+sys.modules["rosearch"] = None
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
+import torch
+folder, texts = sys.argv[1], json.loads(sys.argv[2])
+model = AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=True).eval()
+tokenizer = AutoTokenizer.from_pretrained(folder)
+with torch.inference_mode():
+    logits = model(**tokenizer(texts, padding=True, truncation=True, return_tensors="pt")).logits.tolist()
+scores = [r["score"] for r in pipeline("text-classification", model=model, tokenizer=tokenizer)(texts)]
+print(json.dumps({"logits": logits, "scores": scores, "rows": model.get_input_embeddings().weight.shape[0]}))
+"""
+
+#: Text the training text below never had: every word out of the reduced vocabulary.
+OUT_OF_VOCABULARY = ["zyzzogeton quixotically flabbergasted the discombobulated", "Фильм отличный", "映画はとても良かった", "xqzv " * 3, "a film"]
+
+
+def test_a_student_with_a_reduced_vocabulary_gives_its_predictions_everywhere(tmp_path: Path, tokenizer) -> None:
+    """The vocabulary travels in the model (its id map is a saved buffer and part of the ONNX
+    graph): from_pretrained, pipeline and ONNX Runtime give the trial's logits on text full of
+    pieces it has no row for, with the stock tokenizer."""
+    from rosearch.student.vocab import Vocabulary, piece_counts
+
+    counts = piece_counts(tokenizer(TEXTS)["input_ids"], len(tokenizer))
+    table = np.random.default_rng(0).normal(size=(len(tokenizer), 8)).astype(np.float32)
+    vocabulary = Vocabulary.build("seen:1", counts, special_ids=tokenizer.all_special_ids, unk_id=tokenizer.unk_token_id, backoff="nearest", table=table)
+    genome = Genome(16, 16, 1, (Node((0, 1), ("conv3", "skip")),), vocabulary="seen:1")
+    torch.manual_seed(0)
+    student = build_student(genome, vocab_size=len(tokenizer), num_labels=2, pad_token_id=tokenizer.pad_token_id, max_position_embeddings=32,
+                            dropout=0.0, vocabulary=vocabulary).eval()
+    torch.nn.init.normal_(student.get_input_embeddings().weight)  # rows far apart, so a wrong row shows in the logits
+    folder = tmp_path / "student"
+    write_folder(folder, StudentPipeline(student, tokenizer, 32), _metrics(), genome=genome, title="unit",
+                 latency=LatencyConfig(batch_sizes=[1], warmup=0, repeats=1), length=32, texts=TEXTS)
+    expected = StudentPipeline(student, tokenizer, 32).logits(OUT_OF_VOCABULARY).numpy()
+    done = subprocess.run([sys.executable, "-c", PARITY, str(folder), json.dumps(OUT_OF_VOCABULARY)], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "HF_HOME": str(tmp_path / "hf")})
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["rows"] == vocabulary.size < 100  # the table has a row per kept piece only
+    np.testing.assert_allclose(np.array(seen["logits"]), expected, atol=1e-5, rtol=0)
+    np.testing.assert_allclose(seen["scores"], torch.softmax(torch.from_numpy(expected), -1).max(-1).values.numpy(), atol=1e-5)
+    batch = tokenizer(OUT_OF_VOCABULARY, padding=True, truncation=True, max_length=32, return_tensors="np")
+    session = onnx_session(str(folder / "model.onnx"), threads=1)
+    onnx_logits = session.run(["logits"], {k: batch[k] for k in ("input_ids", "attention_mask")})[0]
+    np.testing.assert_allclose(onnx_logits, expected, atol=TOLERANCE, rtol=0)
+    assert not np.allclose(expected[0], expected[4])  # the texts are told apart: the rows differ

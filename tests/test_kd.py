@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 import pytest
 import torch
 
@@ -48,6 +49,7 @@ def _cfg(**kd) -> StudyConfig:
 
     data = to_dict(base)
     data["kd"].update(raw)
+    data["space"]["vocabularies"] = ["full", "seen:2"]
     return build(StudyConfig, data, "")
 
 
@@ -200,6 +202,34 @@ def test_each_strategy_trains_a_tiny_student(prep, strategy: str) -> None:
     attack = result.attack.metrics
     assert attack.n == len(prep.attack_examples) and result.metrics["attack_accuracy"] == attack.accuracy_under_attack
     assert attack.accuracy_under_attack <= attack.clean_accuracy and attack.succeeded + attack.failed + attack.skipped == attack.n
+
+
+@pytest.mark.parametrize("strategy", ["vanilla", "kdiga", "mate"])  # the ones that read the embedding table themselves
+def test_a_student_with_a_reduced_vocabulary_trains_and_reads_the_tokenizer_ids(prep, strategy: str) -> None:
+    from dataclasses import replace
+
+    from rosearch.kd.distill import distill_student
+    from rosearch.student import count_params
+    from rosearch.train import model_device
+
+    vocabulary = prep.vocabulary("seen:2")
+    assert 5 < vocabulary.size < len(prep.tokenizer) and vocabulary.id_map.shape == (len(prep.tokenizer),)
+    counts = np.bincount(np.concatenate(prep.splits["train"]["input_ids"]), minlength=len(prep.tokenizer))
+    assert set(np.flatnonzero(counts >= 2)) <= set(vocabulary.kept.tolist())  # every piece seen twice has its row
+    cfg = _cfg()
+    student, fitted = distill_student(replace(GENOME, vocabulary="seen:2"), cfg, prep, accelerator=ACCELERATOR(), seed=0, strategy=strategy,
+                                      progress=False)
+    full, _ = distill_student(GENOME, cfg, prep, accelerator=ACCELERATOR(), seed=0, strategy="vanilla", progress=False)
+    assert count_params(full) - count_params(student) == (len(prep.tokenizer) - vocabulary.size) * GENOME.embedding_size
+    assert fitted.steps == 8 and torch.isfinite(torch.tensor(fitted.last_loss))
+    # pieces the training text never had read their back-off's row: the same logits as the text
+    # with each such piece replaced by the kept piece it backs off to
+    enc = prep.tokenizer(["a zyzzogeton qwxv film"], return_tensors="pt")
+    ids = enc["input_ids"].to(model_device(student))
+    backed = torch.from_numpy(vocabulary.kept[vocabulary.id_map[enc["input_ids"].numpy()]]).to(ids.device)
+    assert (backed != ids).any()
+    with torch.inference_mode():
+        torch.testing.assert_close(student(input_ids=ids).logits, student(input_ids=backed).logits)
 
 
 def test_strategy_is_searched_as_a_categorical_parameter() -> None:

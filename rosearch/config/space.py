@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from rosearch.config._checks import fraction, nonempty_positive
 from rosearch.errors import ConfigError
+from rosearch.student.vocab import BACKOFFS, parse_rule
 
 
 #: Every operation a cell node can apply (see rosearch/student/ops.py).
@@ -39,6 +40,13 @@ class SpaceConfig:
     # The input stage in front of the student (a gene when more than one is given): none, or
     # recognizer (misspelt words mapped back to the training vocabulary: rosearch.robust.recognizer).
     input_stages: list[str] = field(default_factory=lambda: ["none"])
+    # The student's vocabulary (a gene when more than one is given; rosearch.student.vocab): full
+    # (every teacher word piece), seen:K (pieces seen ≥ K times in the training text) or top:N
+    # (the N most frequent). Rows start from the teacher's embeddings like the full table's.
+    vocabularies: list[str] = field(default_factory=lambda: ["full"])
+    # Where a piece outside a reduced vocabulary goes: nearest (the kept piece closest in the
+    # teacher's embedding space) or unk (the [UNK] row).
+    vocabulary_backoff: str = "nearest"
 
     def __post_init__(self) -> None:
         nonempty_positive("hidden_sizes", self.hidden_sizes)
@@ -65,3 +73,16 @@ class SpaceConfig:
         for i, stage in enumerate(self.input_stages):
             if stage not in INPUT_STAGES:
                 raise ConfigError(f"input_stages[{i}]", stage, f"Use one of: {', '.join(INPUT_STAGES)}.")
+        if not self.vocabularies or len(set(self.vocabularies)) != len(self.vocabularies):
+            raise ConfigError("vocabularies", self.vocabularies, "Give one or more vocabulary rules (full, seen:K, top:N), each once.")
+        for i, rule in enumerate(self.vocabularies):
+            try:
+                parse_rule(rule)
+            except ValueError as e:
+                raise ConfigError(f"vocabularies[{i}]", rule, _sentence(str(e).split(": ", 1)[1])) from None
+        if self.vocabulary_backoff not in BACKOFFS:
+            raise ConfigError("vocabulary_backoff", self.vocabulary_backoff, f"Use one of: {', '.join(BACKOFFS)}.")
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."

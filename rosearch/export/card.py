@@ -12,6 +12,10 @@ def _pct(x: float) -> str:
     return f"{x:.1%}"
 
 
+def _count(x: int | None) -> str:
+    return "–" if x is None else f"{x:,}"
+
+
 def latency_table(latency: dict[str, Any]) -> str:
     runtimes = [r for r in ("pytorch", "onnxruntime") if r in latency]
     batches = list(latency[runtimes[0]])
@@ -31,6 +35,15 @@ it with `AutoTokenizer.from_pretrained(folder, trust_remote_code=True)` (or pass
 graph**: `from recognizer import WordRecognizer; text = WordRecognizer.load("recognizer.json")(text)`,
 then tokenize as above.
 """
+
+
+def _vocabulary(m: dict[str, Any]) -> str:
+    rule = m.get("vocabulary", "full")
+    if rule == "full":
+        return ""
+    return (f" Its embedding table holds only the word pieces of its task (vocabulary `{rule}`, see rosearch.student.vocab); "
+            "the saved tokenizer is the teacher's, and the model maps each of its ids to a row (pieces without one read "
+            "the row of a kept piece), so it needs no other tokenizer.")
 
 
 def model_card(m: dict[str, Any]) -> str:
@@ -64,7 +77,7 @@ tags: [rosearch, knowledge-distillation, adversarial-robustness, neural-architec
 
 A small text classifier {origin} and trained by knowledge distillation (`{m['kd_strategy']}` strategy) from the
 teacher `{teacher['model']}` ({teacher['params'] / 1e6:.1f}M parameters, dev accuracy {_pct(teacher['dev_accuracy'])}).
-It has **{m['params']:,} parameters**, {m['compression']:.1f}× fewer than the teacher. It was {training}.
+It has **{m['params']:,} parameters**, {m['compression']:.1f}× fewer than the teacher. It was {training}.{_vocabulary(m)}
 
 ## Architecture
 
@@ -83,6 +96,7 @@ position embeddings come first; a masked mean over tokens and a two-layer head c
 | clean accuracy, test ({m['n_test']} examples) | {format_ci(m['test_accuracy'], m.get('test_accuracy_ci'))} |
 | accuracy under `{m['search_recipe']}` (the search's attack), {m['n_attack']} evaluation examples | {format_ci(m['attack_accuracy'], m.get('attack_accuracy_ci'))} |
 | parameters | {m['params']:,} |
+| of which outside the embedding tables | {_count(m.get('non_embedding_params'))} |
 | FLOPs per sequence of {m['flops_seq_len']} tokens | {m['flops'] / 1e6:.2f} M |
 | RoSearch fitness | {m['fitness']:.3f} |
 | search-time accuracy / under attack (in-trial subset) | {_pct(search['accuracy'])} / {_pct(search['attack_accuracy'])} |

@@ -16,7 +16,8 @@ def manifest_row(folder: str, m: dict[str, Any]) -> dict[str, Any]:
     }
     for name, a in m["attacks"].items():
         row[f"under_{name}"] = a["accuracy_under_attack"]
-    row.update(params=m["params"], flops=m["flops"], compression=m["compression"], fitness=m["fitness"])
+    row.update(params=m["params"], non_embedding_params=m.get("non_embedding_params"), vocabulary=m.get("vocabulary", "full"),
+               flops=m["flops"], compression=m["compression"], fitness=m["fitness"])
     for runtime, short in (("pytorch", "pt"), ("onnxruntime", "ort"), ("stage", "stage")):  # runtimes: stages included
         for batch, ms in m["latency"].get(runtime, {}).items():
             row[f"{short}_b{batch}_ms"] = ms

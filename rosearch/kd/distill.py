@@ -42,16 +42,12 @@ def distill_student(
     mode, on `accelerator.device`."""
     d = cfg.kd
     set_seed(seed)  # the student's initial weights are part of what the seed fixes
-    build = build_bert_student if isinstance(genome, BertShapeConfig) else build_student
-    student = build(
-        genome,
-        vocab_size=len(prep.tokenizer),
-        num_labels=prep.num_labels,
-        pad_token_id=prep.tokenizer.pad_token_id,
-        max_position_embeddings=cfg.data.max_length,
-        dropout=cfg.space.dropout,
-        embedding_basis=prep.embedding_basis,
-    )
+    shape = dict(vocab_size=len(prep.tokenizer), num_labels=prep.num_labels, pad_token_id=prep.tokenizer.pad_token_id,
+                 max_position_embeddings=cfg.data.max_length, dropout=cfg.space.dropout, embedding_basis=prep.embedding_basis)
+    if isinstance(genome, BertShapeConfig):
+        student = build_bert_student(genome, **shape)
+    else:
+        student = build_student(genome, vocabulary=prep.vocabulary(genome.vocabulary), **shape)
     pipeline = prep.pipeline(student, genome.input_stage if isinstance(genome, Genome) else "none", max_length=cfg.data.max_length)
     ctx = TrialContext(cfg, prep, prep.strategy_data.get(strategy), seed=seed, teacher_logits=teacher_logits or d.teacher_logits, pipeline=pipeline)
     plan = registry.get(strategy).plan(ctx)

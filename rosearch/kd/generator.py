@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from rosearch.student.model import token_table
+
 
 def choose_masked(input_ids: torch.Tensor, attention_mask: torch.Tensor, special: torch.Tensor, *, prob: float, generator: torch.Generator | None = None) -> torch.Tensor:
     """Positions to mask [B, L] bool: each real, non-special token with probability `prob`."""
@@ -48,7 +50,8 @@ def embed_replaced(model: PreTrainedModel, input_ids: torch.Tensor, positions: t
     through its embedding matrix, so gradients reach the generator."""
     table = model.get_input_embeddings()
     embeds = table(input_ids)
-    replaced = one_hot.to(table.weight.dtype) @ table.weight  # [M, V] @ [V, e] → [M, e]
+    weight = token_table(table)  # a reduced vocabulary's rows, one per id
+    replaced = one_hot.to(weight.dtype) @ weight  # [M, V] @ [V, e] → [M, e]
     return embeds.index_put(positions.nonzero(as_tuple=True), replaced)
 
 

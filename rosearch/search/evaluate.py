@@ -20,7 +20,7 @@ from rosearch.latency import seq_len, stage_latency, torch_latency
 from rosearch.prepare import Prepared
 from rosearch.search.fitness import rosearch_fitness
 from rosearch.stats import wilson
-from rosearch.student import count_flops, count_params
+from rosearch.student import count_flops, count_non_embedding_params, count_params
 from rosearch.student.genome import Genome
 from rosearch.student.pipeline import StudentPipeline, split_key
 from rosearch.train import accuracy, loader, model_device, predict
@@ -31,9 +31,10 @@ from rosearch.train.loop import FitResult
 class Measurement:
     """A student's numbers. `metrics` holds the search recipe's attack figures (the first recipe)."""
 
-    metrics: dict[str, float]  # accuracy, <split>_accuracy, attack_accuracy, …, params, flops, compression, latency_ms, fitness
+    metrics: dict[str, float]  # accuracy, <split>_accuracy, attack_accuracy, …, params, non_embedding_params, flops, compression, latency_ms, fitness
     attacks: dict[str, AttackReport]  # recipe name → report, in the order measured
     timings: dict[str, float]  # seconds: evaluate, attack, latency
+    correct: dict[str, list[bool]] = field(default_factory=dict)  # split → each example right? (for paired tests)
 
 
 @dataclass
@@ -57,11 +58,12 @@ def measure_student(
     examples = prep.attack_examples if examples is None else examples
     student = pipeline.model
     t0 = time.perf_counter()
-    acc, correct = {}, {}
+    acc, correct, right = {}, {}, {}
     for split in splits:
         data = loader(_tokenized(pipeline, prep, split), prep.tokenizer, batch_size=cfg.kd.eval_batch_size, shuffle=False)
         logits, labels = predict(student, data, accelerator=accelerator)
-        correct[split] = int((logits.argmax(-1) == labels).sum())
+        right[split] = (logits.argmax(-1) == labels).tolist()
+        correct[split] = sum(right[split])
         acc[split] = accuracy(logits, labels)
     t_eval = time.perf_counter() - t0
 
@@ -93,6 +95,7 @@ def measure_student(
         "avg_perturbed_share": search.avg_perturbed_share,
         "avg_queries": search.avg_queries,
         "params": float(params),
+        "non_embedding_params": float(count_non_embedding_params(student)),
         "flops": float(count_flops(student, seq_len=cfg.data.max_length, vocab_size=len(prep.tokenizer))),
         "compression": prep.teacher_metrics["params"] / params,
         # the stages on `batch` real texts + PyTorch on the CPU (median, batch latency.batch_sizes[0] at latency.seq_len)
@@ -103,7 +106,7 @@ def measure_student(
         accuracy=metrics["accuracy"], attack_accuracy=metrics["attack_accuracy"], params=params,
         teacher_params=prep.teacher_metrics["params"], weights=cfg.fitness,
     )
-    return Measurement(metrics, reports, {"evaluate": t_eval, "attack": t_attack, "latency": t_latency})
+    return Measurement(metrics, reports, {"evaluate": t_eval, "attack": t_attack, "latency": t_latency}, right)
 
 
 def evaluate_genome(genome: Genome, cfg: StudyConfig, prep: Prepared, *, accelerator: Accelerator, seed: int,

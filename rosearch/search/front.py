@@ -10,17 +10,34 @@ from rosearch.search import record
 from rosearch.stats import format_ci
 from rosearch.table import format_table
 
-_COLUMNS = (
-    ("trial", lambda t: label(t)),
-    ("KD", lambda t: record.strategy(t, "vanilla")),
-    ("accuracy [95% CI]", lambda t: format_ci(metric(t, "accuracy"), interval(t, "accuracy"))),
-    ("under attack [95% CI]", lambda t: format_ci(metric(t, "attack_accuracy"), interval(t, "attack_accuracy"))),
-    ("attack success", lambda t: f"{metric(t, 'attack_success_rate'):.1%}"),
-    ("params", lambda t: f"{metric(t, 'params') / 1e6:.2f}M"),
-    ("MFLOPs", lambda t: f"{metric(t, 'flops') / 1e6:.1f}"),
-    ("ms", lambda t: f"{metric(t, 'latency_ms'):.2f}"),
-    ("fitness", lambda t: f"{record.fitness(t):.3f}"),
+NAN = float("nan")
+
+#: The figures of a trial or a reference, from its stored metrics (trials stored before a metric
+#: existed show –).
+_METRICS = (
+    ("accuracy [95% CI]", lambda m: format_ci(m.get("accuracy", NAN), m.get("accuracy_ci"))),
+    ("under attack [95% CI]", lambda m: format_ci(m.get("attack_accuracy", NAN), m.get("attack_accuracy_ci"))),
+    ("attack success", lambda m: f"{m.get('attack_success_rate', NAN):.1%}"),
+    ("params", lambda m: millions(m.get("params", NAN))),
+    ("non-embedding", lambda m: millions(m.get("non_embedding_params", NAN))),
+    ("compression", lambda m: f"{m.get('compression', NAN):.1f}×"),
+    ("MFLOPs", lambda m: f"{m.get('flops', NAN) / 1e6:.1f}"),
+    ("ms", lambda m: f"{m.get('latency_ms', NAN):.2f}"),
 )
+_NAMES = ("KD", *(name for name, _ in _METRICS), "fitness")
+
+
+def _cells(strategy: str, metrics: dict, fitness: float) -> list[str]:
+    return [strategy, *(fmt(metrics) for _, fmt in _METRICS), f"{fitness:.3f}"]
+
+
+def trial_cells(trial: optuna.trial.FrozenTrial) -> list[str]:
+    """A trial's cells under _NAMES."""
+    return _cells(record.strategy(trial, "vanilla"), record.metrics(trial), record.fitness(trial))
+
+
+def millions(value: float) -> str:
+    return "–" if value != value else f"{value / 1e6:.2f}M"
 
 
 def label(trial: optuna.trial.FrozenTrial) -> str:
@@ -46,7 +63,7 @@ def trial_line(trial: optuna.trial.FrozenTrial) -> str:
         reason = record.fail_reason(trial) or (f"the same architecture and strategy as trial #{twin}" if twin is not None else "")
         return f"trial {label(trial)} {trial.state.name.lower()}" + (f": {reason}" if reason else "")
     t = record.timings(trial)
-    cells = "  ".join(f"{name} {fmt(trial)}" for name, fmt in _COLUMNS[1:])
+    cells = "  ".join(f"{name} {cell}" for name, cell in zip(_NAMES, trial_cells(trial)))
     broken = violated(trial.constraints)
     infeasible = f"  [infeasible: {', '.join(broken)}]" if broken else ""
     return f"trial {label(trial)}  {cells}  ({t.get('total', 0):.0f} s: train {t.get('train', 0):.0f}, attack {t.get('attack', 0):.0f}){infeasible}"
@@ -66,7 +83,7 @@ def front_table(study: optuna.Study) -> str:
     best = sorted(study.best_trials, key=lambda t: -record.fitness(t, float("-inf")))
     if not best:
         return "No completed trials yet."
-    lines = [format_table([name for name, _ in _COLUMNS], [[fmt(t) for _, fmt in _COLUMNS] for t in best]), ""]
+    lines = [format_table(["trial", *_NAMES], [[label(t), *trial_cells(t)] for t in best]), ""]
     lines += [f"#{t.number}: {record.architecture(t)}" for t in best]
     return "\n".join(lines)
 
@@ -94,15 +111,13 @@ def baselines_table(study: optuna.Study) -> str:
     rows = []
     for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
         if record.is_baseline(t):
-            rows.append([record.baseline(t), f"trial #{t.number}", *(fmt(t) for _, fmt in _COLUMNS[1:])])
+            rows.append([record.baseline(t), f"trial #{t.number}", *trial_cells(t)])
     for name, ref in references(study).items():
         m, s = ref["metrics"], ref["shape"]
-        rows.append([name, f"BERT {s['num_layers']}×{s['hidden_size']}", ref.get("strategy", "vanilla"),
-                     format_ci(m["accuracy"], m.get("accuracy_ci")), format_ci(m["attack_accuracy"], m.get("attack_accuracy_ci")),
-                     f"{m['attack_success_rate']:.1%}", f"{m['params'] / 1e6:.2f}M", f"{m['flops'] / 1e6:.1f}", f"{m['latency_ms']:.2f}", f"{m['fitness']:.3f}"])
+        rows.append([name, f"BERT {s['num_layers']}×{s['hidden_size']}", *_cells(ref.get("strategy", "vanilla"), m, m["fitness"])])
     if not rows:
         return ""
-    return format_table(["baseline", "model", *(name for name, _ in _COLUMNS[1:])], rows)
+    return format_table(["baseline", "model", *_NAMES], rows)
 
 
 def print_front(study: optuna.Study, out: Callable[[str], None]) -> None:

@@ -13,7 +13,7 @@ Encoding (one Optuna parameter each):
                                                    the head counts dividing that hidden size, so an
                                                    impossible head count cannot be sampled
     ffn_multiplier                                 only if an ffn op is used
-    input_stage                                    when the space offers more than one
+    input_stage, vocabulary                        each when the space offers more than one
 The conditional parameters are the structure's own (RoSearch/AdaBERT give attention heads only to
 attention operations); NSGA-II samples them at random when a parent lacks them.
 """
@@ -50,7 +50,9 @@ def suggest(trial: optuna.Trial, space: SpaceConfig) -> Genome:
     ffn = trial.suggest_categorical("ffn_multiplier", space.ffn_multipliers) if "ffn" in used else None
     stages = space.input_stages
     stage = trial.suggest_categorical("input_stage", stages) if len(stages) > 1 else stages[0]
-    return Genome(hidden, embedding, n_cells, tuple(nodes), n_heads, ffn, stage)
+    vocabularies = space.vocabularies
+    vocabulary = trial.suggest_categorical("vocabulary", vocabularies) if len(vocabularies) > 1 else vocabularies[0]
+    return Genome(hidden, embedding, n_cells, tuple(nodes), n_heads, ffn, stage, vocabulary)
 
 
 def to_params(genome: Genome, space: SpaceConfig) -> dict[str, Any]:
@@ -70,6 +72,8 @@ def to_params(genome: Genome, space: SpaceConfig) -> dict[str, Any]:
         params["ffn_multiplier"] = genome.ffn_multiplier
     if len(space.input_stages) > 1:
         params["input_stage"] = genome.input_stage
+    if len(space.vocabularies) > 1:
+        params["vocabulary"] = genome.vocabulary
     return params
 
 

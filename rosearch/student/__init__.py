@@ -16,6 +16,7 @@ _WHERE = {
     "register_auto_classes": "rosearch.student.model",
     "count_flops": "rosearch.student.cost",
     "count_params": "rosearch.student.cost",
+    "count_non_embedding_params": "rosearch.student.cost",
 }
 
 __all__ = sorted(_WHERE)

@@ -12,6 +12,12 @@ def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
+def count_non_embedding_params(model: nn.Module) -> int:
+    """Parameters outside embedding tables (token, position, token-type): the part of a student
+    its architecture decides, which ranks transformer candidates well (LiteTransformerSearch)."""
+    return count_params(model) - sum(p.numel() for m in model.modules() if isinstance(m, nn.Embedding) for p in m.parameters(recurse=False))
+
+
 @torch.no_grad()
 def count_flops(model: nn.Module, *, seq_len: int, vocab_size: int | None = None) -> int:
     """FLOPs of one forward pass on one sequence of `seq_len` real tokens.

@@ -30,6 +30,7 @@ class Genome:
     n_heads: int | None = None  # set iff an attention op is used
     ffn_multiplier: int | None = None  # set iff an ffn op is used
     input_stage: str = "none"  # "recognizer": a word-recognition stage runs on the text first
+    vocabulary: str = "full"  # which word pieces get an embedding row (rosearch.student.vocab): full, seen:K, top:N
 
     @property
     def ops_used(self) -> set[str]:
@@ -42,6 +43,8 @@ class Genome:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["nodes"] = [{"inputs": list(n.inputs), "ops": list(n.ops)} for n in self.nodes]
+        if self.vocabulary == "full":
+            del data["vocabulary"]  # the default, left out: genomes stored before the gene existed read the same
         return data
 
     @classmethod
@@ -78,6 +81,7 @@ class Genome:
             n_heads=None if data.get("n_heads") is None else _whole(data["n_heads"], "n_heads"),
             ffn_multiplier=None if data.get("ffn_multiplier") is None else _whole(data["ffn_multiplier"], "ffn_multiplier"),
             input_stage=_text(data.get("input_stage", "none"), "input_stage"),
+            vocabulary=_text(data.get("vocabulary", "full"), "vocabulary"),
         )
 
     def describe_sizes(self) -> str:
@@ -89,6 +93,8 @@ class Genome:
             extra.append(f"ffn {self.ffn_size}")
         if self.input_stage != "none":
             extra.append("word recognition" if self.input_stage == "recognizer" else self.input_stage)
+        if self.vocabulary != "full":
+            extra.append(f"vocabulary {self.vocabulary}")
         head = f"{self.n_cells} cell(s) × hidden {self.hidden_size}, embeddings {self.embedding_size}"
         return head + (f" ({', '.join(extra)})" if extra else "")
 
@@ -102,7 +108,7 @@ class Genome:
         return self.describe_sizes() + "; cell: " + "; ".join(self.describe_nodes())
 
 
-_FIELDS = {"hidden_size", "embedding_size", "n_cells", "nodes", "n_heads", "ffn_multiplier", "input_stage"}
+_FIELDS = {"hidden_size", "embedding_size", "n_cells", "nodes", "n_heads", "ffn_multiplier", "input_stage", "vocabulary"}
 
 
 def _whole(value: Any, name: str, *, low: int = 1) -> int:

@@ -6,7 +6,7 @@ architecture; TextAttack's `HuggingFaceModelWrapper` and Accelerate take it like
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -17,6 +17,9 @@ from transformers.modeling_outputs import SequenceClassifierOutput
 # weights (trust_remote_code loading without rosearch installed).
 from .genome import Genome
 from .ops import build_op
+
+if TYPE_CHECKING:  # build_student's argument only; exported folders ship without vocab.py
+    from .vocab import Vocabulary
 
 
 class RoSearchStudentConfig(PretrainedConfig):
@@ -31,6 +34,7 @@ class RoSearchStudentConfig(PretrainedConfig):
         self,
         genome: dict[str, Any] | None = None,
         vocab_size: int = 30522,
+        embedding_rows: int | None = None,
         max_position_embeddings: int = 512,
         dropout: float = 0.1,
         layer_norm_eps: float = 1e-12,
@@ -39,11 +43,35 @@ class RoSearchStudentConfig(PretrainedConfig):
     ) -> None:
         super().__init__(**kwargs)
         self.genome = genome
-        self.vocab_size = vocab_size
+        self.vocab_size = vocab_size  # the tokenizer's: the ids the student reads
+        self.embedding_rows = embedding_rows  # rows of a reduced vocabulary's table (None: one per id)
         self.max_position_embeddings = max_position_embeddings
         self.dropout = dropout
         self.layer_norm_eps = layer_norm_eps
         self.initializer_range = initializer_range
+
+
+class VocabEmbedding(nn.Embedding):
+    """Token embeddings of a reduced vocabulary (rosearch.student.vocab): `rows` rows, read through
+    `id_map` [vocab_size] (tokenizer id → row), a buffer saved with the weights, so the student
+    takes the tokenizer's ids in PyTorch and ONNX alike."""
+
+    def __init__(self, vocab_size: int, rows: int, dim: int) -> None:
+        super().__init__(rows, dim)
+        self.register_buffer("id_map", torch.zeros(vocab_size, dtype=torch.long))
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        return super().forward(self.id_map[input_ids])
+
+    @property
+    def full_weight(self) -> torch.Tensor:
+        """[vocab_size, dim]: the row each tokenizer id reads (for soft one-hot inputs)."""
+        return self.weight[self.id_map]
+
+
+def token_table(embeddings: nn.Embedding) -> torch.Tensor:
+    """[vocab_size, dim]: the embedding of every tokenizer id, reduced vocabulary or not."""
+    return embeddings.full_weight if isinstance(embeddings, VocabEmbedding) else embeddings.weight
 
 
 class Cell(nn.Module):
@@ -84,7 +112,9 @@ class RoSearchStudentForSequenceClassification(PreTrainedModel):
             raise ValueError("RoSearchStudentConfig.genome is required")
         genome = Genome.from_dict(config.genome)
         e, d = genome.embedding_size, genome.hidden_size
-        self.word_embeddings = nn.Embedding(config.vocab_size, e, padding_idx=config.pad_token_id)
+        rows = getattr(config, "embedding_rows", None)
+        self.word_embeddings = (nn.Embedding(config.vocab_size, e, padding_idx=config.pad_token_id) if rows is None
+                                else VocabEmbedding(config.vocab_size, rows, e))
         self.position_embeddings = nn.Embedding(config.max_position_embeddings, e)
         self.embed_norm = nn.LayerNorm(e, eps=config.layer_norm_eps)
         self.embed_proj = nn.Linear(e, d) if e != d else nn.Identity()
@@ -167,19 +197,30 @@ def build_student(
     max_position_embeddings: int,
     dropout: float,
     embedding_basis: torch.Tensor | None = None,
+    vocabulary: Vocabulary | None = None,
 ) -> RoSearchStudentForSequenceClassification:
     """A freshly initialised student. `embedding_basis` [V, ≥1]: teacher token embeddings in their
     principal directions (see rosearch.teacher.embedding_basis); its first `embedding_size` columns,
-    rescaled to the usual init scale, start the student's token embeddings."""
+    rescaled to the usual init scale, start the student's token embeddings. `vocabulary`: the
+    genome's reduced vocabulary (None for "full"): one row per kept piece, started from its basis row."""
+    if (vocabulary is None) != (genome.vocabulary == "full"):
+        raise ValueError(f"the genome's vocabulary is {genome.vocabulary!r}; pass its Vocabulary exactly when it is not full")
     config = RoSearchStudentConfig(
         genome=genome.to_dict(),
         vocab_size=vocab_size,
+        embedding_rows=None if vocabulary is None else vocabulary.size,
         num_labels=num_labels,
         pad_token_id=pad_token_id,
         max_position_embeddings=max_position_embeddings,
         dropout=dropout,
     )
     model = RoSearchStudentForSequenceClassification(config)
+    if vocabulary is not None:
+        with torch.no_grad():
+            model.word_embeddings.id_map.copy_(torch.from_numpy(vocabulary.id_map))
+            model.word_embeddings.weight[int(vocabulary.id_map[pad_token_id])].zero_()
+        if embedding_basis is not None:
+            embedding_basis = embedding_basis[torch.from_numpy(vocabulary.kept)]
     if embedding_basis is not None:
         init_from_basis(model.word_embeddings, embedding_basis, scale=config.initializer_range)
     return model

@@ -23,6 +23,7 @@ class Space(Protocol):
     ffn_multipliers: list[int]
     ops: list[str]
     input_stages: list[str]
+    vocabularies: list[str]
 
 
 def head_choices(space: Space, hidden_size: int) -> list[int]:
@@ -57,6 +58,8 @@ def validate(genome: Genome, space: Space) -> list[str]:
         problems.append(f"ffn_multiplier={genome.ffn_multiplier} not in {space.ffn_multipliers}")
     if genome.input_stage not in space.input_stages:
         problems.append(f"input_stage={genome.input_stage!r} not in {space.input_stages}")
+    if genome.vocabulary not in space.vocabularies:
+        problems.append(f"vocabulary={genome.vocabulary!r} not in {space.vocabularies}")
     return problems
 
 
