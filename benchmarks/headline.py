@@ -35,6 +35,8 @@ import sys
 import time
 from pathlib import Path
 
+from rosearch.report import fronts
+
 #: The issue's target for a searched student (benchmarks/RESULTS.md reports the measured figure).
 TARGET = {"compression": 4.0, "accuracy_gap": 0.03, "under_search_recipe": 0.45, "n": 500, "margin": 0.15, "alpha": 0.05}
 START, END = "<!-- headline:start -->", "<!-- headline:end -->"
@@ -72,7 +74,7 @@ def main() -> None:
     record = {"study": args.study, "date": last.get("date", time.strftime("%Y-%m-%d")), "machine": last.get("machine", machine()),
               "command": last.get("command", " ".join(sys.argv)),
               "timings_s": timings, "n_trials": len(data["trials"]), "teacher": teacher, "headline": headline, "target": checks,
-              "versus_plain": versus_plain(runs, args.study, headline["recipes"])}
+              "versus_plain": versus_plain(runs, args.study, headline["recipes"]), "fronts": data.get("fronts")}
     Path(args.out).write_text(json.dumps(record, indent=1) + "\n")
     md = markdown(record, runs / args.study / "report" / "report.md")
     print(md)
@@ -266,6 +268,8 @@ def markdown(record: dict, report_md: Path) -> str:
             cells = [f"{100 * v['recipes'][r]['difference']:+.1f} (p={v['recipes'][r]['p_value']:.2g})" if r in v["recipes"] else "–"
                      for r in record["headline"]["recipes"]]
             lines.append(f"| {v['label']} | {v['baseline']} | " + " | ".join(cells) + " |")
+    if record.get("fronts"):
+        lines += ["", *fronts.section(record["fronts"])]
     lines.append(END)
     return "\n".join(lines)
 

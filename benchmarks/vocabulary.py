@@ -8,7 +8,7 @@ compared with its full-vocabulary twin on the same examples: exact McNemar on th
 (clean) and on the attacked ones, with 95% Wilson intervals for every figure.
 
     python benchmarks/vocabulary.py [--study demo] [--rules seen:2 top:5000] [--backoff nearest]
-        [--baselines transformer-s ...] [--out benchmarks/vocabulary.json]
+        [--baselines transformer-s ...] [--runs-dir runs] [--out benchmarks/vocabulary.json]
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 
 from rosearch.attack.resources import import_textattack, missing_for
 from rosearch.config import RecipeConfig, load_study
+from rosearch.config.schema import strategies
 from rosearch.kd.distill import distill_student
 from rosearch.search.evaluate import measure_student
 from rosearch.session import make_accelerator, prepare_study, quiet_libraries
@@ -36,6 +37,7 @@ def main() -> None:
     parser.add_argument("--rules", nargs="+", default=["seen:2"], help="reduced vocabularies, each against the full one")
     parser.add_argument("--backoff", default="nearest", choices=["nearest", "unk"])
     parser.add_argument("--baselines", nargs="*", help="names of the study's genome baselines (default: all)")
+    parser.add_argument("--runs-dir", help="the runs folder whose prepare cache to use (default: the study's)")
     parser.add_argument("--out", default="benchmarks/vocabulary.json")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
@@ -43,7 +45,7 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    base = load_study(args.study)
+    base = load_study(args.study, overrides={"runs_dir": args.runs_dir} if args.runs_dir else None)
     baselines = [b for b in base.baselines if b.genome is not None and (not args.baselines or b.name in args.baselines)]
     stages = sorted({Genome.from_dict(b.genome).input_stage for b in baselines}, key=lambda s: s != "none")
     cfg = replace(base, space=replace(base.space, vocabularies=["full", *args.rules], vocabulary_backoff=args.backoff,
@@ -55,7 +57,7 @@ def main() -> None:
           + ", ".join(f"{rule}: {prep.vocabulary(rule).size:,} pieces" for rule in args.rules), flush=True)
     import_textattack()
     recipes = [RecipeConfig(name=n) for n in ("deepwordbug", "pruthi", "pwws") if not missing_for(n)]
-    strategy = cfg.kd.strategy[0]
+    strategy = strategies(cfg.kd)[0]  # the study's (first) KD strategy
 
     rows = []
     for i, b in enumerate(baselines):

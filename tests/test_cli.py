@@ -74,6 +74,7 @@ def test_optimize_resume_and_show_on_tiny(tmp_path: Path) -> None:
     assert set(evaluations) == {"pruthi", "deepwordbug"}
     for m in evaluations.values():  # each example's outcome is kept for paired tests, with the interval
         assert m["n"] == 60 and len(m["held"]) == 60 and sum(m["held"]) == m["failed"]
+        assert len(m["clean"]) == 60 and sum(m["clean"]) == 60 - m["skipped"]  # right before the attack: for the fronts' bootstrap
         assert m["under_attack_ci"][0] <= m["accuracy_under_attack"] <= m["under_attack_ci"][1]
     shown = _cli("show", "--study", "tiny", "--runs-dir", str(runs), cwd=tmp_path)
     assert "pruthi" in shown.stdout and "[95% CI]" in shown.stdout

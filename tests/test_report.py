@@ -217,8 +217,27 @@ def test_headline_lists_retrained_exports_with_their_stored_figures() -> None:
     assert v["baseline"] == "#0 transformer-l" and v["budget"] == "search"
 
 
+def test_the_teacher_behind_the_stage_is_a_reference_row_after_the_teacher() -> None:
+    import optuna
+
+    from rosearch.report.headline import markdown_rows, rows
+    from rosearch.search.evaluations import teacher_key
+
+    study = optuna.create_study(directions=["maximize"])
+    study.set_user_attr("teacher", {"dev_accuracy": 0.9, "params": 2e7})
+    study.add_trial(optuna.trial.create_trial(values=[0.8], user_attrs={"metrics": {"accuracy": 0.8, "params": 1e6, "n_dev": 100}}))
+    attacked = {"deepwordbug": {"accuracy_under_attack": 0.7, "under_attack_ci": [0.6, 0.8], "n": 10, "held": [True] * 7 + [False] * 3}}
+    study.set_user_attr(f"evaluations:{teacher_key(['recognizer'])}", attacked)
+    table = rows(study, recipes=["deepwordbug"])
+    assert [(r.label, r.kind) for r in table[:2]] == [("teacher", "teacher"), ("teacher + recognizer", "teacher")]
+    _, body = markdown_rows(table, ["deepwordbug"], 2e7)
+    assert body[1][:5] == ["teacher + recognizer", "teacher", "20.00", "1.0×", "–"]  # no dev figure through the stage
+    assert body[1][5] == "70.0% [60.0–80.0] (n=10)"
+
+
 @pytest.mark.parametrize("key, name, shown", [
     ("teacher", None, "teacher"),
+    ("teacher@recognizer", None, "teacher + recognizer"),
     ("ref:bert-4x256", None, "bert-4x256"),
     ("7", None, "#7"),
     ("7", "transformer-m", "#7 transformer-m"),
@@ -234,7 +253,7 @@ def test_evaluation_keys_read_as_labels(key, name, shown) -> None:
         epochs, _, strategy = retraining_of(key).partition(":")
         assert key_for(int(trial_of(key)), float(epochs[:-2]) if epochs else 0, strategy or None) == key
         assert not is_reference(key) and trial_of(key) == "7"
-    elif key != "teacher":
+    elif not key.startswith("teacher"):
         assert is_reference(key) and reference_key(shown) == key
 
 

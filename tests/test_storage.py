@@ -55,7 +55,7 @@ def _workers(url: str, *, n_workers: int, n_trials: int, seed: int = 0) -> None:
 
 
 def _check_trials(url: str, expected: int) -> list[optuna.trial.FrozenTrial]:
-    trials = optuna.load_study(study_name="tiny", storage=url).trials
+    trials = optuna.load_study(study_name="tiny", storage=make_storage(url)).trials
     assert len(trials) == expected
     assert all(t.state == optuna.trial.TrialState.COMPLETE for t in trials)  # none lost, none stuck, none a repeat
     params = [json.dumps(t.params, sort_keys=True) for t in trials]
@@ -67,6 +67,24 @@ def test_simultaneous_workers_on_sqlite_draw_distinct_architectures(tmp_path: Pa
     url = f"sqlite:///{tmp_path / 'new' / 'study.db'}"
     _workers(url, n_workers=3, n_trials=5)
     _check_trials(url, 15)
+
+
+def test_two_workers_started_together_on_a_journal_file_lose_and_repeat_nothing(tmp_path: Path) -> None:
+    """JournalStorage (a log file on a shared file system, for clusters without a database)."""
+    url = f"journal:///{tmp_path / 'shared' / 'study.log'}"
+    _workers(url, n_workers=2, n_trials=6)
+    trials = _check_trials(url, 12)
+    assert sorted(t.number for t in trials) == list(range(12))  # every number handed out once
+
+
+@pytest.mark.parametrize("content, expected", [(None, "names a folder"), ("not json\n", "not an Optuna journal")])
+def test_a_journal_url_is_checked_before_any_work(tmp_path: Path, content, expected) -> None:
+    target = tmp_path
+    if content is not None:
+        target = tmp_path / "x.log"
+        target.write_text(content)
+    with pytest.raises(RosearchError, match=expected):
+        check_url(f"journal:///{target}")
 
 
 @pytest.fixture()

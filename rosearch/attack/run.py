@@ -43,6 +43,10 @@ class AttackReport:
         paired outcome McNemar's test compares between two models on the same examples)."""
         return [r["status"] == "failed" for r in self.records]
 
+    def clean(self) -> list[bool]:
+        """Per attacked example, in order: classified correctly before the attack."""
+        return [r["status"] != "skipped" for r in self.records]
+
     def successes(self, limit: int) -> list[dict[str, Any]]:
         """Up to `limit` successful adversarial examples (for trial attrs and the dashboard)."""
         return [r for r in self.records if r["status"] == "succeeded"][:limit]

@@ -87,7 +87,7 @@ def study_targets(cfg: StudyConfig, prep: Any, *, accelerator: Any, model: str |
     models), checked now and built when each `build()` is called."""
     from rosearch.search import record
     from rosearch.search.baselines import build_reference, reference_specs
-    from rosearch.search.evaluations import reference_key
+    from rosearch.search.evaluations import display, reference_key, teacher_key
     from rosearch.search.genome import trial_strategy
     from rosearch.search.rebuild import rebuild_student
     from rosearch.search.seeds import trial_seed
@@ -96,6 +96,11 @@ def study_targets(cfg: StudyConfig, prep: Any, *, accelerator: Any, model: str |
     plans = []
     if model == "teacher":
         plans.append(Planned("teacher", "teacher", lambda: Target("teacher", prep.teacher, prep.tokenizer, key="teacher")))
+        for stage in (s for s in cfg.space.input_stages if s != "none"):
+            # what a user could pick instead of a student: the teacher behind the same stage
+            key = teacher_key([stage])
+            plans.append(Planned(display(key), key, lambda stage=stage, key=key: Target(
+                display(key), prep.teacher, prep.tokenizer, key=key, stages=prep.pipeline(prep.teacher, stage, max_length=cfg.data.max_length).stages)))
     elif model is not None:
         loaded, tokenizer = load_model(model, trust_remote_code=trust_remote_code)
         plans.append(Planned(Path(model).name or model, None, lambda: Target(Path(model).name or model, loaded, tokenizer)))

@@ -58,4 +58,4 @@ def serve(cfg: StudyConfig, *, host: str = "127.0.0.1", port: int = 8080, out: O
     n_feasible = sum(feasible(t) for t in completed(study))
     out(f"study '{cfg.name}': {len(study.trials)} trials ({n_feasible} feasible); storage {cfg.search.storage}; artifacts {artifacts.folder}")
     out(f"optuna-dashboard: {url(host, port)}  (Ctrl-C to stop)")
-    run_server(cfg.search.storage, host=host, port=port, artifact_store=artifacts.store)
+    run_server(study._storage, host=host, port=port, artifact_store=artifacts.store)  # the opened storage: RDB or journal alike

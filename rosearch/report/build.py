@@ -12,7 +12,7 @@ import optuna
 from rosearch.search import record
 from rosearch.config import StudyConfig
 from rosearch.errors import RosearchError
-from rosearch.report import figures, headline
+from rosearch.report import figures, fronts, headline
 from rosearch.report.stats import category_counts, feature_table, op_frequencies, quarters
 from rosearch.search.evaluations import stored
 from rosearch.search.front import feasible, interval, metric
@@ -65,11 +65,13 @@ def report(current: StudyConfig, out_dir: Path, *, out: Out = print) -> dict[str
     data["study"], data["teacher"] = cfg.name, study.user_attrs.get("teacher")
     data["objectives"] = [f"{o.direction} {o.metric}" for o in cfg.search.objectives]
 
-    data["evaluations"] = {k: {r: {x: y for x, y in v.items() if x not in ("held", "examples")} for r, v in recipes_.items()}
+    data["evaluations"] = {k: {r: {x: y for x, y in v.items() if x not in ("held", "clean", "examples")} for r, v in recipes_.items()}
                            for k, recipes_ in stored(study).items()}
     recipes = [r.name for r in cfg.attack.recipes]
     table = headline.rows(study, recipes=recipes)
     data["headline"] = {"recipes": recipes, "rows": headline.to_dict(table)}
+    teacher_params = float((data["teacher"] or {}).get("params", math.nan))
+    data["fronts"] = fronts.compare_fronts(table, recipes[0], teacher_params=teacher_params, num_labels=int(study.user_attrs.get("num_labels", 2)))
 
     # evaluation-set figures where a trial has them (attack --front/--baselines, export), else the in-trial subset's
     for row, t in zip(data["trials"], done):
@@ -78,7 +80,7 @@ def report(current: StudyConfig, out_dir: Path, *, out: Out = print) -> dict[str
     points = data["trials"]
     marks = [{"label": r.label, "accuracy": r.accuracy, "accuracy_ci": r.accuracy_ci, "params": r.params,
               "robustness": r.under_attack(recipes[0]), "robustness_ci": r.under.get(recipes[0], {}).get("under_attack_ci")}
-             for r in table if r.kind in ("teacher", "baseline")]
+             for r in table if r.kind in ("teacher", "baseline") and not math.isnan(r.accuracy)]  # the teacher + stage: no dev figure
     figures.pareto_png(points, out_dir / "pareto.png", marks=marks)
     figures.pareto_html(study, [lambda t: metric(t, "accuracy"), lambda t: metric(t, "attack_accuracy"), lambda t: metric(t, "params")],
                         ["clean accuracy", "accuracy under attack", "parameters"], out_dir / "pareto.html")
@@ -142,6 +144,8 @@ def headline_section(data: dict[str, Any], cfg: StudyConfig) -> list[str]:
              "whole training split by `export --retrain-epochs`; they are compared with the `retrained baseline` rows, baselines "
              "re-distilled the same way (`export --trial N --retrain-epochs E`), or, where there are none, with the baselines as "
              "the search trained them (said in the cell)."]
+    if "fronts" in data:
+        lines += ["", *fronts.section(data["fronts"])]
     missing = [r["label"] for r in h["rows"] if not r["under"]]
     if missing:
         lines += ["", f"Not yet attacked on the evaluation set: {', '.join(missing)} — run `rosearch-optuna attack --study {cfg.name} "

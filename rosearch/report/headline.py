@@ -21,7 +21,7 @@ import optuna
 
 from rosearch.search import record
 from rosearch.search.baselines import references
-from rosearch.search.evaluations import display, order, reference_key, retrained, retraining_of, stored, trial_of
+from rosearch.search.evaluations import TEACHER, display, is_teacher, order, reference_key, retrained, retraining_of, stored, trial_of
 from rosearch.search.front import feasible, metric
 from rosearch.stats import format_ci, mcnemar, wilson
 
@@ -61,6 +61,10 @@ def rows(study: optuna.Study, *, recipes: list[str]) -> list[Row]:
         acc = float(teacher["dev_accuracy"])
         out.append(Row("teacher", "teacher", "teacher", float(teacher["params"]), acc,
                        list(wilson(round(acc * n_dev), n_dev)) if n_dev else None, math.nan, evaluations.get("teacher", {})))
+        # the teacher behind an input stage (attack --study S --model teacher, when the space has one): what a user could
+        # pick instead of a student; its clean accuracy through the stage is the evaluation set's, not measured on dev
+        for key in sorted(k for k in evaluations if is_teacher(k) and k != TEACHER):
+            out.append(Row(display(key), "teacher", key, float(teacher["params"]), math.nan, None, math.nan, evaluations[key]))
 
     def trial_row(t: optuna.trial.FrozenTrial, kind: str) -> Row:
         m = record.metrics(t)
@@ -130,7 +134,7 @@ def markdown_rows(table: list[Row], recipes: list[str], teacher_params: float) -
     body = []
     for r in table:
         cells = [r.label, r.kind, f"{r.params / 1e6:.2f}", f"{teacher_params / r.params:.1f}×" if r.params else "–",
-                 format_ci(r.accuracy, r.accuracy_ci)]
+                 "–" if math.isnan(r.accuracy) else format_ci(r.accuracy, r.accuracy_ci)]
         for recipe in recipes:
             e = r.under.get(recipe)
             cells.append(f"{format_ci(e['accuracy_under_attack'], e.get('under_attack_ci'))} (n={e['n']})" if e else "–")
@@ -153,5 +157,5 @@ def to_dict(table: list[Row]) -> list[dict[str, Any]]:
     """The table as report.json stores it (per-example outcomes left out: they are in the study)."""
     return [{"label": r.label, "kind": r.kind, "key": r.key, "params": r.params, "accuracy": r.accuracy, "accuracy_ci": r.accuracy_ci,
              "latency_ms": None if math.isnan(r.latency_ms) else r.latency_ms,
-             "under": {k: {x: y for x, y in v.items() if x not in ("held", "examples")} for k, v in r.under.items()},
+             "under": {k: {x: y for x, y in v.items() if x not in ("held", "clean", "examples")} for k, v in r.under.items()},
              "versus": r.versus} for r in table]

@@ -86,6 +86,10 @@ class WordRecognizer:
                 self._deleted.setdefault(form, []).append(word)
         self.word = functools.lru_cache(maxsize=1 << 16)(self._word)
 
+    def cache_clear(self) -> None:
+        """Forget the words recognised so far (latency is timed cold: rosearch.latency.stage_latency)."""
+        self.word.cache_clear()
+
     @classmethod
     def from_texts(cls, texts: Iterable[str], *, min_count: int = 1, max_words: int = 50_000) -> WordRecognizer:
         """The vocabulary of `texts` (lower case), its `max_words` most frequent words seen at least `min_count` times."""

@@ -8,7 +8,8 @@ never overwrite each other's: Optuna's storages offer no read-modify-write trans
 Studies written before that hold them all in one attr, `evaluations`; `stored` reads both (and
 `retrained` likewise for re-distilled exports' clean figures).
 
-Keys: "teacher", a trial number ("7"), a retrained trial ("7+3ep", export --retrain-epochs 3;
+Keys: "teacher", the teacher behind input stages ("teacher@recognizer": what a user could pick
+instead of a student), a trial number ("7"), a retrained trial ("7+3ep", export --retrain-epochs 3;
 "7+3ep:augment" with --retrain-strategy augment), or a reference baseline ("ref:bert-4x256").
 """
 
@@ -54,11 +55,25 @@ def retraining_of(key: str) -> str:
     return key.partition("+")[2]
 
 
+TEACHER = "teacher"
+
+
+def teacher_key(stages: tuple[str, ...] | list[str] = ()) -> str:
+    """"teacher", or "teacher@recognizer" for the teacher behind those input stages."""
+    return "@".join((TEACHER, *stages))
+
+
+def is_teacher(key: str) -> bool:
+    return key == TEACHER or key.startswith(TEACHER + "@")
+
+
 def display(key: str, name: str | None = None) -> str:
     """How a key reads in tables: teacher, #7, #7 (+3 ep), #7 (+3 ep, augment), bert-4x256; with a
     baseline's `name`, #7 transformer-m (+3 ep)."""
-    if key == "teacher":
+    if key == TEACHER:
         return key
+    if is_teacher(key):
+        return "teacher + " + " + ".join(key.split("@")[1:])
     if is_reference(key):
         return key[len(REFERENCE):]
     trial, extra = trial_of(key), retraining_of(key)
@@ -67,9 +82,9 @@ def display(key: str, name: str | None = None) -> str:
 
 
 def order(key: str) -> tuple:
-    """Teacher first, then reference models, then trials by number."""
-    if key == "teacher":
-        return (0, 0, key)
+    """Teacher first (then the teacher behind stages), then reference models, then trials by number."""
+    if is_teacher(key):
+        return (0, int(key != TEACHER), key)
     if is_reference(key):
         return (1, 0, key)
     return (2, int(trial_of(key)), key)
@@ -77,7 +92,8 @@ def order(key: str) -> tuple:
 
 def entry(report: Any, *, keep: int) -> dict[str, Any]:
     """What is stored for one attack report (rosearch.attack.run.AttackReport)."""
-    return {**report.metrics.to_dict(), "seconds": report.seconds, "held": report.held(), "examples": report.successes(keep)}
+    return {**report.metrics.to_dict(), "seconds": report.seconds, "held": report.held(), "clean": report.clean(),
+            "examples": report.successes(keep)}
 
 
 def record(study: optuna.Study, key: str, results: dict[str, dict[str, Any]]) -> None:

@@ -66,7 +66,7 @@ def optimize(cfg: Any, *, n_trials: int, out: Out = print, progress: bool = True
         out(f"resuming: the study already has {done} trial(s), {len(completed(study))} complete")
     record_study_attrs(study, {
         "config": to_dict(cfg), "config_hash": chash, "teacher": prep.teacher_metrics,
-        "cache_keys": prep.keys, "attack_examples": prep.attack_examples,
+        "cache_keys": prep.keys, "attack_examples": prep.attack_examples, "num_labels": prep.num_labels,
     })
     save_note(study, f"## {cfg.name}\n\n{cfg.description}\n\n```\n{describe_study(cfg)}\n```\n")  # optuna-dashboard's study note
     enqueued = enqueue_baselines(study, cfg)

@@ -39,6 +39,16 @@ def _key(url: str) -> str:
     return f"storage {url!r} (--storage or search.storage)"
 
 
+#: A journal file (Optuna's JournalStorage): an append-only log that workers on a shared file system
+#: (NFS, Lustre) lock with a symlink, for clusters without a database server.
+JOURNAL = "journal:///"
+
+
+def journal_path(url: str) -> Path | None:
+    """The log file of a journal:///path URL (four slashes for an absolute path), else None."""
+    return Path(url[len(JOURNAL):]) if url.startswith(JOURNAL) else None
+
+
 def check_url(url: str) -> None:
     """Refuse a URL Optuna cannot open, before any work: no scheme, an unknown database, a
     missing driver, a file that is not a database, a server that does not answer."""
@@ -47,7 +57,12 @@ def check_url(url: str) -> None:
 
     if "://" not in url:
         raise RosearchError(f"{_key(url)} is not a URL. Give an Optuna storage URL: sqlite:///{url} for that file "
-                            "(four slashes for an absolute path: sqlite:////abs/path.db), or postgresql://user:password@host/database.")
+                            "(four slashes for an absolute path: sqlite:////abs/path.db), journal:///{url}.log for a journal "
+                            "file on a shared file system, or postgresql://user:password@host/database.")
+    journal = journal_path(url)
+    if journal is not None:
+        _check_journal(url, journal)
+        return
     try:
         parsed = make_url(url)
         dialect = parsed.get_dialect()
@@ -74,6 +89,20 @@ def _check_sqlite(url: str, database: str) -> None:
                 conn.execute("PRAGMA schema_version").fetchone()
         except sqlite3.DatabaseError as err:
             raise RosearchError(f"{_key(url)}: {path} is not an SQLite database ({err}). Give another file name.") from None
+        return
+    why = cannot_write(path.absolute().parent)
+    if why:
+        raise RosearchError(f"{_key(url)}: cannot create {path} ({why}).")
+
+
+def _check_journal(url: str, path: Path) -> None:
+    if not path.name or path.is_dir():
+        raise RosearchError(f"{_key(url)} names a folder; name a journal file inside it (e.g. journal:///{path / 'study.log'}).")
+    if path.is_file():
+        with path.open("rb") as fh:
+            head = fh.read(1)
+        if head and head != b"{":  # each line of Optuna's journal is one JSON operation
+            raise RosearchError(f"{_key(url)}: {path} is not an Optuna journal (its lines are JSON). Give another file name.")
         return
     why = cannot_write(path.absolute().parent)
     if why:
@@ -115,12 +144,19 @@ def retry_concurrent(action: Callable[[], T], *, attempts: int = 8) -> T:
 
 
 def make_storage(url: str, *, heartbeat_interval: int | None = None) -> optuna.storages.BaseStorage:
-    """An RDB storage (checked first); with `heartbeat_interval`, a heartbeat: a trial whose
-    process died is failed after 2 missed beats and re-queued once with the same parameters
-    (Optuna's RetryHeartbeatStaleTrialCallback)."""
+    """An RDB storage or a journal file (checked first); with `heartbeat_interval`, an RDB
+    storage gets a heartbeat: a trial whose process died is failed after 2 missed beats and
+    re-queued once with the same parameters (Optuna's RetryHeartbeatStaleTrialCallback)."""
     check_url(url)
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    journal = journal_path(url)
+    if journal is not None:  # no heartbeat (Optuna's journal has none): dead workers on this host are still found by pid
+        from optuna.storages import JournalStorage
+        from optuna.storages.journal import JournalFileBackend
+
+        journal.parent.mkdir(parents=True, exist_ok=True)
+        return JournalStorage(JournalFileBackend(str(journal)))
     beat: dict[str, Any] = {}
     if heartbeat_interval is not None:
         beat = dict(heartbeat_interval=heartbeat_interval, grace_period=2 * heartbeat_interval,

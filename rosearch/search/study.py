@@ -10,7 +10,7 @@ import optuna
 from rosearch.config import StudyConfig, to_dict
 from rosearch.errors import RosearchError
 from rosearch.search.seeds import TrialSeededSampler
-from rosearch.search.storage import make_storage, retry_concurrent
+from rosearch.search.storage import journal_path, make_storage, retry_concurrent
 
 
 def make_sampler(cfg: StudyConfig) -> optuna.samplers.BaseSampler:
@@ -50,7 +50,8 @@ def load_existing(cfg: StudyConfig) -> optuna.Study:
     storage cannot be opened or holds no such study."""
     assert cfg.search.storage is not None
     url = cfg.search.storage
-    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
+    journal = journal_path(url)
+    if (url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file()) or (journal is not None and not journal.is_file()):
         raise RosearchError(f"No study database at {url}; run `rosearch-optuna optimize --study {cfg.name}` first.")
     storage = make_storage(url, heartbeat_interval=cfg.search.heartbeat_interval)
     try:
