@@ -107,12 +107,12 @@ def _claim(study: optuna.Study, name: str, *, settle: float) -> bool:
     for CLAIM_EXPIRY without a result is taken over."""
     import time
 
-    from rosearch.search.storage import _process_gone, worker_id
+    from rosearch.search.storage import worker_gone, worker_id
 
     me = worker_id()
     held = study.user_attrs.get(_CLAIM + name)
     if held is not None:
-        gone = held.get("host") == me["host"] and held.get("pid") != me["pid"] and _process_gone(int(held.get("pid", -1)))
+        gone = worker_gone(held)
         if not gone and time.time() - float(held.get("time", 0)) < CLAIM_EXPIRY:
             return False
     mine = {**me, "time": time.time()}

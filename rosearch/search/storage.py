@@ -215,11 +215,16 @@ def _process_gone(pid: int) -> bool:
     return False
 
 
+def worker_gone(worker: dict[str, Any]) -> bool:
+    """A worker (`worker_id()` as recorded) that ran on this host, is not this process, and whose
+    process is gone; a worker on another host cannot be told from here (False)."""
+    return (worker.get("host") == socket.gethostname() and worker.get("pid") not in (None, os.getpid())
+            and _process_gone(int(worker["pid"])))
+
+
 def dead_worker(trial: FrozenTrial) -> bool:
     """A RUNNING trial whose recorded worker ran on this host and whose process is gone."""
-    worker = record.worker(trial)
-    return (trial.state == TrialState.RUNNING and worker.get("host") == socket.gethostname()
-            and worker.get("pid") not in (None, os.getpid()) and _process_gone(int(worker["pid"])))
+    return trial.state == TrialState.RUNNING and worker_gone(record.worker(trial))
 
 
 def stale_trials(study: optuna.Study) -> dict[int, str]:
