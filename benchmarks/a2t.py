@@ -27,7 +27,7 @@ from rosearch.config import RecipeConfig, load_study
 from rosearch.kd.distill import distill_student
 from rosearch.search.evaluate import measure_student
 from rosearch.search import record
-from rosearch.search.evaluations import stored
+from rosearch.search.evaluations import stored, summary
 from rosearch.search.study import stored_config
 from rosearch.stats import format_ci, mcnemar
 from rosearch.table import format_table
@@ -63,7 +63,7 @@ def main() -> None:
         row = {"baseline": name, "trial": trial.number, "train_seconds": fitted.seconds, "training": fitted.details,
                "plain": {"accuracy": record.metrics(trial)["accuracy"], "accuracy_ci": record.metrics(trial)["accuracy_ci"],
                          "train_seconds": record.timings(trial)["train"],
-                         "attacks": {k: {x: y for x, y in v.items() if x not in ("held", "examples")} for k, v in plain.items()}},
+                         "attacks": {k: summary(v) for k, v in plain.items()}},
                "a2t": {"accuracy": measured.metrics["accuracy"], "accuracy_ci": measured.metrics["accuracy_ci"],
                        "attacks": {k: r.metrics.to_dict() for k, r in measured.attacks.items()}},
                "versus_plain": {k: mcnemar(r.held(), plain[k]["held"]).to_dict() for k, r in measured.attacks.items() if k in plain}}

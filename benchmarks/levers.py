@@ -34,6 +34,7 @@ from rosearch.search.evaluate import measure_student
 from rosearch.stats import format_ci, mcnemar
 from rosearch.student.genome import Genome
 from rosearch.table import format_table
+from rosearch.search.evaluations import summary
 
 
 def main() -> None:
@@ -99,7 +100,7 @@ def main() -> None:
             row["versus_same_stage"] = {k: mcnemar(row["attacks"][k]["held"], base["attacks"][k]["held"]).to_dict() for k in row["attacks"]}
     record = {"study": cfg.name, "settings": overrides, "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, torch threads {args.threads}",
               "genome": genome.describe(), "n_eval": len(prep.eval_examples), "n_dev": len(prep.splits["dev"]),
-              "rows": [{**r, "attacks": {k: {x: y for x, y in v.items() if x != "held"} for k, v in r["attacks"].items()}} for r in rows]}
+              "rows": [{**r, "attacks": {k: summary(v) for k, v in r["attacks"].items()}} for r in rows]}
     Path(args.out).write_text(json.dumps(record, indent=2) + "\n")
 
     names = [r.name for r in recipes]

@@ -25,6 +25,7 @@ from rosearch.config import RecipeConfig, load_study
 from rosearch.config.schema import strategies
 from rosearch.kd.distill import distill_student
 from rosearch.search.evaluate import measure_student
+from rosearch.search.evaluations import summary
 from rosearch.session import make_accelerator, prepare_study, quiet_libraries
 from rosearch.stats import format_ci, mcnemar
 from rosearch.student.genome import Genome
@@ -85,7 +86,7 @@ def main() -> None:
               "machine": f"{platform.machine()}, torch threads {args.threads}", "n_eval": len(prep.eval_examples), "n_dev": len(prep.splits["dev"]),
               "vocabulary_sizes": {rule: prep.vocabulary(rule).size for rule in args.rules}, "tokenizer_size": len(prep.tokenizer),
               "rows": [{**{k: v for k, v in r.items() if k != "dev_correct"},
-                        "attacks": {k: {x: y for x, y in v.items() if x != "held"} for k, v in r["attacks"].items()}} for r in rows]}
+                        "attacks": {k: summary(v) for k, v in r["attacks"].items()}} for r in rows]}
     Path(args.out).write_text(json.dumps(record, indent=2) + "\n")
     print("\n" + format_table(*table(record), style="markdown"))
 

@@ -31,11 +31,17 @@ def probe_inputs(batch: int, length: int, vocab_size: int, *, seed: int = 0) -> 
     return {"input_ids": ids, "attention_mask": np.ones((batch, length), dtype=np.int64)}
 
 
-def median_ms(run: Callable[[], Any], *, warmup: int, repeats: int) -> float:
+def median_ms(run: Callable[[], Any], *, warmup: int, repeats: int, setup: Callable[[], Any] | None = None) -> float:
+    """Median ms of `repeats` timed calls of `run` after `warmup` untimed ones; `setup` runs, untimed,
+    before every call."""
     for _ in range(warmup):
+        if setup is not None:
+            setup()
         run()
     times = []
     for _ in range(repeats):
+        if setup is not None:
+            setup()
         start = time.perf_counter()
         run()
         times.append(time.perf_counter() - start)
@@ -63,19 +69,8 @@ def stage_latency(pipeline: StudentPipeline, texts: list[str], *, cfg: LatencyCo
     if not pipeline.stages:
         return 0.0
     caches = [stage.cache_clear for _, stage in pipeline.stages if callable(getattr(stage, "cache_clear", None))]
-
-    def run() -> None:
-        for clear in caches:
-            clear()
-        start = time.perf_counter()
-        for t in texts:
-            pipeline.preprocess(t)
-        times.append(time.perf_counter() - start)
-
-    times: list[float] = []
-    for _ in range(cfg.warmup + cfg.repeats):
-        run()
-    return 1000.0 * statistics.median(times[cfg.warmup:])
+    return median_ms(lambda: [pipeline.preprocess(t) for t in texts], warmup=cfg.warmup, repeats=cfg.repeats,
+                     setup=lambda: [clear() for clear in caches])
 
 
 def onnx_session(path: str, *, threads: int):  # noqa: ANN201 - onnxruntime.InferenceSession

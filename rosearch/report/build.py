@@ -14,7 +14,7 @@ from rosearch.config import StudyConfig
 from rosearch.errors import RosearchError
 from rosearch.report import figures, fronts, headline
 from rosearch.report.stats import category_counts, feature_table, op_frequencies, quarters
-from rosearch.search.evaluations import stored
+from rosearch.search.evaluations import stored, summary
 from rosearch.search.front import feasible, interval, metric
 from rosearch.stats import format_ci
 from rosearch.search.rebuild import trial_genome
@@ -65,8 +65,7 @@ def report(current: StudyConfig, out_dir: Path, *, out: Out = print) -> dict[str
     data["study"], data["teacher"] = cfg.name, study.user_attrs.get("teacher")
     data["objectives"] = [f"{o.direction} {o.metric}" for o in cfg.search.objectives]
 
-    data["evaluations"] = {k: {r: {x: y for x, y in v.items() if x not in ("held", "clean", "examples")} for r, v in recipes_.items()}
-                           for k, recipes_ in stored(study).items()}
+    data["evaluations"] = {k: {r: summary(v) for r, v in recipes_.items()} for k, recipes_ in stored(study).items()}
     recipes = [r.name for r in cfg.attack.recipes]
     table = headline.rows(study, recipes=recipes)
     data["headline"] = {"recipes": recipes, "rows": headline.to_dict(table)}

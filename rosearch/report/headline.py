@@ -21,7 +21,7 @@ import optuna
 
 from rosearch.search import record
 from rosearch.search.baselines import references
-from rosearch.search.evaluations import TEACHER, display, is_teacher, order, reference_key, retrained, retraining_of, stored, trial_of
+from rosearch.search.evaluations import TEACHER, display, is_teacher, order, reference_key, retrained, retraining_of, stored, summary, trial_of
 from rosearch.search.front import feasible, metric
 from rosearch.stats import format_ci, mcnemar, wilson
 
@@ -157,5 +157,5 @@ def to_dict(table: list[Row]) -> list[dict[str, Any]]:
     """The table as report.json stores it (per-example outcomes left out: they are in the study)."""
     return [{"label": r.label, "kind": r.kind, "key": r.key, "params": r.params, "accuracy": r.accuracy, "accuracy_ci": r.accuracy_ci,
              "latency_ms": None if math.isnan(r.latency_ms) else r.latency_ms,
-             "under": {k: {x: y for x, y in v.items() if x not in ("held", "clean", "examples")} for k, v in r.under.items()},
+             "under": {k: summary(v) for k, v in r.under.items()},
              "versus": r.versus} for r in table]

@@ -58,12 +58,11 @@ def measure_student(
     examples = prep.attack_examples if examples is None else examples
     student = pipeline.model
     t0 = time.perf_counter()
-    acc, correct, right = {}, {}, {}
+    acc, right = {}, {}
     for split in splits:
         data = loader(_tokenized(pipeline, prep, split), prep.tokenizer, batch_size=cfg.kd.eval_batch_size, shuffle=False)
         logits, labels = predict(student, data, accelerator=accelerator)
         right[split] = (logits.argmax(-1) == labels).tolist()
-        correct[split] = sum(right[split])
         acc[split] = accuracy(logits, labels)
     t_eval = time.perf_counter() - t0
 
@@ -85,7 +84,7 @@ def measure_student(
     names = {split: "accuracy" if split == splits[0] else f"{split}_accuracy" for split in splits}
     metrics = {
         **{names[split]: value for split, value in acc.items()},
-        **{f"{names[split]}_ci": list(wilson(correct[split], len(prep.splits[split]))) for split in splits},
+        **{f"{names[split]}_ci": list(wilson(sum(right[split]), len(prep.splits[split]))) for split in splits},
         **{f"n_{split}": len(prep.splits[split]) for split in splits},
         "attack_accuracy": search.accuracy_under_attack,
         "attack_accuracy_ci": list(search.under_attack_ci),

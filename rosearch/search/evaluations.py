@@ -90,6 +90,15 @@ def order(key: str) -> tuple:
     return (2, int(trial_of(key)), key)
 
 
+#: What `entry` stores per example (for paired tests and bootstraps), left out of summaries.
+PER_EXAMPLE = ("held", "clean", "examples")
+
+
+def summary(result: dict[str, Any]) -> dict[str, Any]:
+    """A stored result without its per-example lists (what report.json keeps)."""
+    return {k: v for k, v in result.items() if k not in PER_EXAMPLE}
+
+
 def entry(report: Any, *, keep: int) -> dict[str, Any]:
     """What is stored for one attack report (rosearch.attack.run.AttackReport)."""
     return {**report.metrics.to_dict(), "seconds": report.seconds, "held": report.held(), "clean": report.clean(),

@@ -104,7 +104,3 @@ class Vocabulary:
             target = np.full(len(counts), unk_id, dtype=np.int64)
         id_map = np.where(row >= 0, row, row[target])
         return cls(rule, kept, id_map, backoff)
-
-    def rows(self, ids: np.ndarray) -> np.ndarray:
-        """The student rows of teacher ids."""
-        return self.id_map[np.asarray(ids)]
