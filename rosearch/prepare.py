@@ -106,6 +106,11 @@ def prepare(cfg: StudyConfig, *, cache: DiskCache, accelerator: Accelerator, log
         splits["dev"]["text"], splits["dev"]["labels"], dev_logits.argmax(-1),
         n=cfg.attack.n_examples, n_eval=cfg.attack.eval_examples, seed=cfg.attack.seed,
     )
+    fidelity = cfg.search.fidelity
+    more = more_attack_examples(
+        splits["dev"]["text"], splits["dev"]["labels"], dev_logits.argmax(-1), taken=[*attack_examples, *eval_examples],
+        n=fidelity.attack_examples - len(attack_examples), seed=cfg.attack.seed,
+    ) if fidelity is not None else []
     if not attack_examples:
         raise RosearchError(f"The teacher gets none of the {len(dev_logits)} dev examples right, so there is nothing to attack; "
                             "train it longer (teacher.finetune) or check the data's labels.")
@@ -127,6 +132,7 @@ def prepare(cfg: StudyConfig, *, cache: DiskCache, accelerator: Accelerator, log
         teacher_metrics=metrics,
         attack_examples=attack_examples,
         eval_examples=eval_examples,
+        more_attack_examples=more,
         num_labels=num_labels,
         embedding_basis=basis,
         keys={"data": data_key, "teacher": teacher_key},
@@ -181,6 +187,17 @@ def select_attack_sets(texts: list[str], labels: list[int], teacher_preds: Any, 
         return [{"text": texts[correct[i]], "label": int(labels[correct[i]]), "dev_index": correct[i]} for i in chosen]
 
     return rows(picked), rows(evaluation)
+
+
+def more_attack_examples(texts: list[str], labels: list[int], teacher_preds: Any, *, taken: list[dict[str, Any]], n: int,
+                         seed: int) -> list[dict[str, Any]]:
+    """Up to `n` more dev examples the teacher classifies correctly, none of them `taken` (the
+    in-trial subset and the evaluation set), drawn with `seed`, in dev order: what a promoted
+    student is attacked on besides the in-trial subset (search.fidelity.attack_examples)."""
+    used = {e["dev_index"] for e in taken}
+    free = [i for i, (y, p) in enumerate(zip(labels, teacher_preds)) if int(y) == int(p) and i not in used]
+    chosen = sorted(np.random.default_rng([seed, 2]).permutation(len(free))[:max(n, 0)].tolist())
+    return [{"text": texts[free[i]], "label": int(labels[free[i]]), "dev_index": free[i]} for i in chosen]
 
 
 def _build_data(cfg: StudyConfig, tokenizer: PreTrainedTokenizerBase, out: Path, hint: str, log: Log) -> None:

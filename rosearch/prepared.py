@@ -32,6 +32,9 @@ class Prepared:
     num_labels: int
     embedding_basis: torch.Tensor | None
     keys: dict[str, str] = field(default_factory=dict)  # cache keys, stored with the study
+    # More in-trial examples, disjoint from both sets above, that promoted students are attacked on
+    # too (search.fidelity.attack_examples; empty without multi-fidelity).
+    more_attack_examples: list[dict[str, Any]] = field(default_factory=list)
     # What each of the study's KD strategies prepared for its trials, under the strategy's name
     # (rosearch.kd.strategies: kdiga's saliency column, mate's generator, zeroshot's text, ...).
     strategy_data: dict[str, Any] = field(default_factory=dict)
@@ -40,6 +43,11 @@ class Prepared:
     recognizer: WordRecognizer | None = None
     # The space's reduced vocabularies (rosearch.student.vocab), by rule; "full" is not among them.
     vocabularies: dict[str, Vocabulary] = field(default_factory=dict)
+
+    @property
+    def promoted_examples(self) -> list[dict[str, Any]]:
+        """What a student promoted to the full fidelity is attacked on: the in-trial subset, then more."""
+        return [*self.attack_examples, *self.more_attack_examples]
 
     def input_stage(self, name: str) -> WordRecognizer | None:
         """The input stage called `name` (a text → text callable), None for "none"."""

@@ -26,7 +26,7 @@ CPU_OOM = RuntimeError("[enforce fail at alloc_cpu.cpp:119] data. DefaultCPUAllo
 def test_tolerated_failure_marks_the_trial_and_the_study_goes_on(monkeypatch, error) -> None:
     calls = []
 
-    def fake_evaluate(genome, cfg, prep, *, accelerator, seed, progress, strategy="vanilla"):
+    def fake_evaluate(genome, cfg, prep, *, accelerator, seed, progress, strategy="vanilla", examples=None):
         calls.append(seed)
         raise error
 
@@ -79,7 +79,7 @@ def test_constraints_make_students_infeasible(monkeypatch, search, expected_feas
 
     results = iter([(0.53, 0.46, 0.0), (0.80, 0.20, 9.0), (0.78, 0.10, 1.0)])  # (accuracy, under attack, latency ms)
 
-    def fake_evaluate(genome, cfg, prep, *, accelerator, seed, progress, strategy="vanilla"):
+    def fake_evaluate(genome, cfg, prep, *, accelerator, seed, progress, strategy="vanilla", examples=None):
         acc, rob, ms = next(results)
         metrics = {"accuracy": acc, "attack_accuracy": rob, "params": 1e6, "latency_ms": ms, "fitness": acc + rob}
         report = AttackReport("deepwordbug", summarise([]), 0.0, [])

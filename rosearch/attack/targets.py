@@ -86,6 +86,7 @@ def study_targets(cfg: StudyConfig, prep: Any, *, accelerator: Any, model: str |
     """The study's teacher, rebuilt trial students, and/or its baselines (genome trials and reference
     models), checked now and built when each `build()` is called."""
     from rosearch.search import record
+    from rosearch.search.front import pareto
     from rosearch.search.baselines import build_reference, reference_specs
     from rosearch.search.evaluations import display, reference_key, teacher_key
     from rosearch.search.genome import trial_strategy
@@ -106,7 +107,7 @@ def study_targets(cfg: StudyConfig, prep: Any, *, accelerator: Any, model: str |
         plans.append(Planned(Path(model).name or model, None, lambda: Target(Path(model).name or model, loaded, tokenizer)))
     if trials or front or baselines:
         study = load_existing(cfg)
-        chosen = [t for t in study.trials if t.number in set(trials)] + (list(study.best_trials) if front else [])
+        chosen = [t for t in study.trials if t.number in set(trials)] + (pareto(study) if front else [])
         if baselines:
             chosen += [t for t in study.get_trials(states=(optuna.trial.TrialState.COMPLETE,)) if record.is_baseline(t)]
         missing = set(trials) - {t.number for t in chosen}

@@ -131,17 +131,51 @@ def load_study(study: str, *, overrides: dict[str, Any] | None = None) -> StudyC
 _NOT_HASHED = {("kd", "eval_batch_size"), ("search", "n_trials"), ("search", "storage"), ("search", "heartbeat_interval"), ("runs_dir",), ("threads",), ("description",), ("name",)}
 
 
+#: Settings added after studies were stored, hashed only when they differ from their default, so
+#: a stored study whose file leaves them unset keeps its hash and resumes.
+_HASHED_UNLESS_DEFAULT = {
+    ("space", "vocabularies"): ["full"],
+    ("space", "vocabulary_backoff"): "nearest",
+    ("search", "fidelity"): None,
+}
+#: Commits 4f8c3cc–f195732 hashed the vocabulary settings even at their defaults.
+_HASHED_AT_DEFAULT_BY_STOP_23 = (("space", "vocabularies"), ("space", "vocabulary_backoff"))
+
+
 def config_hash(cfg: StudyConfig, *sections: str) -> str:
     """A short hash of the config (or of the named sections) over the fields results depend on."""
+    return stable_hash(_hashed(cfg, sections, keep=()))
+
+
+def accepted_hashes(cfg: StudyConfig) -> set[str]:
+    """The hashes a stored study made with this config may carry: today's, and the one the code
+    of commits 4f8c3cc–f195732 stored (it hashed the vocabulary settings at their defaults)."""
+    return {config_hash(cfg), stable_hash(_hashed(cfg, (), keep=_HASHED_AT_DEFAULT_BY_STOP_23))}
+
+
+def _hashed(cfg: StudyConfig, sections: tuple[str, ...], *, keep: tuple[tuple[str, ...], ...]) -> dict[str, Any]:
     data = to_dict(cfg)
     picked = {s: data[s] for s in sections} if sections else data
-    for path in _NOT_HASHED:
+    at_default = [path for path, default in _HASHED_UNLESS_DEFAULT.items() if path not in keep and _get(picked, path) == default]
+    for path in [*_NOT_HASHED, *at_default]:
         node = picked
         for part in path[:-1]:
             node = node.get(part, {}) if isinstance(node, dict) else {}
         if isinstance(node, dict):
             node.pop(path[-1], None)
-    return stable_hash(picked)
+    return picked
+
+
+def _get(data: dict[str, Any], path: tuple[str, ...]) -> Any:
+    node: Any = data
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
+
+
+_MISSING = object()
 
 
 def stable_hash(obj: Any) -> str:

@@ -14,7 +14,7 @@ from rosearch.config.teacher import BertShapeConfig, ScratchTeacherConfig, Finet
 from rosearch.config.space import KNOWN_OPS, INPUT_STAGES, SpaceConfig
 from rosearch.config.kd import STRATEGIES, PERTURBATIONS, KDIGAConfig, GeneratorConfig, ZeroShotConfig, PerturbationFamilies, ConsistencyConfig, AugmentConfig, A2TConfig, KDConfig, strategies
 from rosearch.config.attack import RECIPES, CANDIDATE_RECIPES, RecipeConfig, AttackConfig
-from rosearch.config.search import KNOWN_METRICS, FitnessConfig, ObjectiveConfig, SearchConfig
+from rosearch.config.search import KNOWN_METRICS, FidelityConfig, FitnessConfig, ObjectiveConfig, SearchConfig
 from rosearch.config.latency import LatencyConfig
 from rosearch.config.study import BaselineConfig, StudyConfig
 
@@ -47,6 +47,7 @@ __all__ = [
     "FitnessConfig",
     "ObjectiveConfig",
     "SearchConfig",
+    "FidelityConfig",
     "LatencyConfig",
     "BaselineConfig",
     "StudyConfig",

@@ -70,6 +70,13 @@ class StudyConfig:
         if cap is not None and self.attack.n_examples >= cap:
             raise ConfigError("attack.n_examples", self.attack.n_examples, f"The dev split is capped at {cap} examples (data.max_dev_examples) and the "
                               "in-trial subset would take them all, leaving no evaluation set: lower attack.n_examples or raise the cap.")
+        fidelity = self.search.fidelity
+        if fidelity is not None and fidelity.cheap_epochs >= self.kd.epochs:
+            raise ConfigError("search.fidelity.cheap_epochs", fidelity.cheap_epochs, f"Use fewer passes than the full distillation (kd.epochs {self.kd.epochs}): "
+                              "the cheap estimate is what makes a candidate cheap.")
+        if fidelity is not None and fidelity.attack_examples < self.attack.n_examples:
+            raise ConfigError("search.fidelity.attack_examples", fidelity.attack_examples, f"Use at least attack.n_examples ({self.attack.n_examples}): "
+                              "a promoted student is attacked on the in-trial subset and more.")
         if self.latency.seq_len is not None and self.latency.seq_len > self.data.max_length:
             raise ConfigError("latency.seq_len", self.latency.seq_len, f"Use at most data.max_length ({self.data.max_length}): students have no positions beyond it.")
 

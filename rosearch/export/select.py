@@ -10,7 +10,7 @@ import optuna
 
 from rosearch.search import record
 from rosearch.errors import RosearchError
-from rosearch.search.front import feasible
+from rosearch.search.front import feasible, in_full, pareto
 from rosearch.search.study import completed
 
 Selection = Literal["pareto", "fitness"]
@@ -19,7 +19,7 @@ Selection = Literal["pareto", "fitness"]
 def select_trials(study: optuna.Study, how: Selection, top: int | None = None) -> list[optuna.trial.FrozenTrial]:
     """Feasible completed trials, best fitness first: the Pareto-optimal ones (`pareto`; Optuna
     leaves infeasible trials out of best_trials) or all of them (`fitness`); at most `top`."""
-    pool = list(study.best_trials) if how == "pareto" else [t for t in completed(study) if feasible(t)]
+    pool = pareto(study) if how == "pareto" else [t for t in completed(study) if feasible(t) and in_full(t)]
     ranked = sorted(pool, key=lambda t: (-record.fitness(t, float("-inf")), t.number))
     return ranked[:top] if top is not None else ranked
 

@@ -15,7 +15,7 @@ from rosearch.errors import RosearchError
 from rosearch.report import figures, fronts, headline
 from rosearch.report.stats import category_counts, feature_table, op_frequencies, quarters
 from rosearch.search.evaluations import stored, summary
-from rosearch.search.front import feasible, interval, metric
+from rosearch.search.front import feasible, interval, metric, pareto
 from rosearch.stats import format_ci
 from rosearch.search.rebuild import trial_genome
 from rosearch.search.study import completed, load_existing, stored_config
@@ -42,7 +42,7 @@ def reference_point(study: optuna.Study, trials: list[optuna.trial.FrozenTrial])
 def collect(study: optuna.Study) -> dict[str, Any]:
     """Every number the report shows, from the stored study (nothing re-measured)."""
     done = completed(study)
-    front = {t.number for t in study.best_trials}
+    front = {t.number for t in pareto(study)}
     rows = [{
         "trial": t.number, "kd_strategy": record.strategy(t, "vanilla"), "feasible": feasible(t), "pareto": t.number in front,
         **{k: metric(t, k) for k in ("accuracy", "attack_accuracy", "attack_success_rate", "params", "flops", "latency_ms", "compression")},

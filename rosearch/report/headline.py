@@ -22,7 +22,7 @@ import optuna
 from rosearch.search import record
 from rosearch.search.baselines import references
 from rosearch.search.evaluations import TEACHER, display, is_teacher, order, reference_key, retrained, retraining_of, stored, summary, trial_of
-from rosearch.search.front import feasible, metric
+from rosearch.search.front import feasible, in_full, metric, pareto
 from rosearch.stats import format_ci, mcnemar, wilson
 
 #: p below this is reported as a difference; at or above it, as within noise.
@@ -77,9 +77,9 @@ def rows(study: optuna.Study, *, recipes: list[str]) -> list[Row]:
         m = ref["metrics"]
         out.append(Row(name, "baseline", reference_key(name), float(m["params"]), float(m["accuracy"]), m.get("accuracy_ci"),
                        float(m.get("latency_ms", math.nan)), evaluations.get(reference_key(name), {})))
-    searched = [t for t in study.best_trials if not record.is_baseline(t)]
+    searched = [t for t in pareto(study) if not record.is_baseline(t)]
     out += [trial_row(t, "searched") for t in sorted(searched, key=lambda t: metric(t, "params"))]
-    candidates = [t for t in complete if feasible(t) and not record.is_baseline(t)]
+    candidates = [t for t in complete if feasible(t) and in_full(t) and not record.is_baseline(t)]
     if candidates:
         best = max(candidates, key=lambda t: record.fitness(t, -math.inf))
         if best.number not in {t.number for t in searched}:

@@ -55,6 +55,9 @@ def enqueue_baselines(study: optuna.Study, cfg: StudyConfig) -> list[str]:
         attrs: dict[str, Any] = {BASELINE_ATTR: b.name}
         if b.name in interrupted and SEED_ATTR in interrupted[b.name].user_attrs:
             attrs[SEED_ATTR] = record.seed(interrupted[b.name], cfg.seed)  # the retry is that trial, as after kill -9
+            estimate = record.estimate(interrupted[b.name])
+            if estimate is not None:  # stopped during its full run: resume there, not from the cheap estimate
+                attrs[record.FIDELITY] = estimate
         study.enqueue_trial(params, user_attrs=attrs)
         added.append(b.name)
     return added

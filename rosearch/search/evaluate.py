@@ -109,12 +109,13 @@ def measure_student(
 
 
 def evaluate_genome(genome: Genome, cfg: StudyConfig, prep: Prepared, *, accelerator: Accelerator, seed: int,
-                    strategy: str = "vanilla", progress: bool = True) -> TrialResult:
-    """Distil a student for `genome` with `strategy`; measure it with the search recipe."""
+                    strategy: str = "vanilla", examples: list[dict] | None = None, progress: bool = True) -> TrialResult:
+    """Distil a student for `genome` with `strategy`; measure it with the search recipe on
+    `examples` (default: the in-trial subset)."""
     start = time.perf_counter()
     student, fitted = distill_student(genome, cfg, prep, accelerator=accelerator, seed=seed, strategy=strategy, progress=progress)
     pipeline = prep.pipeline(student, genome.input_stage, max_length=cfg.data.max_length)
-    measured = measure_student(pipeline, cfg, prep, accelerator=accelerator, recipes=[cfg.attack.recipe], progress=progress)
+    measured = measure_student(pipeline, cfg, prep, accelerator=accelerator, recipes=[cfg.attack.recipe], examples=examples, progress=progress)
     total = time.perf_counter() - start
     timings = {"train": fitted.seconds, **measured.timings}
     timings["other"] = total - sum(timings.values())

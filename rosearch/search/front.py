@@ -1,4 +1,4 @@
-"""The Pareto front as a table: `study.best_trials` with metrics and fitness."""
+"""The Pareto front (`pareto`: study.best_trials on full figures) and its tables."""
 
 from __future__ import annotations
 
@@ -66,7 +66,18 @@ def trial_line(trial: optuna.trial.FrozenTrial) -> str:
     cells = "  ".join(f"{name} {cell}" for name, cell in zip(_NAMES, trial_cells(trial)))
     broken = violated(trial.constraints)
     infeasible = f"  [infeasible: {', '.join(broken)}]" if broken else ""
-    return f"trial {label(trial)}  {cells}  ({t.get('total', 0):.0f} s: train {t.get('train', 0):.0f}, attack {t.get('attack', 0):.0f}){infeasible}"
+    return f"trial {label(trial)}  {cells}  ({t.get('total', 0):.0f} s: train {t.get('train', 0):.0f}, attack {t.get('attack', 0):.0f}){fidelity_note(trial)}{infeasible}"
+
+
+def fidelity_note(trial: optuna.trial.FrozenTrial) -> str:
+    """How far a multi-fidelity trial got: its cheap estimate's rank, and whether it was promoted."""
+    f = record.fidelity(trial)
+    if not f:
+        return ""
+    where = "a baseline" if record.is_baseline(trial) else f"rank {f['rank']} among {f['population']}" if f["population"] else "the first trial"
+    if f["level"] == "full":
+        return f"  [full: promoted at {where}; cheap estimate {f['seconds']:.0f} s, accuracy {f['cheap']['accuracy']:.1%}]"
+    return f"  [cheap estimate: {where}, not promoted]"
 
 
 def violated(constraints: dict[str, float]) -> list[str]:
@@ -75,12 +86,40 @@ def violated(constraints: dict[str, float]) -> list[str]:
 
 
 def feasible(trial: optuna.trial.FrozenTrial) -> bool:
-    return not violated(trial.constraints)
+    """Feasible on the figures of the trial's highest fidelity (a promoted trial: its full run's)."""
+    f = record.fidelity(trial)
+    return not violated(f["full_constraints"] if "full_constraints" in f else trial.constraints)
+
+
+def in_full(trial: optuna.trial.FrozenTrial) -> bool:
+    """Measured in full (promoted, or in a study without multi-fidelity): figures comparable with
+    the baselines'; a cheap estimate is not."""
+    return record.level(trial) == "full"
+
+
+def pareto(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """The Pareto-optimal feasible trials on their full figures: `study.best_trials` for a study
+    measured in full. In a multi-fidelity study the trials' values are cheap estimates (what
+    NSGA-II compares), so the front is taken here among the promoted trials, on their full
+    metrics and constraint values; a cheap estimate never enters it."""
+    from rosearch.search.fidelity import penalty, ranks
+
+    done = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    if not any(record.fidelity(t) for t in done):
+        return list(study.best_trials)
+    names = study.metric_names
+    assert names is not None, "a multi-fidelity study names its metrics (rosearch.search.study.open_study)"
+    full = [(t, f) for t in done if (f := record.front_figures(t, names)) is not None]
+    feasible = [(t, values) for t, (values, limits) in full if penalty(limits) <= 0]
+    if not feasible:
+        return []
+    rank = ranks([values for _, values in feasible], study.directions)
+    return [t for (t, _), r in zip(feasible, rank) if r == 0]
 
 
 def front_table(study: optuna.Study) -> str:
     """The Pareto-optimal trials, best fitness first, with each architecture in words."""
-    best = sorted(study.best_trials, key=lambda t: -record.fitness(t, float("-inf")))
+    best = sorted(pareto(study), key=lambda t: -record.fitness(t, float("-inf")))
     if not best:
         return "No completed trials yet."
     lines = [format_table(["trial", *_NAMES], [[label(t), *trial_cells(t)] for t in best]), ""]

@@ -8,12 +8,13 @@ import optuna
 import torch
 from accelerate import Accelerator
 
-from rosearch.search import record
+from rosearch.search import fidelity, record
 from rosearch.attack.run import AttackCrash
 from rosearch.config import StudyConfig
 from rosearch.errors import TrialFailure
 from rosearch.prepare import Prepared
 from rosearch.search.evaluate import TrialResult, evaluate_genome
+from rosearch.search.fidelity import cheap_config
 from rosearch.search.genome import Genome, suggest, suggest_strategy
 from rosearch.search.seeds import trial_seed
 from rosearch.search.storage import worker_id
@@ -56,25 +57,74 @@ class Objective:
             record.duplicate(trial, twin)
             raise optuna.TrialPruned(f"the same architecture and strategy as trial #{twin}")
         record.describe(trial, genome, strategy, self.config_hash)
+        if self.cfg.search.fidelity is None:
+            result = self._evaluate(trial, genome, strategy, self.cfg, None, seed)
+            self._measured(trial, genome, strategy, result)
+            return self._values(result.metrics)
+        return self._multi_fidelity(trial, genome, strategy, seed)
+
+    def _multi_fidelity(self, trial: optuna.Trial, genome: Genome, strategy: str, seed: int) -> tuple[float, ...]:
+        """A cheap estimate, the promotion decided on it (recorded before any full run, so a retry
+        resumes from it), the full run if promoted. Returns the cheap figures: what NSGA-II ranks
+        is the same quantity for every trial."""
+        earlier = record.estimate(trial)
+        if earlier is None or not earlier["promoted"]:  # (a retry of an unpromoted trial stopped before its record: estimate again)
+            cheap = self._evaluate(trial, genome, strategy, cheap_config(self.cfg), None, seed)
+            cheap_limits = constraints(self.cfg, cheap.metrics)
+            values = self._values(cheap.metrics)
+            promoted, rank, population = self._promotion(trial, values, cheap_limits)
+            record.estimated(trial, cheap=cheap.metrics, values=list(values), constraints=cheap_limits,
+                             seconds=cheap.timings["total"], promoted=promoted, rank=rank, population=population)
+            if not promoted:
+                self._measured(trial, genome, strategy, cheap)
+                return values
+            earlier = record.fidelity(trial)
+        full = self._evaluate(trial, genome, strategy, self.cfg, self.prep.promoted_examples, seed)
+        full_limits = constraints(self.cfg, full.metrics)
+        self._measured(trial, genome, strategy, full, set_limits=False)
+        record.reached_full(trial, full_limits)
+        cheap_limits = earlier["constraints"]
+        for key, value in cheap_limits.items():
+            trial.set_constraint(key, value)
+        return tuple(float(v) for v in earlier["values"])
+
+    def _promotion(self, trial: optuna.Trial, values: tuple[float, ...], limits: dict[str, float]) -> tuple[bool, int, int]:
+        """(promoted, rank, population size): a baseline always (it is what the search is judged
+        against); else by the rank of its cheap figures among the study's finished trials'."""
+        done = [t for t in trial.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)) if t.values is not None]
+        promoted, rank = fidelity.promotion(values, fidelity.penalty(limits), [t.values for t in done],
+                                            [fidelity.penalty(t.constraints) for t in done], trial.study.directions,
+                                            max_rank=self.cfg.search.fidelity.promote_rank)
+        return promoted or record.is_baseline(trial), rank, len(done)
+
+    def _evaluate(self, trial: optuna.Trial, genome: Genome, strategy: str, cfg: StudyConfig, examples: list[dict] | None, seed: int) -> TrialResult:
         try:
-            result = evaluate_genome(genome, self.cfg, self.prep, accelerator=self.accelerator,
-                                     seed=seed, strategy=strategy, progress=self.progress)
+            return evaluate_genome(genome, cfg, self.prep, accelerator=self.accelerator, seed=seed, strategy=strategy,
+                                   examples=examples, progress=self.progress)
         except Exception as err:
             if not tolerated(err):
                 raise
             reason = f"{type(err).__name__}: {err}"
             record.failed(trial, reason)
             raise TrialFailure(reason) from err
+
+    def _measured(self, trial: optuna.Trial, genome: Genome, strategy: str, result: TrialResult, *, set_limits: bool = True) -> dict[str, float]:
+        """Record what `result` measured (and publish it); its constraint values, set on the trial
+        unless `set_limits` is False."""
         limits = constraints(self.cfg, result.metrics)
-        for key, value in limits.items():
-            trial.set_constraint(key, value)
+        if set_limits:
+            for key, value in limits.items():
+                trial.set_constraint(key, value)
         report = result.attack
         record.measured(trial, metrics=result.metrics, timings=result.timings, training=result.fit.details,  # a2t: attack rounds
                         attacks={report.recipe: {**report.metrics.to_dict(), "seconds": report.seconds}},
                         examples=report.successes(self.cfg.attack.keep_examples))
         if self.publish is not None:
             self.publish(trial, genome, strategy, result, limits)
-        return tuple(float(result.metrics[o.metric]) for o in self.cfg.search.objectives)
+        return limits
+
+    def _values(self, metrics: dict[str, float]) -> tuple[float, ...]:
+        return tuple(float(metrics[o.metric]) for o in self.cfg.search.objectives)
 
 
 def duplicate_of(trial: optuna.Trial, genome: dict, strategy: str) -> int | None:

@@ -19,6 +19,11 @@ Keys (version 1):
     adversarial_examples  a few successful adversarial examples
     fail_reason         why a trial failed for a reason that is data (NaN loss, out of memory, …)
     duplicate_of        the trial this one repeated (pruned)
+    fidelity            multi-fidelity studies only (rosearch.search.fidelity): {level: cheap | full,
+                        promoted, rank, population, cheap: the cheap estimate's metrics, values and
+                        constraints: its objective values and constraint values (what NSGA-II saw),
+                        seconds; and, at level full, full_constraints}. `metrics` are then the
+                        highest fidelity's; a trial without this key was measured in full.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ ATTACKS = "attacks"
 EXAMPLES = "adversarial_examples"
 FAIL_REASON = "fail_reason"
 DUPLICATE_OF = "duplicate_of"
+FIDELITY = "fidelity"
 
 Trial = FrozenTrial | optuna.Trial
 
@@ -134,6 +140,36 @@ def fail_reason(trial: Trial) -> str | None:
     return trial.user_attrs.get(FAIL_REASON)
 
 
+def fidelity(trial: Trial) -> dict[str, Any]:
+    """The trial's multi-fidelity record ({} for a trial measured in full only)."""
+    return dict(trial.user_attrs.get(FIDELITY) or {})
+
+
+def level(trial: Trial) -> str:
+    """"full" (trained and attacked in full: promoted, or a study without multi-fidelity) or "cheap"."""
+    return fidelity(trial).get("level", "full")
+
+
+def estimate(trial: Trial) -> dict[str, Any] | None:
+    """A cheap estimate the trial already made and the promotion decided on it — one a retry
+    inherits from the trial it replaces, so resuming in the middle of a promotion goes straight to
+    the full run — or None."""
+    f = fidelity(trial)
+    return f if "cheap" in f and "promoted" in f else None
+
+
+def front_figures(trial: FrozenTrial, names: list[str]) -> tuple[list[float], dict[str, float]] | None:
+    """What the front is decided on: a trial's full objective values (metrics `names`) and
+    constraint values; None for a trial that has only a cheap estimate."""
+    f = fidelity(trial)
+    if not f:
+        return list(trial.values), dict(trial.constraints)
+    if f.get("level") != "full":
+        return None
+    m = metrics(trial)
+    return [float(m[name]) for name in names], dict(f.get("full_constraints", {}))
+
+
 def interrupted(trial: FrozenTrial) -> bool:
     """Failed without a reason of ours: stopped from outside (Ctrl-C, a crash of the command)."""
     return trial.state == TrialState.FAIL and FAIL_REASON not in trial.user_attrs
@@ -161,6 +197,18 @@ def duplicate(trial: optuna.Trial, twin: int) -> None:
 
 def failed(trial: optuna.Trial, reason: str) -> None:
     trial.set_user_attr(FAIL_REASON, reason[:2000])
+
+
+def estimated(trial: optuna.Trial, *, cheap: dict[str, Any], values: list[float], constraints: dict[str, float],
+              seconds: float, promoted: bool, rank: int, population: int) -> None:
+    """The cheap estimate and the promotion decided on it, written before any full run."""
+    trial.set_user_attr(FIDELITY, {"level": "cheap", "cheap": cheap, "values": values, "constraints": constraints,
+                                   "seconds": seconds, "promoted": promoted, "rank": rank, "population": population})
+
+
+def reached_full(trial: optuna.Trial, constraints: dict[str, float]) -> None:
+    """The promoted trial's full run finished: its metrics are the full ones."""
+    trial.set_user_attr(FIDELITY, {**fidelity(trial), "level": "full", "full_constraints": constraints})
 
 
 def measured(trial: optuna.Trial, *, metrics: dict[str, Any], timings: dict[str, float], training: dict[str, Any] | None,

@@ -92,7 +92,7 @@ def optimize(cfg: Any, *, n_trials: int, out: Out = print, progress: bool = True
     finally:
         bar.close()
         _report_stale(fail_stale(study), out)  # workers that died while this one ran
-    out("\nPareto front (study.best_trials):")
+    out("\nPareto front:")
     print_front(study, out)
     return study
 

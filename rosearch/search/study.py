@@ -7,7 +7,7 @@ from typing import Any
 
 import optuna
 
-from rosearch.config import StudyConfig, to_dict
+from rosearch.config import StudyConfig, accepted_hashes, to_dict
 from rosearch.errors import RosearchError
 from rosearch.search.seeds import TrialSeededSampler
 from rosearch.search.storage import journal_path, make_storage, retry_concurrent
@@ -34,7 +34,7 @@ def open_study(cfg: StudyConfig, *, config_hash: str) -> optuna.Study:
     study = retry_concurrent(lambda: optuna.create_study(
         study_name=cfg.name, storage=storage, directions=directions, load_if_exists=True, sampler=make_sampler(cfg)))
     stored = study.user_attrs.get("config_hash")
-    if stored is not None and stored != config_hash:
+    if stored is not None and stored != config_hash and stored not in accepted_hashes(cfg):
         raise RosearchError(
             f"Study '{cfg.name}' in {cfg.search.storage} was made with another configuration (hash {stored}, now "
             f"{config_hash}); its trials would not be comparable. Give the study a new name, or use --storage for a new database."
