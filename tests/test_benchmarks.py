@@ -55,3 +55,33 @@ def test_vocabulary_pairs_each_baseline_with_its_reduced_twin(tiny_study, tmp_pa
     assert full["metrics"]["non_embedding_params"] == reduced["metrics"]["non_embedding_params"]
     assert "versus_full" in reduced and "versus_full" not in full and reduced["versus_full"]["clean"]["n"] == record["n_dev"]
     assert "| transformer-tiny | seen:3 |" in done.stdout
+
+
+def test_fidelity_ranks_cheap_estimates_against_full_figures(tiny_study, tmp_path: Path) -> None:
+    def edit(raw: dict) -> None:
+        raw["attack"].update(n_examples=6, eval_examples=12)
+
+    done, out = _run_on_tiny("fidelity.py", edit, ["--genomes", "4", "--cheap-epochs", "0.25", "--attack-examples", "10"], tiny_study, tmp_path)
+    record = json.loads(out.read_text())
+    assert len(record["genomes"]) == 4 and len({json.dumps(g["genome"], sort_keys=True) for g in record["genomes"]}) == 4
+    for g in record["genomes"]:
+        assert len(g["cheap"]["0.25"]["held"]) == 6  # the cheap estimate: the in-trial subset
+        assert len(g["full"]["held"]) + len(g["full"]["held_more"]) == record["n_full_attack"] == 10
+    assert "| cheap (0.25 epoch), 6 examples |" in done.stdout and "today's trial" in done.stdout
+    # a rerun continues: nothing left to train, the same record
+    again, _ = _run_on_tiny("fidelity.py", edit, ["--genomes", "4", "--cheap-epochs", "0.25", "--attack-examples", "10"], tiny_study, tmp_path)
+    assert json.loads(out.read_text())["genomes"] == record["genomes"]
+
+
+def test_search_efficiency_runs_every_sampler_and_seed(tiny_study, tmp_path: Path) -> None:
+    def edit(raw: dict) -> None:
+        raw["attack"].update(n_examples=6, eval_examples=12)
+
+    done, out = _run_on_tiny("search_efficiency.py", edit, ["--trials", "3", "--seeds", "0", "1", "--population", "2", "--cheap-epochs", "0.25",
+                                                            "--work", str(tmp_path / "work")], tiny_study, tmp_path)
+    record = json.loads(out.read_text())
+    assert [(r["sampler"], r["seed"]) for r in record["runs"]] == [(s, k) for s in ("nsga2", "tpe", "random") for k in (0, 1)]
+    for r in record["runs"]:
+        assert len(r["history"]) == 3 and r["history"] == sorted(r["history"])  # a front's hypervolume never shrinks as trials are added
+    assert [b["name"] for b in record["baselines"]] == ["transformer-tiny"]
+    assert out.with_suffix(".png").stat().st_size > 0 and "| nsga2 |" in done.stdout

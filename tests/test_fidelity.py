@@ -62,7 +62,8 @@ def test_cheap_config_shortens_only_the_distillation() -> None:
 @pytest.mark.parametrize(
     "fid, key",
     [({"cheap_epochs": 1.0}, "search.fidelity.cheap_epochs"), ({"attack_examples": 50}, "search.fidelity.attack_examples"),
-     ({"promote_rank": -1}, "promote_rank"), ({"cheap_epochs": 0}, "cheap_epochs")],
+     ({"promote_rank": -1}, "promote_rank"), ({"cheap_epochs": 0}, "cheap_epochs"),
+     ({"cheap_attack_examples": 101}, "search.fidelity.cheap_attack_examples")],
 )
 def test_fidelity_settings_are_checked(fid, key) -> None:
     with pytest.raises(ConfigError, match=key):
@@ -108,7 +109,7 @@ def calls_of(calls: list, level: str) -> list:
     return [c for c in calls if c[0] == level]
 
 
-PREP = SimpleNamespace(promoted_examples=["a", "b", "c"])
+PREP = SimpleNamespace(attack_examples=["a", "b"], promoted_examples=["a", "b", "c"])
 
 
 def test_objective_promotes_on_cheap_figures_and_records_the_fidelity(monkeypatch) -> None:
@@ -165,6 +166,17 @@ def test_an_interrupted_baseline_is_enqueued_with_its_estimate() -> None:
     assert enqueue_baselines(study, cfg) == ["b"]
     waiting = study.get_trials(states=(optuna.trial.TrialState.WAITING,))[0]
     assert record.estimate(waiting) == estimate and record.seed(waiting, 0) == 3
+
+
+def test_the_cheap_estimate_can_attack_fewer_examples(monkeypatch) -> None:
+    calls: list = []
+    monkeypatch.setattr(objective_module, "evaluate_genome", _fake(calls))
+    cfg = _cfg()
+    cfg.search.fidelity.cheap_attack_examples = 1
+    study = optuna.create_study(directions=["maximize", "maximize", "minimize"], sampler=optuna.samplers.RandomSampler(seed=0))
+    study.set_metric_names(["accuracy", "attack_accuracy", "params"])
+    study.optimize(Objective(cfg, prep=PREP, accelerator=None, config_hash="h", progress=False), n_trials=1)
+    assert [(c[0], c[2]) for c in calls] == [("cheap", ["a"]), ("full", PREP.promoted_examples)]
 
 
 def test_a_study_without_multi_fidelity_keeps_optunas_front(monkeypatch) -> None:

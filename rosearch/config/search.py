@@ -54,6 +54,9 @@ class FidelityConfig:
     trial's cheap figures (comparable across the population); the front is decided on full ones."""
 
     cheap_epochs: float = 0.25
+    # In-trial examples the cheap estimate is attacked on (the first of the subset); null: all
+    # attack.n_examples of it.
+    cheap_attack_examples: int | None = None
     # 0: only candidates on the cheap front are promoted; 1: also the next front; ...
     promote_rank: int = 0
     # In-trial examples a promoted student is attacked on: the subset (attack.n_examples) and more
@@ -66,6 +69,7 @@ class FidelityConfig:
         if self.promote_rank < 0:
             raise ConfigError("promote_rank", self.promote_rank, "Use 0 (the cheap front only) or more.")
         positive("attack_examples", self.attack_examples)
+        positive("cheap_attack_examples", self.cheap_attack_examples, allow_none=True)
 
 
 @dataclass

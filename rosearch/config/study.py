@@ -74,6 +74,9 @@ class StudyConfig:
         if fidelity is not None and fidelity.cheap_epochs >= self.kd.epochs:
             raise ConfigError("search.fidelity.cheap_epochs", fidelity.cheap_epochs, f"Use fewer passes than the full distillation (kd.epochs {self.kd.epochs}): "
                               "the cheap estimate is what makes a candidate cheap.")
+        if fidelity is not None and fidelity.cheap_attack_examples is not None and fidelity.cheap_attack_examples > self.attack.n_examples:
+            raise ConfigError("search.fidelity.cheap_attack_examples", fidelity.cheap_attack_examples, f"Use at most attack.n_examples ({self.attack.n_examples}): "
+                              "the cheap estimate is attacked on the first examples of the in-trial subset.")
         if fidelity is not None and fidelity.attack_examples < self.attack.n_examples:
             raise ConfigError("search.fidelity.attack_examples", fidelity.attack_examples, f"Use at least attack.n_examples ({self.attack.n_examples}): "
                               "a promoted student is attacked on the in-trial subset and more.")

@@ -48,7 +48,7 @@ def collect(study: optuna.Study) -> dict[str, Any]:
         **{k: metric(t, k) for k in ("accuracy", "attack_accuracy", "attack_success_rate", "params", "flops", "latency_ms", "compression")},
         "accuracy_ci": interval(t, "accuracy"), "attack_accuracy_ci": interval(t, "attack_accuracy"),
         "fitness": record.fitness(t), "architecture": record.architecture(t),
-        "baseline": record.baseline(t),
+        "baseline": record.baseline(t), "fidelity": record.level(t),
     } for t in done]
     return {"trials": rows, "n_trials": len(study.trials), "n_complete": len(done),
             "states": {s.name.lower(): sum(t.state == s for t in study.trials) for s in optuna.trial.TrialState if any(t.state == s for t in study.trials)}}
@@ -152,6 +152,15 @@ def headline_section(data: dict[str, Any], cfg: StudyConfig) -> list[str]:
     return lines
 
 
+def _fidelity_line(trials: list[dict[str, Any]]) -> list[str]:
+    """How many complete trials a multi-fidelity study measured in full (none said otherwise)."""
+    cheap = sum(t.get("fidelity") == "cheap" for t in trials)
+    if not cheap:
+        return []
+    return [f"Multi-fidelity: {len(trials)} candidates estimated cheaply, {len(trials) - cheap} of them promoted and measured in full "
+            "(baselines included); the front and the tables below are on full figures, the hypervolume history on every trial's cheap estimate."]
+
+
 def markdown(data: dict[str, Any], cfg: StudyConfig) -> str:
     trials = data["trials"]
     front = sorted((t for t in trials if t["pareto"]), key=lambda t: -t["fitness"])
@@ -162,6 +171,7 @@ def markdown(data: dict[str, Any], cfg: StudyConfig) -> str:
         cfg.description or "",
         "",
         f"{data['n_trials']} trials ({', '.join(f'{n} {s}' for s, n in data['states'].items())}); objectives: {', '.join(data['objectives'])}.",
+        *_fidelity_line(trials),
         "",
         *headline_section(data, cfg),
         "",

@@ -12,7 +12,7 @@ gets is decided on the full figures of promoted trials (rosearch.search.front.pa
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 from optuna.study import StudyDirection
@@ -51,6 +51,14 @@ def promotion(candidate: Sequence[float], candidate_penalty: float, population: 
     rows = [*population, candidate]
     rank = int(ranks(rows, directions, [*population_penalties, candidate_penalty])[-1])
     return candidate_penalty <= 0 and rank <= max_rank, rank
+
+
+def cheap_examples(cfg: StudyConfig, prep: Any) -> list[dict[str, Any]] | None:
+    """What a cheap estimate is attacked on: the first search.fidelity.cheap_attack_examples of
+    the in-trial subset (None: all of it, measure_student's default)."""
+    assert cfg.search.fidelity is not None
+    k = cfg.search.fidelity.cheap_attack_examples
+    return None if k is None else prep.attack_examples[:k]
 
 
 def cheap_config(cfg: StudyConfig) -> StudyConfig:

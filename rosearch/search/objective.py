@@ -14,7 +14,7 @@ from rosearch.config import StudyConfig
 from rosearch.errors import TrialFailure
 from rosearch.prepare import Prepared
 from rosearch.search.evaluate import TrialResult, evaluate_genome
-from rosearch.search.fidelity import cheap_config
+from rosearch.search.fidelity import cheap_config, cheap_examples
 from rosearch.search.genome import Genome, suggest, suggest_strategy
 from rosearch.search.seeds import trial_seed
 from rosearch.search.storage import worker_id
@@ -69,7 +69,7 @@ class Objective:
         is the same quantity for every trial."""
         earlier = record.estimate(trial)
         if earlier is None or not earlier["promoted"]:  # (a retry of an unpromoted trial stopped before its record: estimate again)
-            cheap = self._evaluate(trial, genome, strategy, cheap_config(self.cfg), None, seed)
+            cheap = self._evaluate(trial, genome, strategy, cheap_config(self.cfg), cheap_examples(self.cfg, self.prep), seed)
             cheap_limits = constraints(self.cfg, cheap.metrics)
             values = self._values(cheap.metrics)
             promoted, rank, population = self._promotion(trial, values, cheap_limits)
