@@ -80,11 +80,8 @@ class Objective:
                 return values
             earlier = record.fidelity(trial)
         full = self._evaluate(trial, genome, strategy, self.cfg, self.prep.promoted_examples, seed)
-        full_limits = constraints(self.cfg, full.metrics)
-        self._measured(trial, genome, strategy, full, set_limits=False)
-        record.reached_full(trial, full_limits)
-        cheap_limits = earlier["constraints"]
-        for key, value in cheap_limits.items():
+        record.reached_full(trial, self._measured(trial, genome, strategy, full, set_limits=False))
+        for key, value in earlier["constraints"].items():  # the cheap estimate's, like its values
             trial.set_constraint(key, value)
         return tuple(float(v) for v in earlier["values"])
 
