@@ -26,6 +26,9 @@ from rosearch.data import load_splits
 from rosearch.errors import RosearchError
 from rosearch.hub import offline_mode, require_cached, require_hub
 from rosearch.prepared import Prepared
+from rosearch.config.space import stage_names
+from rosearch.robust.confusables import latin_fold
+from rosearch.robust.normalize import TextNormalizer
 from rosearch.robust.recognizer import WordRecognizer
 from rosearch.student.cost import count_flops, count_params
 from rosearch.student.pipeline import split_key, tokenize_through
@@ -118,12 +121,7 @@ def prepare(cfg: StudyConfig, *, cache: DiskCache, accelerator: Accelerator, log
         log(f"note: no evaluation set: the teacher gets {len(attack_examples)} dev examples right and the in-trial subset "
             f"(attack.n_examples {cfg.attack.n_examples}) takes them all; `attack --study` and `export` need a smaller attack.n_examples or more dev data")
     basis = embedding_basis(teacher) if cfg.kd.init_embeddings == "teacher_pca" else None
-    recognizer = None
-    if "recognizer" in cfg.space.input_stages:
-        recognizer = WordRecognizer.from_texts(splits["train"]["text"])
-        for name in ("dev", "test"):
-            splits[split_key(name, ["recognizer"])] = tokenize_through(splits[name], tokenizer, cfg.data.max_length, [("recognizer", recognizer)])
-        log(f"input stage: word recognizer over {len(recognizer.counts)} training words")
+    recognizer, normalizer = _input_stages(cfg, splits, tokenizer, log)
     vocabularies = _vocabularies(cfg, splits["train"], tokenizer, teacher, log)
     prepared = Prepared(
         tokenizer=tokenizer,
@@ -137,6 +135,7 @@ def prepare(cfg: StudyConfig, *, cache: DiskCache, accelerator: Accelerator, log
         embedding_basis=basis,
         keys={"data": data_key, "teacher": teacher_key},
         recognizer=recognizer,
+        normalizer=normalizer,
         vocabularies=vocabularies,
     )
     from rosearch.kd.strategies import PrepareContext, prepare_strategies  # imports the KD strategies only here
@@ -247,3 +246,27 @@ def _teacher_outputs(cfg, teacher, teacher_dir, tokenizer, splits, accelerator, 
         "logits_seconds": time.perf_counter() - start,
     }
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+
+
+def _input_stages(cfg: StudyConfig, splits: datasets.DatasetDict, tokenizer: PreTrainedTokenizerBase,
+                  log: Callable[[str], None]) -> tuple[WordRecognizer | None, TextNormalizer | None]:
+    """The stages the space's stage gene offers, built from the train texts (the normaliser reads
+    digits inside words against the recogniser's training-word counts), and dev and test tokenized
+    after each offered chain of stages (into `splits`, as "dev@normalizer@recognizer")."""
+    offered = {name for gene in cfg.space.input_stages for name in stage_names(gene)}
+    if not offered:
+        return None, None
+    words = WordRecognizer.from_texts(splits["train"]["text"])
+    recognizer = words if "recognizer" in offered else None
+    normalizer = TextNormalizer(latin_fold(), words.counts) if "normalizer" in offered else None
+    built = {"recognizer": recognizer, "normalizer": normalizer}
+    for gene in (g for g in cfg.space.input_stages if g != "none"):
+        stages = [(name, built[name]) for name in stage_names(gene)]
+        for split in ("dev", "test"):
+            splits[split_key(split, stage_names(gene))] = tokenize_through(splits[split], tokenizer, cfg.data.max_length, stages)
+    if recognizer is not None:
+        log(f"input stage: word recognizer over {len(recognizer.counts)} training words")
+    if normalizer is not None:
+        log(f"input stage: text normaliser (NFKC, invisible characters, accents, {len(normalizer.fold)} lookalike letters, "
+            "digits and symbols inside words)")
+    return recognizer, normalizer

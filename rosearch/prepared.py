@@ -11,6 +11,8 @@ import datasets
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from rosearch.config.space import stage_names
+from rosearch.robust.normalize import TextNormalizer
 from rosearch.robust.recognizer import WordRecognizer
 from rosearch.student.pipeline import StudentPipeline
 from rosearch.student.vocab import Vocabulary
@@ -41,6 +43,9 @@ class Prepared:
     # The word-recognition input stage (when the space offers it), built from the train texts;
     # splits then also hold "dev@recognizer" and "test@recognizer", tokenized after recognition.
     recognizer: WordRecognizer | None = None
+    # The text-normalisation input stage (when the space offers it); splits then also hold
+    # "dev@normalizer" (and "dev@normalizer@recognizer" where offered), and the same for test.
+    normalizer: TextNormalizer | None = None
     # The space's reduced vocabularies (rosearch.student.vocab), by rule; "full" is not among them.
     vocabularies: dict[str, Vocabulary] = field(default_factory=dict)
 
@@ -49,12 +54,12 @@ class Prepared:
         """What a student promoted to the full fidelity is attacked on: the in-trial subset, then more."""
         return [*self.attack_examples, *self.more_attack_examples]
 
-    def input_stage(self, name: str) -> WordRecognizer | None:
-        """The input stage called `name` (a text → text callable), None for "none"."""
-        if name == "none":
-            return None
-        assert name == "recognizer" and self.recognizer is not None, f"prepare builds the {name} stage when the space offers it"
-        return self.recognizer
+    def input_stages(self, gene: str) -> tuple[tuple[str, Any], ...]:
+        """The (name, text → text callable) stages a stage gene's value runs, in order."""
+        built = {"recognizer": self.recognizer, "normalizer": self.normalizer}
+        stages = tuple((name, built[name]) for name in stage_names(gene))
+        assert all(stage is not None for _, stage in stages), f"prepare builds the stages of {gene} when the space offers it"
+        return stages
 
     def vocabulary(self, rule: str) -> Vocabulary | None:
         """The reduced vocabulary a genome's gene names; None for "full"."""
@@ -66,8 +71,7 @@ class Prepared:
     def pipeline(self, model: torch.nn.Module, input_stage: str, *, max_length: int) -> StudentPipeline:
         """`model` as users run it: the named input stage (the genome's gene), this study's
         tokenizer, the model."""
-        stage = self.input_stage(input_stage)
-        return StudentPipeline(model, self.tokenizer, max_length, () if stage is None else ((input_stage, stage),))
+        return StudentPipeline(model, self.tokenizer, max_length, self.input_stages(input_stage))
 
     def with_strategies(self, data: dict[str, Any]) -> Prepared:
         """This preparation plus what the KD strategies' own step returned (by strategy name)."""

@@ -68,7 +68,7 @@ def _examples(model, tokenizer):
     return [{"text": t, "label": p} for t, p in zip(TEXTS, preds)]  # the model is right on all
 
 
-OFFLINE = ["deepwordbug", "pruthi"] + (["pwws"] if ensure_wordnet() else [])
+OFFLINE = ["deepwordbug", "pruthi", "unicode"] + (["pwws"] if ensure_wordnet() else [])
 
 
 @pytest.mark.parametrize("recipe", OFFLINE)
@@ -84,6 +84,26 @@ def test_offline_recipes_run_for_real_on_a_tiny_model(tiny_model, tokenizer, rec
         if rec["status"] == "succeeded":
             assert rec["original"] != rec["perturbed"] and rec["perturbed_prediction"] != rec["label"]
             assert 0 < rec["words_perturbed"] <= rec["words"]
+
+
+def test_the_unicode_recipe_edits_only_outside_ascii_letters(tiny_model, tokenizer) -> None:
+    """Its adversarial texts differ from the originals only by lookalikes, symbols, accents and
+    fullwidth letters: mapped back (the edits' own tables, inverted), they are the originals."""
+    from rosearch.attack import run_attack
+    from rosearch.attack.unicode_recipe import ACCENTS, HOMOGLYPHS, SYMBOLS
+
+    back: dict[str, set[str]] = {}  # each edited character: the letters it can stand for
+    for table in (HOMOGLYPHS, SYMBOLS, ACCENTS, {ch: chr(ord(ch) - 0x21 + 0xFF01) for ch in "abcdefghijklmnopqrstuvwxyz"}):
+        for letter, forms in table.items():
+            for form in forms:
+                back.setdefault(form, set()).add(letter)
+    report = run_attack(StudentPipeline(tiny_model, tokenizer, 32), _examples(tiny_model, tokenizer), RecipeConfig(name="unicode"), progress=False)
+    changed = [r for r in report.records if r["status"] == "succeeded"]
+    assert changed, "the attack flipped none of the tiny model's predictions"
+    for rec in changed:
+        edited = [(a, b) for a, b in zip(rec["original"], rec["perturbed"]) if a != b]
+        assert len(rec["original"]) == len(rec["perturbed"]) and edited
+        assert all(a.lower() in back.get(b, ()) for a, b in edited), edited
 
 
 def test_skipped_examples_are_counted(tiny_model, tokenizer) -> None:

@@ -85,3 +85,39 @@ def test_search_efficiency_runs_every_sampler_and_seed(tiny_study, tmp_path: Pat
         assert len(r["history"]) == 3 and r["history"] == sorted(r["history"])  # a front's hypervolume never shrinks as trials are added
     assert [b["name"] for b in record["baselines"]] == ["transformer-tiny"]
     assert out.with_suffix(".png").stat().st_size > 0 and "| nsga2 |" in done.stdout
+
+
+def test_normalizer_measures_each_pipeline_against_its_twin_without_the_stage(tiny_study, tmp_path: Path) -> None:
+    def edit(raw: dict) -> None:
+        raw["attack"].update(n_examples=6, eval_examples=8)
+
+    done, out = _run_on_tiny("normalizer.py", edit, ["--baselines", "transformer-tiny"], tiny_study, tmp_path)
+    record = json.loads(out.read_text())
+    rows = {r["stages"]: r for r in record["rows"]}
+    assert list(rows) == ["none", "normalizer", "recognizer", "normalizer+recognizer"] and record["n_eval"] == 8
+    assert rows["none"]["metrics"]["stage_latency_ms"] == 0 < rows["normalizer"]["metrics"]["stage_latency_ms"]
+    for gene, twin in (("normalizer", "none"), ("normalizer+recognizer", "recognizer")):
+        r = rows[gene]
+        assert r["versus"]["against"] == twin and 0 <= r["unchanged"]["k"] <= r["unchanged"]["n"] == record["n_dev"]
+        assert set(r["versus"]) == {"against", "clean", "deepwordbug", "pruthi", "unicode",
+                                    "noise:invisible", "noise:lookalike", "noise:symbol", "noise:accent"}
+    assert all(set(r["noise"]) == {"invisible", "lookalike", "symbol", "accent"} and r["noise"]["symbol"]["n"] == 8 for r in rows.values())
+    assert "| transformer-tiny | normalizer+recognizer |" in done.stdout
+
+
+def test_noise_edits_words_only_outside_ascii_letters() -> None:
+    """Each kind of noise edits at the given rate and only by its own kind of character."""
+    import random
+    import unicodedata
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from normalizer import INVISIBLE, noisy
+
+    text = " ".join(["wonderful", "movie", "terrible", "plot"] * 25)
+    none = noisy(text, "accent", 0.0, random.Random(0))
+    every = {kind: noisy(text, kind, 1.0, random.Random(0)) for kind in ("invisible", "lookalike", "symbol", "accent")}
+    assert none == text
+    assert all(w != v for w, v in zip(text.split(), every["lookalike"].split()))  # every word edited once
+    assert every["invisible"] != text and "".join(ch for ch in every["invisible"] if ch not in INVISIBLE) == text
+    assert all(not (ch.isascii() and ch.isalpha()) for a, b in zip(text, every["symbol"]) if a != b for ch in b)
+    assert unicodedata.normalize("NFKD", every["accent"]).encode("ascii", "ignore").decode() == text

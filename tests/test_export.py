@@ -306,43 +306,56 @@ RECOGNIZING = """
 import sys, json
 sys.modules["rosearch"] = None
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
-folder = sys.argv[1]
+folder, pasted, clean = sys.argv[1:4]
 tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=True)
 model = AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=True).eval()
 classify = pipeline("text-classification", model=model, tokenizer=tokenizer)
-print(json.dumps({"class": type(tokenizer).__name__, "typo": tokenizer("a wondreful mvoie")["input_ids"],
-                  "clean": tokenizer("a wonderful movie")["input_ids"],
-                  "labels": [r["label"] for r in classify(["a wondreful mvoie", "a wonderful movie"])]}))
+print(json.dumps({"class": type(tokenizer).__name__, "pasted": tokenizer(pasted)["input_ids"], "clean": tokenizer(clean)["input_ids"],
+                  "labels": [r["label"] for r in classify([pasted, clean])]}))
 """
 
 
-def test_a_student_with_word_recognition_ships_its_stage(tmp_path: Path, tokenizer) -> None:
-    """from_pretrained and pipeline users get the recogniser the attacks went through; the card
-    tells ONNX users to run it first."""
+@pytest.mark.parametrize("stages, pasted", [
+    (("recognizer",), "a wondreful mvoie"),
+    (("normalizer",), "a w0nderful m\u043evie"),                             # a digit, a Cyrillic о
+    (("normalizer", "recognizer"), "a w0ndreful mo\u200bvei\u0301"),       # the normaliser's output mended by the recogniser
+])
+def test_a_student_with_input_stages_ships_them(tmp_path: Path, tokenizer, stages: tuple[str, ...], pasted: str) -> None:
+    """from_pretrained and pipeline users get the stages the attacks went through, in order; the
+    card tells ONNX users to run them first."""
+    from rosearch.robust.confusables import latin_fold
+    from rosearch.robust.normalize import TextNormalizer
     from rosearch.robust.recognizer import WordRecognizer
 
-    genome = Genome(16, 16, 1, (Node((0, 1), ("conv3", "skip")),), input_stage="recognizer")
+    genome = Genome(16, 16, 1, (Node((0, 1), ("conv3", "skip")),), input_stage="+".join(stages))
     torch.manual_seed(0)
     student = build_student(genome, vocab_size=len(tokenizer), num_labels=2, pad_token_id=tokenizer.pad_token_id, max_position_embeddings=32, dropout=0.0).eval()
     folder = tmp_path / "student"
     recognizer = WordRecognizer.from_texts(["a wonderful movie", "a terrible plot"])
-    pipe = StudentPipeline(student, tokenizer, 32, (("recognizer", recognizer),))
+    built = {"recognizer": recognizer, "normalizer": TextNormalizer(latin_fold(), recognizer.counts)}
+    pipe = StudentPipeline(student, tokenizer, 32, tuple((name, built[name]) for name in stages))
+    assert pipe.preprocess(pasted) == "a wonderful movie"
     metrics = write_folder(folder, pipe, _metrics(), genome=genome, title="unit", latency=LatencyConfig(batch_sizes=[1, 4], warmup=0, repeats=1),
                            length=32, texts=TEXTS)
-    assert metrics["input_stage"] == "recognizer" and (folder / "recognizer.json").is_file() and (folder / "recognizer.py").is_file()
+    assert metrics["input_stage"] == "+".join(stages)
+    shipped = {"normalizer": ("normalizer.json", "normalize.py"), "recognizer": ("recognizer.json", "recognizer.py")}
+    for name, (data, code) in shipped.items():
+        assert (folder / data).is_file() == (name in stages) and (folder / code).is_file(), name  # the code is the tokenizer's, always
     card = (folder / "README.md").read_text()
-    assert "ONNX Runtime users must run it themselves" in card and "of which input stages (recognizer)" in card
-    # every batch size's latency is the whole pipeline's: the stage's share is in it
+    assert "ONNX Runtime users must run them themselves" in card and f"of which input stages ({' → '.join(stages)})" in card
+    if len(stages) == 2:
+        assert card.index("TextNormalizer.load") < card.index("WordRecognizer.load")  # in the order they run
+    # every batch size's latency is the whole pipeline's: the stages' share is in it
     lat = metrics["latency"]
-    assert lat["stages"] == ["recognizer"] and set(lat["stage"]) == {"1", "4"}
+    assert lat["stages"] == list(stages) and set(lat["stage"]) == {"1", "4"}
     for runtime in ("pytorch", "onnxruntime"):
         assert all(lat[runtime][b] > lat["stage"][b] > 0 for b in ("1", "4"))
-    done = subprocess.run([sys.executable, "-c", RECOGNIZING, str(folder)], cwd=tmp_path, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "HF_HOME": str(tmp_path / "hf")})
+    done = subprocess.run([sys.executable, "-c", RECOGNIZING, str(folder), pasted, "a wonderful movie"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300, env={**os.environ, "HF_HOME": str(tmp_path / "hf")})
     assert done.returncode == 0, done.stderr[-3000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["class"] == "RecognizingBertTokenizerFast"
-    assert seen["typo"] == seen["clean"] and seen["labels"][0] == seen["labels"][1]  # the typos never reach the model
+    assert seen["pasted"] == seen["clean"] and seen["labels"][0] == seen["labels"][1]  # what was pasted never reaches the model
 
 
 #: A fresh interpreter without rosearch: the Auto class, the saved tokenizer and the pipeline.

@@ -69,3 +69,28 @@ def test_the_teacher_key_holds_the_precision() -> None:
         changed = replace(cfg, **{section: replace(getattr(cfg, section), **{key: value})})
         assert (teacher_cache_key(changed, "data-key") != base) is differs, (section, key, value)
     assert teacher_cache_key(cfg, "other-data") != base
+
+
+def test_prepare_builds_each_offered_chain_of_input_stages(tmp_path: Path) -> None:
+    """Every stage gene's chain runs in its order over dev and test once per study; the normaliser
+    reads words against the recogniser's training-word counts."""
+    from rosearch.prepare import prepare
+
+    genes = ["none", "recognizer", "normalizer", "normalizer+recognizer"]
+    cfg = load_study("tiny", overrides={"space.input_stages": genes})
+    prep = prepare(cfg, cache=DiskCache(tmp_path), accelerator=make_accelerator("no"), log=lambda _: None, progress=False)
+    assert prep.normalizer is not None and prep.normalizer.counts == prep.recognizer.counts
+    for gene, names in [("none", ()), ("recognizer", ("recognizer",)), ("normalizer", ("normalizer",)),
+                        ("normalizer+recognizer", ("normalizer", "recognizer"))]:
+        pipeline = prep.pipeline(torch.nn.Linear(1, 1), gene, max_length=cfg.data.max_length)
+        assert pipeline.stage_names == names
+        for split in ("dev", "test"):
+            key = "@".join((split, *names))
+            texts = [pipeline.preprocess(t) for t in prep.splits[split]["text"][:20]]
+            expected = prep.tokenizer(texts, truncation=True, max_length=cfg.data.max_length)["input_ids"]
+            assert prep.splits[key]["input_ids"][:20] == expected, key
+    both = prep.pipeline(torch.nn.Linear(1, 1), "normalizer+recognizer", max_length=cfg.data.max_length)
+    assert both.preprocess("the m\u043evie was t3rrible") == both.preprocess("the movie was terrible") == "the movie was terrible"
+    # the recogniser alone cannot read a word with a Cyrillic letter; the normaliser before it can
+    assert prep.pipeline(torch.nn.Linear(1, 1), "recognizer", max_length=32).preprocess("the m\u043evie") != "the movie"
+    assert both.preprocess("the mvo\u200bie") == "the movie"

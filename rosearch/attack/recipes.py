@@ -10,12 +10,16 @@ transformation, search method — untouched except for what the `RecipeConfig` a
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 from typing import Any
 
 from rosearch.attack.resources import import_textattack, preflight, quiet_nltk_downloads
 from rosearch.config.schema import RECIPES, RecipeConfig
 from rosearch.errors import ResourceUnavailable
+
+#: Recipes of ours (a module with `build(model_wrapper)`), not TextAttack's classes.
+OWN_RECIPES = ("unicode",)
 
 
 def _word_swaps(transformation: Any) -> list[Any]:
@@ -27,12 +31,15 @@ def build_attack(spec: RecipeConfig, wrapper: Any, *, batch_size: int = 32) -> A
     """The TextAttack `Attack` for `spec` around a model wrapper; resources checked first."""
     preflight(spec.name)
     textattack = import_textattack()
-    cls = getattr(textattack.attack_recipes, RECIPES[spec.name])
+    if spec.name in OWN_RECIPES:
+        build = importlib.import_module(RECIPES[spec.name]).build
+    else:
+        build = getattr(textattack.attack_recipes, RECIPES[spec.name]).build
     try:
         # Some transformations call nltk.download() when built (PWWS: omw-1.4), noisily and in vain
         # offline (WordNet itself was provided by the preflight).
         with quiet_nltk_downloads(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
-            attack = cls.build(wrapper)
+            attack = build(wrapper)
     except (OSError, LookupError, ImportError) as err:  # a download the preflight could not foresee
         raise ResourceUnavailable(f"Attack recipe '{spec.name}' ({RECIPES[spec.name]}) needs a resource that cannot be had here: {err}") from None
     if spec.max_candidates is not None:

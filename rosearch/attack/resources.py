@@ -132,6 +132,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "bert-attack": ("masked_lm", "use"),
     "bae": ("masked_lm", "use", "pos_tagger"),
     "textbugger": ("embeddings", "use"),
+    "unicode": (),
 }
 
 
@@ -144,4 +145,4 @@ def preflight(recipe: str) -> None:
     missing = missing_for(recipe)
     if missing:
         items = "; ".join(f"{m.resource}: {m.how}" for m in missing)
-        raise ResourceUnavailable(f"Attack recipe '{recipe}' cannot run on this machine. Missing: {items}. Offline, deepwordbug and pruthi always run.")
+        raise ResourceUnavailable(f"Attack recipe '{recipe}' cannot run on this machine. Missing: {items}. Offline, deepwordbug, pruthi and unicode always run.")

@@ -11,6 +11,7 @@ import optuna
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from rosearch.config import DataConfig, StudyConfig
+from rosearch.config.space import stage_names
 from rosearch.errors import RosearchError
 from rosearch.student.pipeline import StudentPipeline
 
@@ -99,7 +100,7 @@ def study_targets(cfg: StudyConfig, prep: Any, *, accelerator: Any, model: str |
         plans.append(Planned("teacher", "teacher", lambda: Target("teacher", prep.teacher, prep.tokenizer, key="teacher")))
         for stage in (s for s in cfg.space.input_stages if s != "none"):
             # what a user could pick instead of a student: the teacher behind the same stage
-            key = teacher_key([stage])
+            key = teacher_key(stage_names(stage))
             plans.append(Planned(display(key), key, lambda stage=stage, key=key: Target(
                 display(key), prep.teacher, prep.tokenizer, key=key, stages=prep.pipeline(prep.teacher, stage, max_length=cfg.data.max_length).stages)))
     elif model is not None:

@@ -17,6 +17,7 @@ RECIPES = {
     "bert-attack": "BERTAttackLi2020",
     "bae": "BAEGarg2019",
     "textbugger": "TextBuggerLi2018",
+    "unicode": "rosearch.attack.unicode_recipe",  # ours: DeepWordBug with lookalikes, symbols, accents, fullwidth
 }
 
 
@@ -28,7 +29,7 @@ CANDIDATE_RECIPES = ("textfooler", "bert-attack", "bae", "textbugger")
 class RecipeConfig:
     """One TextAttack recipe and the parameters that matter when comparing robustness numbers."""
 
-    # A recipe name: deepwordbug, pruthi, pwws, textfooler, bert-attack, bae, textbugger.
+    # A recipe name: deepwordbug, pruthi, pwws, textfooler, bert-attack, bae, textbugger, unicode.
     name: str = "deepwordbug"
     # Most model queries per example (null: unlimited, the recipe's own behaviour).
     query_budget: int | None = None

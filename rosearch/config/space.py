@@ -16,8 +16,15 @@ KNOWN_OPS = (
 )
 
 
-#: Input stages a student can have in front of its tokenizer (see rosearch/robust/recognizer.py).
-INPUT_STAGES = ("none", "recognizer")
+#: Input stages a student can have in front of its tokenizer, as the stage gene's values: none, the
+#: word recogniser (rosearch/robust/recognizer.py), the text normaliser (rosearch/robust/normalize.py),
+#: or the normaliser then the recogniser.
+INPUT_STAGES = ("none", "recognizer", "normalizer", "normalizer+recognizer")
+
+
+def stage_names(gene: str) -> tuple[str, ...]:
+    """The stages a stage gene's value runs, in order: () for "none"."""
+    return () if gene == "none" else tuple(gene.split("+"))
 
 
 @dataclass

@@ -26,14 +26,29 @@ def latency_table(latency: dict[str, Any]) -> str:
     return format_table(["runtime", *(f"batch {b} (ms)" for b in batches)], rows, style="markdown")
 
 
-RECOGNIZER_NOTE = """
-**Input stage: word recognition.** This student reads text through a word recogniser that maps
-misspelt words back to its training vocabulary (`recognizer.py`, `recognizer.json`); every
-robustness figure above attacked recogniser + model together. The saved tokenizer runs it: load
-it with `AutoTokenizer.from_pretrained(folder, trust_remote_code=True)` (or pass
-`trust_remote_code=True` to `pipeline`). **ONNX Runtime users must run it themselves before the
-graph**: `from recognizer import WordRecognizer; text = WordRecognizer.load("recognizer.json")(text)`,
-then tokenize as above.
+#: What each input stage is, for the card (by stage name), and how ONNX Runtime users run it.
+STAGE_NOTES = {
+    "normalizer": ("text normalisation: Unicode NFKC, invisible characters removed, accents on Latin letters "
+                   "dropped, letters of other scripts that look Latin folded (Unicode's confusables), digits and symbols "
+                   "inside words read as letters (`normalize.py`, `normalizer.json`)",
+                   'from normalize import TextNormalizer; text = TextNormalizer.load("normalizer.json")(text)'),
+    "recognizer": ("word recognition: misspelt words mapped back to the training vocabulary (`recognizer.py`, `recognizer.json`)",
+                   'from recognizer import WordRecognizer; text = WordRecognizer.load("recognizer.json")(text)'),
+}
+
+
+def stage_note(stages: list[str]) -> str:
+    """The card's paragraph on the student's input stages (run in this order), "" without any."""
+    if not stages:
+        return ""
+    what = "; then ".join(STAGE_NOTES[s][0] for s in stages)
+    code = "`, then `".join(STAGE_NOTES[s][1] for s in stages)
+    return f"""
+**Input stages.** This student reads text through {what}. Every robustness figure above attacked
+the stages + model together. The saved tokenizer runs them: load it with
+`AutoTokenizer.from_pretrained(folder, trust_remote_code=True)` (or pass `trust_remote_code=True`
+to `pipeline`). **ONNX Runtime users must run them themselves before the graph**, in this order:
+`{code}`, then tokenize as above.
 """
 
 
@@ -63,7 +78,7 @@ def model_card(m: dict[str, Any]) -> str:
     )
     search = m["search_metrics"]
     labels = (" Labels: " + ", ".join(f"{i} = {name}" for i, name in enumerate(m["labels"])) + ".") if m.get("labels") else ""
-    stage = RECOGNIZER_NOTE if m.get("input_stage") == "recognizer" else ""
+    stage = stage_note(m["input_stage"].split("+") if m.get("input_stage") else [])
     origin = (f"of a **hand-designed** architecture, the baseline `{m['baseline']}` of Optuna study `{m['study']}`\n(trial #{m['trial']}, "
               "trained and measured exactly like the searched students)" if m.get("baseline") else
               f"found by **RoSearch**-style architecture search (Optuna study `{m['study']}`,\ntrial #{m['trial']})")

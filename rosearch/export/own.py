@@ -24,10 +24,12 @@ RECOGNIZING_CLASS = "recognizing_tokenizer.RecognizingBertTokenizerFast"
 
 def _own_sources() -> dict[str, Path]:
     """The files an export with the recogniser ships, as this installed rosearch has them."""
+    import rosearch.robust.normalize as normalize
     import rosearch.robust.recognizer as recognizer
     import rosearch.robust.recognizing_tokenizer as recognizing
 
-    return {"recognizing_tokenizer.py": Path(recognizing.__file__), "recognizer.py": Path(recognizer.__file__)}
+    return {"recognizing_tokenizer.py": Path(recognizing.__file__), "recognizer.py": Path(recognizer.__file__),
+            "normalize.py": Path(normalize.__file__)}
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -150,22 +150,24 @@ def save_stages(folder: Path, pipeline: StudentPipeline, saved: Any) -> None:
     there: the exported tokenizer runs them, so users get the trial's predictions."""
     if not pipeline.stages:
         return
-    if pipeline.stage_names != ("recognizer",):
-        raise RosearchError(f"Exports ship the word-recognition input stage alone; this pipeline runs {' → '.join(pipeline.stage_names)}.")
-    save_recognizing_tokenizer(folder, pipeline.stages[0][1], saved)
+    if pipeline.stage_names not in (("recognizer",), ("normalizer",), ("normalizer", "recognizer")):
+        raise RosearchError(f"Exports ship the normaliser, the word recogniser or the normaliser then the recogniser; "
+                            f"this pipeline runs {' → '.join(pipeline.stage_names)}.")
+    save_recognizing_tokenizer(folder, dict(pipeline.stages), saved)
 
 
-def save_recognizing_tokenizer(folder: Path, recognizer: Any, saved: Any) -> None:
-    """Replace the folder's tokenizer (`saved`, just written there) by one that runs the word
-    recogniser first (its code and recognizer.json saved beside it; AutoTokenizer loads it with
-    trust_remote_code=True)."""
+def save_recognizing_tokenizer(folder: Path, stages: dict[str, Any], saved: Any) -> None:
+    """Replace the folder's tokenizer (`saved`, just written there) by one that runs the input
+    stages first (`stages` by name, "normalizer" and/or "recognizer": their code and JSON saved
+    beside it; AutoTokenizer loads it with trust_remote_code=True)."""
     from transformers import BertTokenizerFast
 
     from rosearch.robust.recognizing_tokenizer import RecognizingBertTokenizerFast
 
     if not isinstance(saved, BertTokenizerFast):
-        raise RosearchError(f"The word-recognition input stage ships with BERT (WordPiece) fast tokenizers only, not {type(saved).__name__}.")
-    recognizer.save(folder / "recognizer.json")
+        raise RosearchError(f"The input stages ship with BERT (WordPiece) fast tokenizers only, not {type(saved).__name__}.")
+    for name, stage in stages.items():
+        stage.save(folder / f"{name}.json")
     tokenizer = RecognizingBertTokenizerFast.from_pretrained(folder)
     tokenizer.model_max_length = saved.model_max_length
     tokenizer.register_for_auto_class("AutoTokenizer")

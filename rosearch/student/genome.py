@@ -92,7 +92,8 @@ class Genome:
         if self.ffn_size is not None:
             extra.append(f"ffn {self.ffn_size}")
         if self.input_stage != "none":
-            extra.append("word recognition" if self.input_stage == "recognizer" else self.input_stage)
+            names = {"recognizer": "word recognition", "normalizer": "text normalisation"}
+            extra.append(" + ".join(names.get(s, s) for s in self.input_stage.split("+")))
         if self.vocabulary != "full":
             extra.append(f"vocabulary {self.vocabulary}")
         head = f"{self.n_cells} cell(s) × hidden {self.hidden_size}, embeddings {self.embedding_size}"

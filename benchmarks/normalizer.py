@@ -1,0 +1,148 @@
+"""The text-normalisation stage on the demo's hand-designed students: clean predictions it changes,
+its latency, and robustness to what a user can paste, with and without it.
+
+Each named genome baseline (default transformer-s and textcnn, without a stage) is distilled once
+with its demo-trial seed (the stage does not change training), then measured through four
+pipelines: no stage, the normaliser, the word recogniser, the normaliser then the recogniser.
+For each: clean dev accuracy (n = all dev), the share of dev predictions the normaliser leaves as
+they were (normaliser against none, normaliser + recogniser against recogniser; goal ≥ 99.5%),
+the stages' latency per text, and on the study's evaluation set accuracy under DeepWordBug,
+Pruthi and `unicode` (DeepWordBug with lookalikes, digits and symbols, accents and fullwidth
+letters; adaptive: every query goes through the stages) and under four kinds of random noise
+(each word of three or more letters edited with probability --noise: an invisible character
+inserted, a lookalike letter, a digit or symbol for a letter, an accent). Each pipeline with the
+normaliser is compared with the same one without it on the same examples (exact McNemar).
+
+    python benchmarks/normalizer.py [--study demo] [--baselines transformer-s textcnn] [--noise 0.5]
+        [--runs-dir runs] [--out benchmarks/normalizer.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from rosearch.attack.resources import import_textattack
+from rosearch.attack.unicode_recipe import ACCENTS, HOMOGLYPHS, SYMBOLS, one_edit
+from rosearch.config import RecipeConfig, load_study
+from rosearch.config.schema import strategies
+from rosearch.kd.distill import distill_student
+from rosearch.search.evaluate import measure_student
+from rosearch.search.evaluations import summary
+from rosearch.session import make_accelerator, prepare_study, quiet_libraries
+from rosearch.stats import format_ci, mcnemar, wilson
+from rosearch.student.genome import Genome
+from rosearch.table import format_table
+
+GENES = ["none", "normalizer", "recognizer", "normalizer+recognizer"]
+#: Each pipeline with the normaliser, and the one it is compared with.
+PAIRS = {"normalizer": "none", "normalizer+recognizer": "recognizer"}
+INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u00ad", "\u2060", "\ufeff"]
+NOISE = {
+    "invisible": lambda w: [w[:i] + random.choice(INVISIBLE) + w[i:] for i in [random.randrange(1, len(w))]],
+    "lookalike": lambda w: one_edit(w, HOMOGLYPHS),
+    "symbol": lambda w: one_edit(w, SYMBOLS),
+    "accent": lambda w: one_edit(w, ACCENTS),
+}
+
+
+def noisy(text: str, kind: str, rate: float, rng: random.Random) -> str:
+    """`text` with each word of ≥ 3 letters edited by `kind` with probability `rate` (seeded)."""
+    random.seed(rng.random())  # the edit tables draw from `random`, as TextAttack's transformations do
+    words = text.split(" ")
+    for i, w in enumerate(words):
+        if len(w) >= 3 and w.isalpha() and w.isascii() and rng.random() < rate:
+            edits = NOISE[kind](w)
+            words[i] = edits[0] if edits else w
+    return " ".join(words)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--study", default="demo")
+    parser.add_argument("--baselines", nargs="+", default=["transformer-s", "textcnn"])
+    parser.add_argument("--noise", type=float, default=0.5, help="the share of words each kind of noise edits")
+    parser.add_argument("--runs-dir", help="the runs folder whose prepare cache to use (default: the study's)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", default="benchmarks/normalizer.json")
+    args = parser.parse_args()
+    quiet_libraries()
+    torch.set_num_threads(args.threads)
+    base = load_study(args.study, overrides={"runs_dir": args.runs_dir} if args.runs_dir else None)
+    cfg = replace(base, space=replace(base.space, input_stages=GENES), baselines=[])
+    accelerator = make_accelerator(cfg)
+    prep = prepare_study(cfg, accelerator, progress=False)
+    import_textattack()
+    recipes = [RecipeConfig(name=n) for n in ("deepwordbug", "pruthi", "unicode")]
+    rng = random.Random(cfg.attack.seed)
+    examples = prep.eval_examples
+    noise = {kind: [noisy(e["text"], kind, args.noise, rng) for e in examples] for kind in NOISE}
+    dev_texts = prep.splits["dev"]["text"]
+    chosen = {b.name: (i, b) for i, b in enumerate(base.baselines) if b.genome is not None and b.name in args.baselines}
+
+    rows = []
+    for name in args.baselines:
+        i, b = chosen[name]
+        genome = Genome.from_dict(b.genome)
+        student, _ = distill_student(genome, cfg, prep, accelerator=accelerator, seed=cfg.seed + i, strategy=strategies(cfg.kd)[0], progress=False)
+        for gene in GENES:
+            t0 = time.perf_counter()
+            pipeline = prep.pipeline(student, gene, max_length=cfg.data.max_length)
+            m = measure_student(pipeline, cfg, prep, accelerator=accelerator, recipes=recipes, examples=examples, progress=False)
+            predictions = torch.cat([pipeline.logits(dev_texts[k:k + 64]).argmax(-1) for k in range(0, len(dev_texts), 64)]).tolist()
+            held = {kind: [int(p) == e["label"] for p, e in zip(torch.cat([pipeline.logits(texts[k:k + 64]).argmax(-1)
+                                                                            for k in range(0, len(texts), 64)]).tolist(), examples)]
+                    for kind, texts in noise.items()}
+            rows.append({"baseline": name, "stages": gene, "metrics": m.metrics, "dev_correct": m.correct["dev"], "predictions": predictions,
+                         "attacks": {k: {**r.metrics.to_dict(), "held": r.held()} for k, r in m.attacks.items()}, "noise": held,
+                         "seconds": time.perf_counter() - t0})
+            print(name, gene, f"clean {m.metrics['accuracy']:.3f}", {k: round(v["accuracy_under_attack"], 3) for k, v in rows[-1]["attacks"].items()},
+                  {k: round(sum(v) / len(v), 3) for k, v in held.items()}, f"stage {m.metrics.get('stage_latency_ms', 0):.3f} ms", flush=True)
+
+    by = {(r["baseline"], r["stages"]): r for r in rows}
+    for r in rows:
+        if r["stages"] in PAIRS:
+            twin = by[(r["baseline"], PAIRS[r["stages"]])]
+            same = sum(a == b for a, b in zip(r["predictions"], twin["predictions"]))
+            r["unchanged"] = {"k": same, "n": len(r["predictions"]), "share": same / len(r["predictions"]), "ci": list(wilson(same, len(r["predictions"])))}
+            r["versus"] = {"against": twin["stages"], "clean": mcnemar(r["dev_correct"], twin["dev_correct"]).to_dict(),
+                           **{k: mcnemar(r["attacks"][k]["held"], twin["attacks"][k]["held"]).to_dict() for k in r["attacks"]},
+                           **{f"noise:{k}": mcnemar(r["noise"][k], twin["noise"][k]).to_dict() for k in r["noise"]}}
+    record = {"study": cfg.name, "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, torch threads {args.threads}",
+              "n_eval": len(examples), "n_dev": len(dev_texts), "noise_rate": args.noise, "strategy": strategies(cfg.kd)[0],
+              "rows": [{**{k: v for k, v in r.items() if k not in ("dev_correct", "predictions")},
+                        "attacks": {k: summary(v) for k, v in r["attacks"].items()},
+                        "noise": {k: {"accuracy": sum(v) / len(v), "ci": list(wilson(sum(v), len(v))), "n": len(v)} for k, v in r["noise"].items()}}
+                       for r in rows]}
+    Path(args.out).write_text(json.dumps(record, indent=1) + "\n")
+    print("\n" + format_table(*table(record), style="markdown"))
+
+
+def table(record: dict) -> tuple[list[str], list[list[str]]]:
+    """The markdown table of a stored record; Δ and p against the same pipeline without the normaliser."""
+    attacks, noise = list(record["rows"][0]["attacks"]), list(record["rows"][0]["noise"])
+    header = ["baseline", "stages", "dev predictions unchanged", "stage ms", "clean (dev)", *(f"under {a}" for a in attacks),
+              *(f"noise: {k}" for k in noise)]
+
+    def cell(value: float, ci, versus: dict | None) -> str:  # noqa: ANN001
+        return format_ci(value, ci) + ("" if versus is None else f" ({100 * versus['difference']:+.1f}, p={versus['p_value']:.2g})")
+
+    body = []
+    for r in record["rows"]:
+        m, v, u = r["metrics"], r.get("versus"), r.get("unchanged")
+        body.append([r["baseline"], r["stages"], "–" if u is None else format_ci(u["share"], u["ci"]), f"{m.get('stage_latency_ms', 0):.3f}",
+                     cell(m["accuracy"], m.get("accuracy_ci"), v and v["clean"]),
+                     *(cell(r["attacks"][a]["accuracy_under_attack"], r["attacks"][a]["under_attack_ci"], v and v[a]) for a in attacks),
+                     *(cell(r["noise"][k]["accuracy"], r["noise"][k]["ci"], v and v[f"noise:{k}"]) for k in noise)])
+    return header, body
+
+
+if __name__ == "__main__":
+    main()
