@@ -121,3 +121,18 @@ def test_noise_edits_words_only_outside_ascii_letters() -> None:
     assert every["invisible"] != text and "".join(ch for ch in every["invisible"] if ch not in INVISIBLE) == text
     assert all(not (ch.isascii() and ch.isalpha()) for a, b in zip(text, every["symbol"]) if a != b for ch in b)
     assert unicodedata.normalize("NFKD", every["accent"]).encode("ascii", "ignore").decode() == text
+
+
+def test_calibration_attacks_each_student_again_at_its_fitted_temperature(tiny_study, tmp_path: Path) -> None:
+    def edit(raw: dict) -> None:
+        raw["attack"].update(n_examples=6, eval_examples=8)
+
+    done, out = _run_on_tiny("calibration.py", edit, ["--baselines", "transformer-tiny"], tiny_study, tmp_path)
+    record = json.loads(out.read_text())
+    (row,) = record["rows"]
+    assert row["baseline"] == "transformer-tiny" and set(row["calibrated"]) == set(row["attacks"]) >= {"deepwordbug", "pruthi"}
+    for name, scaled in row["calibrated"].items():
+        assert scaled["n"] == row["attacks"][name]["n"] == 8
+        assert scaled["clean_accuracy"] == row["attacks"][name]["clean_accuracy"]  # temperature scaling changes no prediction
+        assert row["versus"][name]["difference"] == scaled["accuracy_under_attack"] - row["attacks"][name]["accuracy_under_attack"]
+    assert row["metrics"]["temperature"] > 0 and "| transformer-tiny |" in done.stdout

@@ -211,6 +211,13 @@ def test_export_cli_writes_the_front_with_the_study_numbers(tiny_study, tmp_path
         assert row["under_deepwordbug"] == row["attack_accuracy"] == deepwordbug["accuracy_under_attack"] == sum(deepwordbug["held"]) / 60
         assert deepwordbug["under_attack_ci"][0] <= row["attack_accuracy"] <= deepwordbug["under_attack_ci"][1]
         assert metrics["accuracy_ci"][0] <= metrics["accuracy"] <= metrics["accuracy_ci"][1]
+        # calibration beside robustness: the dev ECE, the temperature fitted on dev, every recipe again at it
+        assert metrics["ece"] == pytest.approx(search["ece"]) and 0 <= metrics["ece_calibrated"] <= 1 and metrics["temperature"] > 0
+        assert set(metrics["attacks_calibrated"]) == set(metrics["attacks"])
+        again_at_t = metrics["attacks_calibrated"]["deepwordbug"]
+        assert again_at_t["clean_accuracy"] == deepwordbug["clean_accuracy"] and len(again_at_t["held"]) == 60  # no prediction changed
+        card = (out / row["folder"] / "README.md").read_text()
+        assert f"under attack at T = {metrics['temperature']:.2f}" in card and "expected calibration error" in card
         assert row["folder"] == folder_name(trial.number, metrics)
         assert {"pt_b1_ms", "pt_b32_ms", "ort_b1_ms", "ort_b32_ms"} <= set(row) and row["onnx_max_abs_diff"] <= TOLERANCE
         assert metrics["trial"] == trial.number and metrics["genome"] == trial.user_attrs["genome"]

@@ -68,3 +68,12 @@ def test_a_split_through_the_stages_is_what_encode_gives(tokenizer) -> None:
     assert _tokenized(StudentPipeline(Echo(), tokenizer, 8), prep, "dev") is dev
     assert _tokenized(p, SimpleNamespace(splits={"dev": dev}), "dev")["input_ids"] == through["input_ids"]
 
+
+
+def test_a_temperature_divides_the_logits_and_changes_no_prediction(tokenizer) -> None:
+    p = StudentPipeline(Echo(), tokenizer, 8)
+    texts = ["a bad film", "a very good film indeed"]
+    scaled = p.with_temperature(4.0)
+    torch.testing.assert_close(scaled.logits(texts), p.logits(texts) / 4.0)
+    assert torch.equal(scaled.logits(texts).argmax(-1), p.logits(texts).argmax(-1))
+    assert scaled.stages == p.stages and scaled.model is p.model and p.temperature == 1.0

@@ -61,12 +61,21 @@ def _vocabulary(m: dict[str, Any]) -> str:
             "the row of a kept piece), so it needs no other tokenizer.")
 
 
+def _calibration(m: dict[str, Any]) -> str:
+    if "ece" not in m:
+        return "–"
+    return f"{m['ece']:.3f}; {m['ece_calibrated']:.3f} after temperature scaling (T = {m['temperature']:.2f}, fitted on dev)"
+
+
 def model_card(m: dict[str, Any]) -> str:
     """`m` is the export's metrics.json content."""
     teacher, lat, onnx = m["teacher"], m["latency"], m["onnx"]
+    calibrated = m.get("attacks_calibrated", {})
+    scaled = f"under attack at T = {m['temperature']:.2f}" if calibrated else None
     attack_table = format_table(
-        ["recipe", "clean", "under attack", "attack success", "words perturbed", "queries/example", "n"],
+        ["recipe", "clean", "under attack", *([scaled] if scaled else []), "attack success", "words perturbed", "queries/example", "n"],
         [[name, format_ci(a["clean_accuracy"], a.get("clean_ci")), format_ci(a["accuracy_under_attack"], a.get("under_attack_ci")),
+          *([format_ci(calibrated[name]["accuracy_under_attack"], calibrated[name].get("under_attack_ci"))] if scaled else []),
           _pct(a["success_rate"]), _pct(a["avg_perturbed_share"]), f"{a['avg_queries']:.1f}", str(a["n"])] for name, a in m["attacks"].items()],
         style="markdown",
     )
@@ -114,11 +123,14 @@ position embeddings come first; a masked mean over tokens and a two-layer head c
 | of which outside the embedding tables | {_count(m.get('non_embedding_params'))} |
 | FLOPs per sequence of {m['flops_seq_len']} tokens | {m['flops'] / 1e6:.2f} M |
 | RoSearch fitness | {m['fitness']:.3f} |
+| expected calibration error, dev (15 bins) | {_calibration(m)} |
 | search-time accuracy / under attack (in-trial subset) | {_pct(search['accuracy'])} / {_pct(search['attack_accuracy'])} |
 
 Intervals are 95% Wilson intervals. **Robustness** (TextAttack recipes, on the study's evaluation
 set: dev examples the teacher classifies correctly, disjoint from the small subset the search
-selected on; "clean" is the student's accuracy on that set):
+selected on; "clean" is the student's accuracy on that set; "at T": the same attack on the
+student's logits divided by the temperature fitted on dev, which changes no prediction, only the
+confidence a score-based attack reads — an over-confident student can look robust until then):
 
 {attack_table}
 {skipped}

@@ -64,7 +64,7 @@ def export_metrics(student, trial: optuna.trial.FrozenTrial, cfg: StudyConfig, p
     stage = record.input_stage(trial)
     pipeline = prep.pipeline(student, stage, max_length=cfg.data.max_length)
     measured = measure_student(pipeline, cfg, prep, accelerator=accelerator, recipes=recipes, examples=prep.eval_examples,
-                               splits=("dev", "test"), progress=False)
+                               splits=("dev", "test"), progress=False, calibrated=True)
     m = measured.metrics
     again = run_attack(pipeline, prep.attack_examples, cfg.attack.recipe, seed=cfg.attack.seed, batch_size=cfg.attack.batch_size,
                        progress=False).metrics
@@ -77,6 +77,8 @@ def export_metrics(student, trial: optuna.trial.FrozenTrial, cfg: StudyConfig, p
         "n_dev": m["n_dev"], "n_test": m["n_test"],
         "search_recipe": cfg.attack.recipe.name, "attack_accuracy": m["attack_accuracy"], "attack_accuracy_ci": m["attack_accuracy_ci"],
         "attacks": {name: {**r.metrics.to_dict(), "seconds": r.seconds, "held": r.held()} for name, r in measured.attacks.items()},
+        "attacks_calibrated": {name: {**r.metrics.to_dict(), "held": r.held()} for name, r in measured.calibrated.items()},
+        "ece": m["ece"], "temperature": m["temperature"], "ece_calibrated": m["ece_calibrated"],
         "attacks_skipped": skipped, "n_attack": len(prep.eval_examples), "attack_set": "evaluation",
         "search_subset": {"recipe": cfg.attack.recipe.name, "n": again.n, "accuracy_under_attack": again.accuracy_under_attack,
                           "under_attack_ci": list(again.under_attack_ci)},

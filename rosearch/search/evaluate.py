@@ -14,6 +14,7 @@ import torch
 from accelerate import Accelerator
 
 from rosearch.attack import AttackReport, run_attack
+from rosearch.calibration import expected_calibration_error, fit_temperature
 from rosearch.config import RecipeConfig, StudyConfig
 from rosearch.kd.distill import distill_student
 from rosearch.latency import seq_len, stage_latency, torch_latency
@@ -35,6 +36,7 @@ class Measurement:
     attacks: dict[str, AttackReport]  # recipe name → report, in the order measured
     timings: dict[str, float]  # seconds: evaluate, attack, latency
     correct: dict[str, list[bool]] = field(default_factory=dict)  # split → each example right? (for paired tests)
+    calibrated: dict[str, AttackReport] = field(default_factory=dict)  # recipe → the attack at the fitted temperature (`calibrated`)
 
 
 @dataclass
@@ -49,21 +51,28 @@ class TrialResult:
 def measure_student(
     pipeline: StudentPipeline, cfg: StudyConfig, prep: Prepared, *, accelerator: Accelerator,
     recipes: list[RecipeConfig], examples: list[dict] | None = None, splits: tuple[str, ...] = ("dev",), progress: bool = True,
+    calibrated: bool = False,
 ) -> Measurement:
     """Clean accuracy on `splits` (the first is `accuracy`), accuracy under each recipe on
     `examples` (default: the in-trial subset), size, CPU latency and RoSearch fitness, each
     proportion with its 95% Wilson interval (`<name>_ci`). The student is not moved. Clean texts and
     every attack query go through the whole pipeline (its input stages first), and its latency is
-    the stages' on a batch of real texts plus the model's."""
+    the stages' on a batch of real texts plus the model's. Calibration on the first split: its
+    expected calibration error, the temperature fitted on it and the ECE after it; `calibrated`:
+    every recipe also attacks the pipeline with its logits over that temperature (`calibrated`,
+    metrics `attack_accuracy_calibrated`), which changes no prediction, only the scores the attack
+    ranks its edits by."""
     examples = prep.attack_examples if examples is None else examples
     student = pipeline.model
     t0 = time.perf_counter()
-    acc, right = {}, {}
+    acc, right, calibration = {}, {}, {}
     for split in splits:
         data = loader(_tokenized(pipeline, prep, split), prep.tokenizer, batch_size=cfg.kd.eval_batch_size, shuffle=False)
         logits, labels = predict(student, data, accelerator=accelerator)
         right[split] = (logits.argmax(-1) == labels).tolist()
         acc[split] = accuracy(logits, labels)
+        if not calibration:
+            calibration = _calibration(logits.float().numpy(), labels.numpy())
     t_eval = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -71,6 +80,9 @@ def measure_student(
         spec.name: run_attack(pipeline, examples, spec, seed=cfg.attack.seed, batch_size=cfg.attack.batch_size, progress=progress)
         for spec in recipes
     }
+    scaled = pipeline.with_temperature(calibration["temperature"])
+    again = {spec.name: run_attack(scaled, examples, spec, seed=cfg.attack.seed, batch_size=cfg.attack.batch_size, progress=progress)
+             for spec in recipes} if calibrated else {}
     t_attack = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -100,12 +112,15 @@ def measure_student(
         # the stages on `batch` real texts + PyTorch on the CPU (median, batch latency.batch_sizes[0] at latency.seq_len)
         "latency_ms": stage_ms + model_ms,
         "stage_latency_ms": stage_ms,
+        **calibration,
+        **({"attack_accuracy_calibrated": again[recipes[0].name].metrics.accuracy_under_attack,
+            "attack_accuracy_calibrated_ci": list(again[recipes[0].name].metrics.under_attack_ci)} if again else {}),
     }
     metrics["fitness"] = rosearch_fitness(
         accuracy=metrics["accuracy"], attack_accuracy=metrics["attack_accuracy"], params=params,
         teacher_params=prep.teacher_metrics["params"], weights=cfg.fitness,
     )
-    return Measurement(metrics, reports, {"evaluate": t_eval, "attack": t_attack, "latency": t_latency}, right)
+    return Measurement(metrics, reports, {"evaluate": t_eval, "attack": t_attack, "latency": t_latency}, right, again)
 
 
 def evaluate_genome(genome: Genome, cfg: StudyConfig, prep: Prepared, *, accelerator: Accelerator, seed: int,
@@ -128,6 +143,12 @@ def _tokenized(pipeline: StudentPipeline, prep: Prepared, split: str):  # noqa: 
     per study where there is one (without stages: the split itself), else tokenized here."""
     key = split_key(split, pipeline.stage_names)
     return prep.splits[key] if key in prep.splits else pipeline.tokenized(prep.splits[split])
+
+
+def _calibration(logits, labels) -> dict[str, float]:  # noqa: ANN001 - numpy arrays
+    """ECE of the split's logits, the temperature fitted on them, and the ECE after it."""
+    t = fit_temperature(logits, labels)
+    return {"ece": expected_calibration_error(logits, labels), "temperature": t, "ece_calibrated": expected_calibration_error(logits / t, labels)}
 
 
 def _cpu_copy(model: torch.nn.Module) -> torch.nn.Module:

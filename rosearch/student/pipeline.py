@@ -42,6 +42,9 @@ class StudentPipeline:
     tokenizer: PreTrainedTokenizerBase
     max_length: int  # texts are truncated to this many tokens, as in training
     stages: tuple[tuple[str, Stage], ...] = ()  # (name, stage), in the order they run
+    # Logits are divided by it (1: the model's own): temperature scaling, which changes no
+    # prediction, only the probabilities a score-based attack ranks its edits by (rosearch.calibration).
+    temperature: float = 1.0
 
     @property
     def stage_names(self) -> tuple[str, ...]:
@@ -62,9 +65,10 @@ class StudentPipeline:
 
     @torch.inference_mode()
     def logits(self, texts: Sequence[str], *, preprocessed: bool = False) -> torch.Tensor:
-        """Float logits [N, K] on the CPU (the model in eval mode, where it is)."""
+        """Float logits [N, K] on the CPU (the model in eval mode, where it is), over `temperature`."""
         self.model.eval()
-        return self.model(**self.encode(texts, preprocessed=preprocessed)).logits.float().cpu()
+        logits = self.model(**self.encode(texts, preprocessed=preprocessed)).logits.float().cpu()
+        return logits if self.temperature == 1.0 else logits / self.temperature
 
     def tokenized(self, data: datasets.Dataset) -> datasets.Dataset:
         """`data`'s texts through the stages and the tokenizer (what clean evaluation reads)."""
@@ -72,3 +76,6 @@ class StudentPipeline:
 
     def with_model(self, model: torch.nn.Module) -> StudentPipeline:
         return replace(self, model=model)
+
+    def with_temperature(self, temperature: float) -> StudentPipeline:
+        return replace(self, temperature=float(temperature))
