@@ -30,6 +30,8 @@ from rosearch.config.space import stage_names
 from rosearch.robust.confusables import latin_fold
 from rosearch.robust.normalize import TextNormalizer
 from rosearch.robust.recognizer import WordRecognizer
+from rosearch.robust.substitutes import synonym_source
+from rosearch.robust.synonyms import SynonymCanonicalizer, canonical_map
 from rosearch.student.cost import count_flops, count_params
 from rosearch.student.pipeline import split_key, tokenize_through
 from rosearch.student.vocab import FULL, Vocabulary, piece_counts
@@ -121,7 +123,7 @@ def prepare(cfg: StudyConfig, *, cache: DiskCache, accelerator: Accelerator, log
         log(f"note: no evaluation set: the teacher gets {len(attack_examples)} dev examples right and the in-trial subset "
             f"(attack.n_examples {cfg.attack.n_examples}) takes them all; `attack --study` and `export` need a smaller attack.n_examples or more dev data")
     basis = embedding_basis(teacher) if cfg.kd.init_embeddings == "teacher_pca" else None
-    recognizer, normalizer = _input_stages(cfg, splits, tokenizer, log)
+    recognizer, normalizer, fgws = _input_stages(cfg, splits, tokenizer, teacher, log)
     vocabularies = _vocabularies(cfg, splits["train"], tokenizer, teacher, log)
     prepared = Prepared(
         tokenizer=tokenizer,
@@ -136,6 +138,7 @@ def prepare(cfg: StudyConfig, *, cache: DiskCache, accelerator: Accelerator, log
         keys={"data": data_key, "teacher": teacher_key},
         recognizer=recognizer,
         normalizer=normalizer,
+        fgws=fgws,
         vocabularies=vocabularies,
     )
     from rosearch.kd.strategies import PrepareContext, prepare_strategies  # imports the KD strategies only here
@@ -248,18 +251,25 @@ def _teacher_outputs(cfg, teacher, teacher_dir, tokenizer, splits, accelerator, 
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
 
 
-def _input_stages(cfg: StudyConfig, splits: datasets.DatasetDict, tokenizer: PreTrainedTokenizerBase,
-                  log: Callable[[str], None]) -> tuple[WordRecognizer | None, TextNormalizer | None]:
-    """The stages the space's stage gene offers, built from the train texts (the normaliser reads
-    digits inside words against the recogniser's training-word counts), and dev and test tokenized
-    after each offered chain of stages (into `splits`, as "dev@normalizer@recognizer")."""
+def _input_stages(cfg: StudyConfig, splits: datasets.DatasetDict, tokenizer: PreTrainedTokenizerBase, teacher: Any,
+                  log: Callable[[str], None]) -> tuple[WordRecognizer | None, TextNormalizer | None, SynonymCanonicalizer | None]:
+    """The stages the space's stage gene offers, built from the train texts (the normaliser and the
+    synonym stage read words against the recogniser's training-word counts), and dev and test
+    tokenized after each offered chain of stages (into `splits`, as "dev@normalizer@recognizer")."""
     offered = {name for gene in cfg.space.input_stages for name in stage_names(gene)}
     if not offered:
-        return None, None
+        return None, None, None
     words = WordRecognizer.from_texts(splits["train"]["text"])
     recognizer = words if "recognizer" in offered else None
     normalizer = TextNormalizer(latin_fold(), words.counts) if "normalizer" in offered else None
-    built = {"recognizer": recognizer, "normalizer": normalizer}
+    fgws = None
+    if "fgws" in offered:
+        source, synonyms, vocabulary = synonym_source(teacher.get_input_embeddings().weight, tokenizer)
+        table = canonical_map(words.counts, [*vocabulary, *words.counts], synonyms, min_count=cfg.space.fgws_min_count)
+        fgws = SynonymCanonicalizer(table, min_count=cfg.space.fgws_min_count)
+        log(f"input stage: frequency-guided synonyms ({source}): {len(table)} rare words mapped to a frequent synonym "
+            f"(seen < {cfg.space.fgws_min_count} times in training)")
+    built = {"recognizer": recognizer, "normalizer": normalizer, "fgws": fgws}
     for gene in (g for g in cfg.space.input_stages if g != "none"):
         stages = [(name, built[name]) for name in stage_names(gene)]
         for split in ("dev", "test"):
@@ -269,4 +279,4 @@ def _input_stages(cfg: StudyConfig, splits: datasets.DatasetDict, tokenizer: Pre
     if normalizer is not None:
         log(f"input stage: text normaliser (NFKC, invisible characters, accents, {len(normalizer.fold)} lookalike letters, "
             "digits and symbols inside words)")
-    return recognizer, normalizer
+    return recognizer, normalizer, fgws

@@ -14,6 +14,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from rosearch.config.space import stage_names
 from rosearch.robust.normalize import TextNormalizer
 from rosearch.robust.recognizer import WordRecognizer
+from rosearch.robust.synonyms import SynonymCanonicalizer
 from rosearch.student.pipeline import StudentPipeline
 from rosearch.student.vocab import Vocabulary
 
@@ -46,6 +47,8 @@ class Prepared:
     # The text-normalisation input stage (when the space offers it); splits then also hold
     # "dev@normalizer" (and "dev@normalizer@recognizer" where offered), and the same for test.
     normalizer: TextNormalizer | None = None
+    # The frequency-guided synonym stage (when the space offers it).
+    fgws: SynonymCanonicalizer | None = None
     # The space's reduced vocabularies (rosearch.student.vocab), by rule; "full" is not among them.
     vocabularies: dict[str, Vocabulary] = field(default_factory=dict)
 
@@ -56,7 +59,7 @@ class Prepared:
 
     def input_stages(self, gene: str) -> tuple[tuple[str, Any], ...]:
         """The (name, text → text callable) stages a stage gene's value runs, in order."""
-        built = {"recognizer": self.recognizer, "normalizer": self.normalizer}
+        built = {"recognizer": self.recognizer, "normalizer": self.normalizer, "fgws": self.fgws}
         stages = tuple((name, built[name]) for name in stage_names(gene))
         assert all(stage is not None for _, stage in stages), f"prepare builds the stages of {gene} when the space offers it"
         return stages

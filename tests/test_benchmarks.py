@@ -87,20 +87,22 @@ def test_search_efficiency_runs_every_sampler_and_seed(tiny_study, tmp_path: Pat
     assert out.with_suffix(".png").stat().st_size > 0 and "| nsga2 |" in done.stdout
 
 
-def test_normalizer_measures_each_pipeline_against_its_twin_without_the_stage(tiny_study, tmp_path: Path) -> None:
+def test_stages_measures_each_pipeline_against_its_twin_without_the_stage(tiny_study, tmp_path: Path) -> None:
     def edit(raw: dict) -> None:
         raw["attack"].update(n_examples=6, eval_examples=8)
 
-    done, out = _run_on_tiny("normalizer.py", edit, ["--baselines", "transformer-tiny"], tiny_study, tmp_path)
+    done, out = _run_on_tiny("stages.py", edit, ["--baselines", "transformer-tiny"], tiny_study, tmp_path)
     record = json.loads(out.read_text())
     rows = {r["stages"]: r for r in record["rows"]}
-    assert list(rows) == ["none", "normalizer", "recognizer", "normalizer+recognizer"] and record["n_eval"] == 8
+    assert list(rows) == ["none", "normalizer", "recognizer", "normalizer+recognizer", "fgws", "normalizer+recognizer+fgws"] and record["n_eval"] == 8
     assert rows["none"]["metrics"]["stage_latency_ms"] == 0 < rows["normalizer"]["metrics"]["stage_latency_ms"]
-    for gene, twin in (("normalizer", "none"), ("normalizer+recognizer", "recognizer")):
+    recipes = set(rows["none"]["attacks"])
+    assert {"deepwordbug", "pruthi", "unicode"} <= recipes
+    for gene, twin in (("normalizer", "none"), ("normalizer+recognizer", "recognizer"), ("fgws", "none"),
+                       ("normalizer+recognizer+fgws", "normalizer+recognizer")):
         r = rows[gene]
         assert r["versus"]["against"] == twin and 0 <= r["unchanged"]["k"] <= r["unchanged"]["n"] == record["n_dev"]
-        assert set(r["versus"]) == {"against", "clean", "deepwordbug", "pruthi", "unicode",
-                                    "noise:invisible", "noise:lookalike", "noise:symbol", "noise:accent"}
+        assert set(r["versus"]) == {"against", "clean", *recipes, "noise:invisible", "noise:lookalike", "noise:symbol", "noise:accent"}
     assert all(set(r["noise"]) == {"invisible", "lookalike", "symbol", "accent"} and r["noise"]["symbol"]["n"] == 8 for r in rows.values())
     assert "| transformer-tiny | normalizer+recognizer |" in done.stdout
 
@@ -111,7 +113,7 @@ def test_noise_edits_words_only_outside_ascii_letters() -> None:
     import unicodedata
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    from normalizer import INVISIBLE, noisy
+    from stages import INVISIBLE, noisy
 
     text = " ".join(["wonderful", "movie", "terrible", "plot"] * 25)
     none = noisy(text, "accent", 0.0, random.Random(0))

@@ -128,5 +128,5 @@ def test_new_settings_at_their_defaults_keep_stored_studies_resumable(study, sto
     cfg = load_study(study)
     assert config_hash(cfg) == stored
     assert accepted_hashes(cfg) == {stored, stop23}
-    for dotted, value in (("space.vocabularies", ["full", "seen:2"]), ("search.fidelity", {"cheap_epochs": 0.25})):
+    for dotted, value in (("space.vocabularies", ["full", "seen:2"]), ("search.fidelity", {"cheap_epochs": 0.25}), ("space.fgws_min_count", 8)):
         assert config_hash(load_study(study, overrides={dotted: value})) not in {stored, stop23}

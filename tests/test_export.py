@@ -326,6 +326,8 @@ print(json.dumps({"class": type(tokenizer).__name__, "pasted": tokenizer(pasted)
     (("recognizer",), "a wondreful mvoie"),
     (("normalizer",), "a w0nderful m\u043evie"),                             # a digit, a Cyrillic о
     (("normalizer", "recognizer"), "a w0ndreful mo\u200bvei\u0301"),       # the normaliser's output mended by the recogniser
+    (("recognizer", "fgws"), "a wondreful flick"),                            # a rare synonym back to the training word
+    (("normalizer", "recognizer", "fgws"), "a w0ndreful fl\u0456ck"),        # all three, in order (Cyrillic і)
 ])
 def test_a_student_with_input_stages_ships_them(tmp_path: Path, tokenizer, stages: tuple[str, ...], pasted: str) -> None:
     """from_pretrained and pipeline users get the stages the attacks went through, in order; the
@@ -333,25 +335,28 @@ def test_a_student_with_input_stages_ships_them(tmp_path: Path, tokenizer, stage
     from rosearch.robust.confusables import latin_fold
     from rosearch.robust.normalize import TextNormalizer
     from rosearch.robust.recognizer import WordRecognizer
+    from rosearch.robust.synonyms import SynonymCanonicalizer
 
     genome = Genome(16, 16, 1, (Node((0, 1), ("conv3", "skip")),), input_stage="+".join(stages))
     torch.manual_seed(0)
     student = build_student(genome, vocab_size=len(tokenizer), num_labels=2, pad_token_id=tokenizer.pad_token_id, max_position_embeddings=32, dropout=0.0).eval()
     folder = tmp_path / "student"
     recognizer = WordRecognizer.from_texts(["a wonderful movie", "a terrible plot"])
-    built = {"recognizer": recognizer, "normalizer": TextNormalizer(latin_fold(), recognizer.counts)}
+    built = {"recognizer": recognizer, "normalizer": TextNormalizer(latin_fold(), recognizer.counts),
+             "fgws": SynonymCanonicalizer({"flick": "movie"}, min_count=4)}
     pipe = StudentPipeline(student, tokenizer, 32, tuple((name, built[name]) for name in stages))
     assert pipe.preprocess(pasted) == "a wonderful movie"
     metrics = write_folder(folder, pipe, _metrics(), genome=genome, title="unit", latency=LatencyConfig(batch_sizes=[1, 4], warmup=0, repeats=1),
                            length=32, texts=TEXTS)
     assert metrics["input_stage"] == "+".join(stages)
-    shipped = {"normalizer": ("normalizer.json", "normalize.py"), "recognizer": ("recognizer.json", "recognizer.py")}
+    shipped = {"normalizer": ("normalizer.json", "normalize.py"), "recognizer": ("recognizer.json", "recognizer.py"),
+               "fgws": ("fgws.json", "synonyms.py")}
     for name, (data, code) in shipped.items():
         assert (folder / data).is_file() == (name in stages) and (folder / code).is_file(), name  # the code is the tokenizer's, always
     card = (folder / "README.md").read_text()
     assert "ONNX Runtime users must run them themselves" in card and f"of which input stages ({' → '.join(stages)})" in card
-    if len(stages) == 2:
-        assert card.index("TextNormalizer.load") < card.index("WordRecognizer.load")  # in the order they run
+    loads = {"normalizer": "TextNormalizer.load", "recognizer": "WordRecognizer.load", "fgws": "SynonymCanonicalizer.load"}
+    assert [card.index(loads[s]) for s in stages] == sorted(card.index(loads[s]) for s in stages)  # in the order they run
     # every batch size's latency is the whole pipeline's: the stages' share is in it
     lat = metrics["latency"]
     assert lat["stages"] == list(stages) and set(lat["stage"]) == {"1", "4"}

@@ -12,7 +12,7 @@ its four character edits replaced by four that keep a word readable to a person:
   fullwidth  one letter → its fullwidth form (e → ｅ).
 Each proposes one random edit per word, as DeepWordBug's do. Invisible characters are not among
 them: TextAttack's word splitting breaks a word at a zero-width character, so a greedy word-level
-search over them misplaces its later edits; `benchmarks/normalizer.py` measures them as random
+search over them misplaces its later edits; `benchmarks/stages.py` measures them as random
 noise instead.
 """
 

@@ -136,6 +136,7 @@ _NOT_HASHED = {("kd", "eval_batch_size"), ("search", "n_trials"), ("search", "st
 _HASHED_UNLESS_DEFAULT = {
     ("space", "vocabularies"): ["full"],
     ("space", "vocabulary_backoff"): "nearest",
+    ("space", "fgws_min_count"): 4,
     ("search", "fidelity"): None,
 }
 #: Commits 4f8c3cc–f195732 hashed the vocabulary settings even at their defaults.

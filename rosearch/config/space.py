@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rosearch.config._checks import fraction, nonempty_positive
+from rosearch.config._checks import fraction, nonempty_positive, positive
 from rosearch.errors import ConfigError
 from rosearch.student.vocab import BACKOFFS, parse_rule
 
@@ -16,10 +16,20 @@ KNOWN_OPS = (
 )
 
 
-#: Input stages a student can have in front of its tokenizer, as the stage gene's values: none, the
-#: word recogniser (rosearch/robust/recognizer.py), the text normaliser (rosearch/robust/normalize.py),
-#: or the normaliser then the recogniser.
-INPUT_STAGES = ("none", "recognizer", "normalizer", "normalizer+recognizer")
+#: The input stages a student can have in front of its tokenizer, in the order they run: the text
+#: normaliser (rosearch/robust/normalize.py), the word recogniser (rosearch/robust/recognizer.py),
+#: the frequency-guided synonym stage (rosearch/robust/synonyms.py). A stage gene's value is "none"
+#: or some of them in this order joined by "+", e.g. "normalizer+recognizer".
+STAGE_ORDER = ("normalizer", "recognizer", "fgws")
+INPUT_STAGES = ("none", "recognizer", "normalizer", "normalizer+recognizer", "fgws", "recognizer+fgws", "normalizer+recognizer+fgws")
+
+
+def valid_stage_gene(gene: str) -> bool:
+    """"none", or stages of STAGE_ORDER, each once and in that order, joined by "+"."""
+    if gene == "none":
+        return True
+    names = gene.split("+")
+    return all(n in STAGE_ORDER for n in names) and [STAGE_ORDER.index(n) for n in names] == sorted({STAGE_ORDER.index(n) for n in names})
 
 
 def stage_names(gene: str) -> tuple[str, ...]:
@@ -44,9 +54,12 @@ class SpaceConfig:
     ffn_multipliers: list[int] = field(default_factory=lambda: [1, 2, 4])
     ops: list[str] = field(default_factory=lambda: list(KNOWN_OPS))
     dropout: float = 0.1
-    # The input stage in front of the student (a gene when more than one is given): none, or
-    # recognizer (misspelt words mapped back to the training vocabulary: rosearch.robust.recognizer).
+    # The input stages in front of the student (a gene when more than one value is given): none, or
+    # some of normalizer, recognizer, fgws in that order joined by "+" (STAGE_ORDER above).
     input_stages: list[str] = field(default_factory=lambda: ["none"])
+    # The fgws stage replaces words seen fewer times than this in the training text by their most
+    # frequent synonym (rosearch.robust.synonyms).
+    fgws_min_count: int = 4
     # The student's vocabulary (a gene when more than one is given; rosearch.student.vocab): full
     # (every teacher word piece), seen:K (pieces seen ≥ K times in the training text) or top:N
     # (the N most frequent). Rows start from the teacher's embeddings like the full table's.
@@ -78,8 +91,10 @@ class SpaceConfig:
         if not self.input_stages or len(set(self.input_stages)) != len(self.input_stages):
             raise ConfigError("input_stages", self.input_stages, f"Give one or more of: {', '.join(INPUT_STAGES)}, each once.")
         for i, stage in enumerate(self.input_stages):
-            if stage not in INPUT_STAGES:
-                raise ConfigError(f"input_stages[{i}]", stage, f"Use one of: {', '.join(INPUT_STAGES)}.")
+            if not valid_stage_gene(stage):
+                raise ConfigError(f"input_stages[{i}]", stage, f"Use none, or some of {', '.join(STAGE_ORDER)} in this order joined "
+                                  f"by '+' (e.g. {', '.join(INPUT_STAGES[1:4])}).")
+        positive("fgws_min_count", self.fgws_min_count)
         if not self.vocabularies or len(set(self.vocabularies)) != len(self.vocabularies):
             raise ConfigError("vocabularies", self.vocabularies, "Give one or more vocabulary rules (full, seen:K, top:N), each once.")
         for i, rule in enumerate(self.vocabularies):

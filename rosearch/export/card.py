@@ -34,6 +34,9 @@ STAGE_NOTES = {
                    'from normalize import TextNormalizer; text = TextNormalizer.load("normalizer.json")(text)'),
     "recognizer": ("word recognition: misspelt words mapped back to the training vocabulary (`recognizer.py`, `recognizer.json`)",
                    'from recognizer import WordRecognizer; text = WordRecognizer.load("recognizer.json")(text)'),
+    "fgws": ("frequency-guided synonyms: words rare in the training text replaced by their most frequent synonym "
+             "(`synonyms.py`, `fgws.json`)",
+             'from synonyms import SynonymCanonicalizer; text = SynonymCanonicalizer.load("fgws.json")(text)'),
 }
 
 

@@ -27,9 +27,10 @@ def _own_sources() -> dict[str, Path]:
     import rosearch.robust.normalize as normalize
     import rosearch.robust.recognizer as recognizer
     import rosearch.robust.recognizing_tokenizer as recognizing
+    import rosearch.robust.synonyms as synonyms
 
     return {"recognizing_tokenizer.py": Path(recognizing.__file__), "recognizer.py": Path(recognizer.__file__),
-            "normalize.py": Path(normalize.__file__)}
+            "normalize.py": Path(normalize.__file__), "synonyms.py": Path(synonyms.__file__)}
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from accelerate import Accelerator
 
 from rosearch.search import record
 from rosearch.config import LatencyConfig, StudyConfig
+from rosearch.config.space import STAGE_ORDER, valid_stage_gene
 from rosearch.errors import RosearchError
 from rosearch.export.card import model_card
 from rosearch.export.onnx import OPSET, TOLERANCE, export_onnx, max_abs_diff
@@ -152,9 +153,8 @@ def save_stages(folder: Path, pipeline: StudentPipeline, saved: Any) -> None:
     there: the exported tokenizer runs them, so users get the trial's predictions."""
     if not pipeline.stages:
         return
-    if pipeline.stage_names not in (("recognizer",), ("normalizer",), ("normalizer", "recognizer")):
-        raise RosearchError(f"Exports ship the normaliser, the word recogniser or the normaliser then the recogniser; "
-                            f"this pipeline runs {' → '.join(pipeline.stage_names)}.")
+    if not valid_stage_gene("+".join(pipeline.stage_names)):
+        raise RosearchError(f"Exports ship some of {', '.join(STAGE_ORDER)}, in this order; this pipeline runs {' → '.join(pipeline.stage_names)}.")
     save_recognizing_tokenizer(folder, dict(pipeline.stages), saved)
 
 

@@ -1,8 +1,9 @@
 """The tokenizer of an exported student with input stages: a BERT fast tokenizer that runs the
-text normaliser (`normalizer.json`, rosearch.robust.normalize) and then the word recogniser
-(`recognizer.json`, rosearch.robust.recognizer) on every text before tokenizing, each where the
-student has it. Copied next to the weights with `normalize.py` and `recognizer.py` (relative
-imports only), so `AutoTokenizer.from_pretrained(folder, trust_remote_code=True)` and
+text normaliser (`normalizer.json`, rosearch.robust.normalize), the word recogniser
+(`recognizer.json`, rosearch.robust.recognizer) and the frequency-guided synonym stage
+(`fgws.json`, rosearch.robust.synonyms) on every text before tokenizing, in that order, each where
+the student has it. Copied next to the weights with `normalize.py`, `recognizer.py` and
+`synonyms.py` (relative imports only), so `AutoTokenizer.from_pretrained(folder, trust_remote_code=True)` and
 `pipeline(...)` give the predictions the attacks measured, without rosearch installed."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from transformers import BertTokenizerFast
 
 from .normalize import TextNormalizer
 from .recognizer import WordRecognizer
+from .synonyms import SynonymCanonicalizer
 
 
 def _through(stages: list[Callable[[str], str]], item: Any) -> Any:
@@ -29,17 +31,20 @@ def _through(stages: list[Callable[[str], str]], item: Any) -> Any:
 class RecognizingBertTokenizerFast(BertTokenizerFast):
     """BertTokenizerFast with the student's input stages in front (see the module docstring)."""
 
-    vocab_files_names = {**BertTokenizerFast.vocab_files_names, "recognizer_file": "recognizer.json", "normalizer_file": "normalizer.json"}
+    vocab_files_names = {**BertTokenizerFast.vocab_files_names, "recognizer_file": "recognizer.json", "normalizer_file": "normalizer.json",
+                         "fgws_file": "fgws.json"}
     slow_tokenizer_class = None  # the fast tokenizer only: no slow twin to record in auto_map
 
-    def __init__(self, *args: Any, recognizer_file: str | None = None, normalizer_file: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, recognizer_file: str | None = None, normalizer_file: str | None = None, fgws_file: str | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.normalizer = TextNormalizer.load(normalizer_file) if normalizer_file else None
         self.recognizer = WordRecognizer.load(recognizer_file) if recognizer_file else None
+        self.fgws = SynonymCanonicalizer.load(fgws_file) if fgws_file else None
 
     @property
     def _stages(self) -> list[Callable[[str], str]]:
-        return [s for s in (self.normalizer, self.recognizer) if s is not None]
+        return [s for s in (self.normalizer, self.recognizer, self.fgws) if s is not None]
 
     def _batch_encode_plus(self, batch_text_or_text_pairs: Any, *args: Any, **kwargs: Any) -> Any:
         batch_text_or_text_pairs = [_through(self._stages, x) for x in batch_text_or_text_pairs]
@@ -52,7 +57,7 @@ class RecognizingBertTokenizerFast(BertTokenizerFast):
     def save_vocabulary(self, save_directory: str, filename_prefix: str | None = None) -> tuple[str, ...]:
         files = super().save_vocabulary(save_directory, filename_prefix)
         prefix = filename_prefix + "-" if filename_prefix else ""
-        for stage, name in ((self.normalizer, "normalizer.json"), (self.recognizer, "recognizer.json")):
+        for stage, name in ((self.normalizer, "normalizer.json"), (self.recognizer, "recognizer.json"), (self.fgws, "fgws.json")):
             if stage is not None:
                 path = os.path.join(save_directory, prefix + name)
                 stage.save(path)

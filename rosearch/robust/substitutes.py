@@ -54,3 +54,15 @@ def substitutes_for(embeddings: torch.Tensor, tokenizer, *, source: str = "auto"
         if found is not None:
             return "wordnet", found
     return "embedding", embedding_neighbours(embeddings, tokenizer)
+
+
+def synonym_source(embeddings: torch.Tensor, tokenizer) -> tuple[str, Callable[[str], Sequence[str]], list[str]]:  # noqa: ANN001
+    """(which source, the synonyms function, the words it knows): WordNet's single-word lemmas when
+    WordNet is installed, else the whole words of the tokenizer's vocabulary and their embedding
+    neighbours."""
+    source, synonyms = substitutes_for(embeddings, tokenizer)
+    if source == "wordnet":
+        from nltk.corpus import wordnet
+
+        return source, synonyms, [w for w in wordnet.all_lemma_names() if w.isalpha()]
+    return source, synonyms, [w for w in tokenizer.get_vocab() if w.isalpha() and len(w) >= 3]

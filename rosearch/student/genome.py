@@ -92,7 +92,7 @@ class Genome:
         if self.ffn_size is not None:
             extra.append(f"ffn {self.ffn_size}")
         if self.input_stage != "none":
-            names = {"recognizer": "word recognition", "normalizer": "text normalisation"}
+            names = {"recognizer": "word recognition", "normalizer": "text normalisation", "fgws": "frequency-guided synonyms"}
             extra.append(" + ".join(names.get(s, s) for s in self.input_stage.split("+")))
         if self.vocabulary != "full":
             extra.append(f"vocabulary {self.vocabulary}")

@@ -1,20 +1,21 @@
-"""The text-normalisation stage on the demo's hand-designed students: clean predictions it changes,
-its latency, and robustness to what a user can paste, with and without it.
+"""The input stages on the demo's hand-designed students: the clean predictions each changes, its
+latency, and what it buys against what a user can paste and against word substitutions.
 
-Each named genome baseline (default transformer-s and textcnn, without a stage) is distilled once
-with its demo-trial seed (the stage does not change training), then measured through four
-pipelines: no stage, the normaliser, the word recogniser, the normaliser then the recogniser.
-For each: clean dev accuracy (n = all dev), the share of dev predictions the normaliser leaves as
-they were (normaliser against none, normaliser + recogniser against recogniser; goal ≥ 99.5%),
-the stages' latency per text, and on the study's evaluation set accuracy under DeepWordBug,
-Pruthi and `unicode` (DeepWordBug with lookalikes, digits and symbols, accents and fullwidth
-letters; adaptive: every query goes through the stages) and under four kinds of random noise
-(each word of three or more letters edited with probability --noise: an invisible character
-inserted, a lookalike letter, a digit or symbol for a letter, an accent). Each pipeline with the
-normaliser is compared with the same one without it on the same examples (exact McNemar).
+Each named genome baseline (default transformer-s, without a stage) is distilled once with its
+demo-trial seed (the stages do not change training), then measured through six pipelines: no
+stage, the normaliser, the word recogniser, the normaliser then the recogniser, the
+frequency-guided synonym stage (fgws), and all three. For each: clean dev accuracy (n = all dev),
+the share of dev predictions a stage leaves as they were against the pipeline without it (goal
+≥ 99.5%), the stages' latency per text, and on the study's evaluation set accuracy under
+DeepWordBug, Pruthi, `unicode` (DeepWordBug with lookalikes, digits and symbols, accents and
+fullwidth letters) and PWWS (WordNet synonyms; where WordNet is installed) — adaptive: every query
+goes through the stages — and under four kinds of random noise (each word of three or more
+letters edited with probability --noise: an invisible character inserted, a lookalike letter, a
+digit or symbol for a letter, an accent). Each pipeline with a stage added is compared with the
+one without it on the same examples (exact McNemar).
 
-    python benchmarks/normalizer.py [--study demo] [--baselines transformer-s textcnn] [--noise 0.5]
-        [--runs-dir runs] [--out benchmarks/normalizer.json]
+    python benchmarks/stages.py [--study demo] [--baselines transformer-s] [--noise 0.5]
+        [--runs-dir runs] [--out benchmarks/stages.json]
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import torch
 
-from rosearch.attack.resources import import_textattack
+from rosearch.attack.resources import import_textattack, missing_for
 from rosearch.attack.unicode_recipe import ACCENTS, HOMOGLYPHS, SYMBOLS, one_edit
 from rosearch.config import RecipeConfig, load_study
 from rosearch.config.schema import strategies
@@ -41,9 +42,9 @@ from rosearch.stats import format_ci, mcnemar, wilson
 from rosearch.student.genome import Genome
 from rosearch.table import format_table
 
-GENES = ["none", "normalizer", "recognizer", "normalizer+recognizer"]
-#: Each pipeline with the normaliser, and the one it is compared with.
-PAIRS = {"normalizer": "none", "normalizer+recognizer": "recognizer"}
+GENES = ["none", "normalizer", "recognizer", "normalizer+recognizer", "fgws", "normalizer+recognizer+fgws"]
+#: Each pipeline with a stage added, and the one it is compared with.
+PAIRS = {"normalizer": "none", "normalizer+recognizer": "recognizer", "fgws": "none", "normalizer+recognizer+fgws": "normalizer+recognizer"}
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u00ad", "\u2060", "\ufeff"]
 NOISE = {
     "invisible": lambda w: [w[:i] + random.choice(INVISIBLE) + w[i:] for i in [random.randrange(1, len(w))]],
@@ -67,11 +68,11 @@ def noisy(text: str, kind: str, rate: float, rng: random.Random) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--study", default="demo")
-    parser.add_argument("--baselines", nargs="+", default=["transformer-s", "textcnn"])
+    parser.add_argument("--baselines", nargs="+", default=["transformer-s"])
     parser.add_argument("--noise", type=float, default=0.5, help="the share of words each kind of noise edits")
     parser.add_argument("--runs-dir", help="the runs folder whose prepare cache to use (default: the study's)")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", default="benchmarks/normalizer.json")
+    parser.add_argument("--out", default="benchmarks/stages.json")
     args = parser.parse_args()
     quiet_libraries()
     torch.set_num_threads(args.threads)
@@ -80,7 +81,7 @@ def main() -> None:
     accelerator = make_accelerator(cfg)
     prep = prepare_study(cfg, accelerator, progress=False)
     import_textattack()
-    recipes = [RecipeConfig(name=n) for n in ("deepwordbug", "pruthi", "unicode")]
+    recipes = [RecipeConfig(name=n) for n in ("deepwordbug", "pruthi", "unicode", "pwws") if not missing_for(n)]
     rng = random.Random(cfg.attack.seed)
     examples = prep.eval_examples
     noise = {kind: [noisy(e["text"], kind, args.noise, rng) for e in examples] for kind in NOISE}
@@ -126,7 +127,7 @@ def main() -> None:
 
 
 def table(record: dict) -> tuple[list[str], list[list[str]]]:
-    """The markdown table of a stored record; Δ and p against the same pipeline without the normaliser."""
+    """The markdown table of a stored record; Δ and p against the same pipeline without the stage added."""
     attacks, noise = list(record["rows"][0]["attacks"]), list(record["rows"][0]["noise"])
     header = ["baseline", "stages", "dev predictions unchanged", "stage ms", "clean (dev)", *(f"under {a}" for a in attacks),
               *(f"noise: {k}" for k in noise)]
