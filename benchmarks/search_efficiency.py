@@ -40,6 +40,10 @@ from rosearch.student.genome import Genome
 from rosearch.table import format_table
 
 
+#: How far apart the runs' base seeds are (more than any run's trials).
+SEED_STRIDE = 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--study", default="demo")
@@ -72,8 +76,10 @@ def main() -> None:
     runs = []
     for sampler in args.samplers:
         for seed in args.seeds:
-            cfg = replace(cheap, seed=seed, baselines=[], search=replace(cheap.search, sampler=sampler, population_size=population))
-            name = f"{sampler}-p{population}-s{seed}-e{epochs:g}"
+            # Trial n of a run draws and trains with seed base + n (rosearch.search.seeds), so runs whose
+            # bases were 0, 1, 2 would share all but one of their trials' seeds: bases SEED_STRIDE apart.
+            cfg = replace(cheap, seed=SEED_STRIDE * seed, baselines=[], search=replace(cheap.search, sampler=sampler, population_size=population))
+            name = f"{sampler}-p{population}-s{seed}x{SEED_STRIDE}-e{epochs:g}"
             study = optuna.create_study(study_name=name, storage=f"sqlite:///{work / 'studies.db'}", load_if_exists=True,
                                         directions=[o.direction for o in cfg.search.objectives], sampler=make_sampler(cfg))
             left = args.trials - len(study.get_trials(states=(optuna.trial.TrialState.COMPLETE,)))
@@ -98,7 +104,7 @@ def main() -> None:
                "trials": args.trials, "min_accuracy": base.search.min_accuracy, "teacher_params": teacher_params,
                "reference_point": {"accuracy": 1.0 / labels, "attack_accuracy": 0.0, "params_share": 1.0},
                "baselines": baseline_points, "baselines_hypervolume": hypervolume(feasible, teacher_params=teacher_params, num_labels=labels),
-               "runs": runs}
+               "seed_stride": SEED_STRIDE, "runs": runs}
     Path(args.out).write_text(json.dumps(record_, indent=1) + "\n")
     print_table(record_)
     plot(record_, Path(args.out).with_suffix(".png"))

@@ -42,9 +42,9 @@ from rosearch.stats import format_ci, mcnemar, wilson
 from rosearch.student.genome import Genome
 from rosearch.table import format_table
 
-GENES = ["none", "normalizer", "recognizer", "normalizer+recognizer", "fgws", "normalizer+recognizer+fgws"]
+GENES = ["none", "normalizer", "recognizer", "normalizer+recognizer", "fgws", "normalizer+fgws+recognizer"]
 #: Each pipeline with a stage added, and the one it is compared with.
-PAIRS = {"normalizer": "none", "normalizer+recognizer": "recognizer", "fgws": "none", "normalizer+recognizer+fgws": "normalizer+recognizer"}
+PAIRS = {"normalizer": "none", "normalizer+recognizer": "recognizer", "fgws": "none", "normalizer+fgws+recognizer": "normalizer+recognizer"}
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u00ad", "\u2060", "\ufeff"]
 NOISE = {
     "invisible": lambda w: [w[:i] + random.choice(INVISIBLE) + w[i:] for i in [random.randrange(1, len(w))]],

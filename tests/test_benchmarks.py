@@ -94,12 +94,12 @@ def test_stages_measures_each_pipeline_against_its_twin_without_the_stage(tiny_s
     done, out = _run_on_tiny("stages.py", edit, ["--baselines", "transformer-tiny"], tiny_study, tmp_path)
     record = json.loads(out.read_text())
     rows = {r["stages"]: r for r in record["rows"]}
-    assert list(rows) == ["none", "normalizer", "recognizer", "normalizer+recognizer", "fgws", "normalizer+recognizer+fgws"] and record["n_eval"] == 8
+    assert list(rows) == ["none", "normalizer", "recognizer", "normalizer+recognizer", "fgws", "normalizer+fgws+recognizer"] and record["n_eval"] == 8
     assert rows["none"]["metrics"]["stage_latency_ms"] == 0 < rows["normalizer"]["metrics"]["stage_latency_ms"]
     recipes = set(rows["none"]["attacks"])
     assert {"deepwordbug", "pruthi", "unicode"} <= recipes
     for gene, twin in (("normalizer", "none"), ("normalizer+recognizer", "recognizer"), ("fgws", "none"),
-                       ("normalizer+recognizer+fgws", "normalizer+recognizer")):
+                       ("normalizer+fgws+recognizer", "normalizer+recognizer")):
         r = rows[gene]
         assert r["versus"]["against"] == twin and 0 <= r["unchanged"]["k"] <= r["unchanged"]["n"] == record["n_dev"]
         assert set(r["versus"]) == {"against", "clean", *recipes, "noise:invisible", "noise:lookalike", "noise:symbol", "noise:accent"}

@@ -326,8 +326,8 @@ print(json.dumps({"class": type(tokenizer).__name__, "pasted": tokenizer(pasted)
     (("recognizer",), "a wondreful mvoie"),
     (("normalizer",), "a w0nderful m\u043evie"),                             # a digit, a Cyrillic о
     (("normalizer", "recognizer"), "a w0ndreful mo\u200bvei\u0301"),       # the normaliser's output mended by the recogniser
-    (("recognizer", "fgws"), "a wondreful flick"),                            # a rare synonym back to the training word
-    (("normalizer", "recognizer", "fgws"), "a w0ndreful fl\u0456ck"),        # all three, in order (Cyrillic і)
+    (("fgws", "recognizer"), "a wondreful flick"),                            # a rare synonym back to the training word
+    (("normalizer", "fgws", "recognizer"), "a w0ndreful fl\u0456ck"),        # all three, in order (Cyrillic і)
 ])
 def test_a_student_with_input_stages_ships_them(tmp_path: Path, tokenizer, stages: tuple[str, ...], pasted: str) -> None:
     """from_pretrained and pipeline users get the stages the attacks went through, in order; the

@@ -76,7 +76,7 @@ def test_prepare_builds_each_offered_chain_of_input_stages(tmp_path: Path) -> No
     reads words against the recogniser's training-word counts."""
     from rosearch.prepare import prepare
 
-    genes = ["none", "recognizer", "normalizer", "normalizer+recognizer", "normalizer+recognizer+fgws"]
+    genes = ["none", "recognizer", "normalizer", "normalizer+recognizer", "normalizer+fgws+recognizer"]
     cfg = load_study("tiny", overrides={"space.input_stages": genes})
     prep = prepare(cfg, cache=DiskCache(tmp_path), accelerator=make_accelerator("no"), log=lambda _: None, progress=False)
     assert prep.normalizer is not None and prep.normalizer.counts == prep.recognizer.counts
@@ -85,7 +85,7 @@ def test_prepare_builds_each_offered_chain_of_input_stages(tmp_path: Path) -> No
     assert prep.fgws.table and all(counts.get(w, 0) < cfg.space.fgws_min_count and counts[s] > counts.get(w, 0) for w, s in prep.fgws.table.items())
     for gene, names in [("none", ()), ("recognizer", ("recognizer",)), ("normalizer", ("normalizer",)),
                         ("normalizer+recognizer", ("normalizer", "recognizer")),
-                        ("normalizer+recognizer+fgws", ("normalizer", "recognizer", "fgws"))]:
+                        ("normalizer+fgws+recognizer", ("normalizer", "fgws", "recognizer"))]:
         pipeline = prep.pipeline(torch.nn.Linear(1, 1), gene, max_length=cfg.data.max_length)
         assert pipeline.stage_names == names
         for split in ("dev", "test"):

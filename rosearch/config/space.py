@@ -17,11 +17,13 @@ KNOWN_OPS = (
 
 
 #: The input stages a student can have in front of its tokenizer, in the order they run: the text
-#: normaliser (rosearch/robust/normalize.py), the word recogniser (rosearch/robust/recognizer.py),
-#: the frequency-guided synonym stage (rosearch/robust/synonyms.py). A stage gene's value is "none"
+#: normaliser (rosearch/robust/normalize.py), the frequency-guided synonym stage
+#: (rosearch/robust/synonyms.py), the word recogniser (rosearch/robust/recognizer.py). The synonym
+#: stage runs before the recogniser, which would otherwise turn a rare synonym it has never seen
+#: into a training word one edit away (measured: benchmarks/RESULTS.md, the input stages). A stage gene's value is "none"
 #: or some of them in this order joined by "+", e.g. "normalizer+recognizer".
-STAGE_ORDER = ("normalizer", "recognizer", "fgws")
-INPUT_STAGES = ("none", "recognizer", "normalizer", "normalizer+recognizer", "fgws", "recognizer+fgws", "normalizer+recognizer+fgws")
+STAGE_ORDER = ("normalizer", "fgws", "recognizer")
+INPUT_STAGES = ("none", "recognizer", "normalizer", "normalizer+recognizer", "fgws", "fgws+recognizer", "normalizer+fgws+recognizer")
 
 
 def valid_stage_gene(gene: str) -> bool:
@@ -55,7 +57,7 @@ class SpaceConfig:
     ops: list[str] = field(default_factory=lambda: list(KNOWN_OPS))
     dropout: float = 0.1
     # The input stages in front of the student (a gene when more than one value is given): none, or
-    # some of normalizer, recognizer, fgws in that order joined by "+" (STAGE_ORDER above).
+    # some of normalizer, fgws, recognizer in that order joined by "+" (STAGE_ORDER above).
     input_stages: list[str] = field(default_factory=lambda: ["none"])
     # The fgws stage replaces words seen fewer times than this in the training text by their most
     # frequent synonym (rosearch.robust.synonyms).

@@ -1,9 +1,8 @@
 """The tokenizer of an exported student with input stages: a BERT fast tokenizer that runs the
-text normaliser (`normalizer.json`, rosearch.robust.normalize), the word recogniser
-(`recognizer.json`, rosearch.robust.recognizer) and the frequency-guided synonym stage
-(`fgws.json`, rosearch.robust.synonyms) on every text before tokenizing, in that order, each where
-the student has it. Copied next to the weights with `normalize.py`, `recognizer.py` and
-`synonyms.py` (relative imports only), so `AutoTokenizer.from_pretrained(folder, trust_remote_code=True)` and
+text normaliser (`normalizer.json`, rosearch.robust.normalize), the frequency-guided synonym
+stage (`fgws.json`, rosearch.robust.synonyms) and the word recogniser (`recognizer.json`,
+rosearch.robust.recognizer) on every text before tokenizing, in that order, each where the student
+has it. Copied next to the weights with `normalize.py`, `synonyms.py` and `recognizer.py` (relative imports only), so `AutoTokenizer.from_pretrained(folder, trust_remote_code=True)` and
 `pipeline(...)` give the predictions the attacks measured, without rosearch installed."""
 
 from __future__ import annotations
@@ -44,7 +43,7 @@ class RecognizingBertTokenizerFast(BertTokenizerFast):
 
     @property
     def _stages(self) -> list[Callable[[str], str]]:
-        return [s for s in (self.normalizer, self.recognizer, self.fgws) if s is not None]
+        return [s for s in (self.normalizer, self.fgws, self.recognizer) if s is not None]
 
     def _batch_encode_plus(self, batch_text_or_text_pairs: Any, *args: Any, **kwargs: Any) -> Any:
         batch_text_or_text_pairs = [_through(self._stages, x) for x in batch_text_or_text_pairs]

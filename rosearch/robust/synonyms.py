@@ -8,7 +8,8 @@ while ordinary, frequent words pass untouched.
 Here the synonyms are resolved once, where the study is prepared (`canonical_map`, from WordNet's
 lemmas when WordNet is installed, else from the teacher's embedding neighbours), into a plain
 word → word table, so the stage itself is a dictionary lookup in pure Python: this file and
-`fgws.json` ship with exported students, whose tokenizer runs it after the other stages.
+`fgws.json` ship with exported students, whose tokenizer runs it after the normaliser and before
+the word recogniser.
 """
 
 from __future__ import annotations
