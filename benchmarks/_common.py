@@ -28,3 +28,29 @@ def prepared_study(name: str, *, strategies: list[str] | None = None, runs_dir: 
     start = time.perf_counter()
     prep = prepare_study(cfg, accelerator, progress=False)
     return cfg, prep, time.perf_counter() - start, accelerator
+
+
+def baseline_students(cfg: StudyConfig, prep: Prepared, accelerator: Accelerator, names: list[str]):  # noqa: ANN201 - an iterator
+    """(name, genome, student) for each named genome baseline of the study, distilled as its demo
+    trial is: baseline i is trial i, so it trains with seed `cfg.seed + i`, with the study's (first)
+    KD strategy."""
+    from rosearch.config.schema import strategies
+    from rosearch.kd.distill import distill_student
+    from rosearch.student.genome import Genome
+
+    chosen = {b.name: (i, b) for i, b in enumerate(cfg.baselines) if b.genome is not None}
+    assert all(name in chosen for name in names), f"the study's genome baselines are {sorted(chosen)}"
+    for name in names:
+        i, b = chosen[name]
+        genome = Genome.from_dict(b.genome)
+        student, _ = distill_student(genome, cfg, prep, accelerator=accelerator, seed=cfg.seed + i, strategy=strategies(cfg.kd)[0], progress=False)
+        yield name, genome, student
+
+
+def runnable_recipes(names: tuple[str, ...]) -> list:  # noqa: ANN201 - [RecipeConfig]
+    """The named recipes whose resources this machine has (TextAttack imported first)."""
+    from rosearch.attack.resources import import_textattack, missing_for
+    from rosearch.config import RecipeConfig
+
+    import_textattack()
+    return [RecipeConfig(name=n) for n in names if not missing_for(n)]

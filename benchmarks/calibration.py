@@ -22,15 +22,13 @@ from pathlib import Path
 
 import torch
 
-from rosearch.attack.resources import import_textattack, missing_for
-from rosearch.config import RecipeConfig, load_study
+from _common import baseline_students, runnable_recipes  # noqa: E402 - benchmarks/ is the script's folder
+from rosearch.config import load_study
 from rosearch.config.schema import strategies
-from rosearch.kd.distill import distill_student
 from rosearch.search.evaluate import measure_student
 from rosearch.search.evaluations import summary
 from rosearch.session import make_accelerator, prepare_study, quiet_libraries
 from rosearch.stats import format_ci, mcnemar
-from rosearch.student.genome import Genome
 from rosearch.table import format_table
 
 
@@ -47,17 +45,11 @@ def main() -> None:
     cfg = load_study(args.study, overrides={"runs_dir": args.runs_dir} if args.runs_dir else None)
     accelerator = make_accelerator(cfg)
     prep = prepare_study(cfg, accelerator, progress=False)
-    import_textattack()
-    recipes = [RecipeConfig(name=n) for n in ("deepwordbug", "pruthi", "pwws") if not missing_for(n)]
-    chosen = {b.name: (i, b) for i, b in enumerate(cfg.baselines) if b.genome is not None}
-    assert all(name in chosen for name in args.baselines), f"the study's genome baselines are {sorted(chosen)}"
+    recipes = runnable_recipes(("deepwordbug", "pruthi", "pwws"))
 
     rows = []
-    for name in args.baselines:
-        i, b = chosen[name]
-        genome = Genome.from_dict(b.genome)
-        t0 = time.perf_counter()
-        student, _ = distill_student(genome, cfg, prep, accelerator=accelerator, seed=cfg.seed + i, strategy=strategies(cfg.kd)[0], progress=False)
+    t0 = time.perf_counter()
+    for name, genome, student in baseline_students(cfg, prep, accelerator, args.baselines):
         pipeline = prep.pipeline(student, genome.input_stage, max_length=cfg.data.max_length)
         m = measure_student(pipeline, cfg, prep, accelerator=accelerator, recipes=recipes, examples=prep.eval_examples, progress=False, calibrated=True)
         rows.append({"baseline": name, "metrics": m.metrics, "seconds": time.perf_counter() - t0,
@@ -67,6 +59,7 @@ def main() -> None:
         print(name, f"ECE {m.metrics['ece']:.3f} → {m.metrics['ece_calibrated']:.3f} at T {m.metrics['temperature']:.2f}",
               {k: (round(r.metrics.accuracy_under_attack, 3), round(m.calibrated[k].metrics.accuracy_under_attack, 3)) for k, r in m.attacks.items()},
               f"{rows[-1]['seconds']:.0f} s", flush=True)
+        t0 = time.perf_counter()  # the next student's distillation counts in its seconds
     record = {"study": cfg.name, "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, torch threads {args.threads}",
               "n_eval": len(prep.eval_examples), "n_dev": len(prep.splits["dev"]), "bins": 15, "strategy": strategies(cfg.kd)[0], "rows": rows}
     Path(args.out).write_text(json.dumps(record, indent=1) + "\n")

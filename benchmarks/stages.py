@@ -30,16 +30,15 @@ from pathlib import Path
 
 import torch
 
-from rosearch.attack.resources import import_textattack, missing_for
+from _common import baseline_students, runnable_recipes  # noqa: E402 - benchmarks/ is the script's folder
 from rosearch.attack.unicode_recipe import ACCENTS, HOMOGLYPHS, SYMBOLS, one_edit
-from rosearch.config import RecipeConfig, load_study
+from rosearch.config import load_study
 from rosearch.config.schema import strategies
-from rosearch.kd.distill import distill_student
 from rosearch.search.evaluate import measure_student
 from rosearch.search.evaluations import summary
 from rosearch.session import make_accelerator, prepare_study, quiet_libraries
 from rosearch.stats import format_ci, mcnemar, wilson
-from rosearch.student.genome import Genome
+from rosearch.student.pipeline import StudentPipeline
 from rosearch.table import format_table
 
 GENES = ["none", "normalizer", "recognizer", "normalizer+recognizer", "fgws", "normalizer+fgws+recognizer"]
@@ -65,6 +64,11 @@ def noisy(text: str, kind: str, rate: float, rng: random.Random) -> str:
     return " ".join(words)
 
 
+def predicted(pipeline: StudentPipeline, texts: list[str], *, batch: int = 64) -> list[int]:
+    """The pipeline's predicted class of each text (stages, tokenizer, model), in batches."""
+    return torch.cat([pipeline.logits(texts[k:k + batch]).argmax(-1) for k in range(0, len(texts), batch)]).tolist()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--study", default="demo")
@@ -77,30 +81,23 @@ def main() -> None:
     quiet_libraries()
     torch.set_num_threads(args.threads)
     base = load_study(args.study, overrides={"runs_dir": args.runs_dir} if args.runs_dir else None)
-    cfg = replace(base, space=replace(base.space, input_stages=GENES), baselines=[])
+    cfg = replace(base, space=replace(base.space, input_stages=GENES))
     accelerator = make_accelerator(cfg)
     prep = prepare_study(cfg, accelerator, progress=False)
-    import_textattack()
-    recipes = [RecipeConfig(name=n) for n in ("deepwordbug", "pruthi", "unicode", "pwws") if not missing_for(n)]
+    recipes = runnable_recipes(("deepwordbug", "pruthi", "unicode", "pwws"))
     rng = random.Random(cfg.attack.seed)
     examples = prep.eval_examples
     noise = {kind: [noisy(e["text"], kind, args.noise, rng) for e in examples] for kind in NOISE}
     dev_texts = prep.splits["dev"]["text"]
-    chosen = {b.name: (i, b) for i, b in enumerate(base.baselines) if b.genome is not None and b.name in args.baselines}
 
     rows = []
-    for name in args.baselines:
-        i, b = chosen[name]
-        genome = Genome.from_dict(b.genome)
-        student, _ = distill_student(genome, cfg, prep, accelerator=accelerator, seed=cfg.seed + i, strategy=strategies(cfg.kd)[0], progress=False)
+    for name, _, student in baseline_students(cfg, prep, accelerator, args.baselines):
         for gene in GENES:
             t0 = time.perf_counter()
             pipeline = prep.pipeline(student, gene, max_length=cfg.data.max_length)
             m = measure_student(pipeline, cfg, prep, accelerator=accelerator, recipes=recipes, examples=examples, progress=False)
-            predictions = torch.cat([pipeline.logits(dev_texts[k:k + 64]).argmax(-1) for k in range(0, len(dev_texts), 64)]).tolist()
-            held = {kind: [int(p) == e["label"] for p, e in zip(torch.cat([pipeline.logits(texts[k:k + 64]).argmax(-1)
-                                                                            for k in range(0, len(texts), 64)]).tolist(), examples)]
-                    for kind, texts in noise.items()}
+            predictions = predicted(pipeline, dev_texts)
+            held = {kind: [p == e["label"] for p, e in zip(predicted(pipeline, texts), examples)] for kind, texts in noise.items()}
             rows.append({"baseline": name, "stages": gene, "metrics": m.metrics, "dev_correct": m.correct["dev"], "predictions": predictions,
                          "attacks": {k: {**r.metrics.to_dict(), "held": r.held()} for k, r in m.attacks.items()}, "noise": held,
                          "seconds": time.perf_counter() - t0})

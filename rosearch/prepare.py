@@ -22,11 +22,11 @@ from transformers import AutoModelForSequenceClassification, PreTrainedTokenizer
 from rosearch.cache import DiskCache
 from rosearch.config import StudyConfig, config_hash, stable_hash, to_dict
 from rosearch.config.schema import strategies
+from rosearch.config.space import stage_names
 from rosearch.data import load_splits
 from rosearch.errors import RosearchError
 from rosearch.hub import offline_mode, require_cached, require_hub
-from rosearch.prepared import Prepared
-from rosearch.config.space import stage_names
+from rosearch.prepared import Prepared, stage_chain
 from rosearch.robust.confusables import latin_fold
 from rosearch.robust.normalize import TextNormalizer
 from rosearch.robust.recognizer import WordRecognizer
@@ -271,7 +271,7 @@ def _input_stages(cfg: StudyConfig, splits: datasets.DatasetDict, tokenizer: Pre
             f"(seen < {cfg.space.fgws_min_count} times in training)")
     built = {"recognizer": recognizer, "normalizer": normalizer, "fgws": fgws}
     for gene in (g for g in cfg.space.input_stages if g != "none"):
-        stages = [(name, built[name]) for name in stage_names(gene)]
+        stages = stage_chain(gene, built)
         for split in ("dev", "test"):
             splits[split_key(split, stage_names(gene))] = tokenize_through(splits[split], tokenizer, cfg.data.max_length, stages)
     if recognizer is not None:

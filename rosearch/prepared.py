@@ -19,6 +19,14 @@ from rosearch.student.pipeline import StudentPipeline
 from rosearch.student.vocab import Vocabulary
 
 
+def stage_chain(gene: str, built: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """The (name, text → text callable) stages a stage gene's value runs, in order, from the stages
+    `built` by name."""
+    stages = tuple((name, built[name]) for name in stage_names(gene))
+    assert all(stage is not None for _, stage in stages), f"prepare builds the stages of {gene} when the space offers it"
+    return stages
+
+
 @dataclass(frozen=True)
 class Prepared:
     """What every trial of a study reads (in memory). Built once by `prepare`, never changed after.
@@ -59,10 +67,7 @@ class Prepared:
 
     def input_stages(self, gene: str) -> tuple[tuple[str, Any], ...]:
         """The (name, text → text callable) stages a stage gene's value runs, in order."""
-        built = {"recognizer": self.recognizer, "normalizer": self.normalizer, "fgws": self.fgws}
-        stages = tuple((name, built[name]) for name in stage_names(gene))
-        assert all(stage is not None for _, stage in stages), f"prepare builds the stages of {gene} when the space offers it"
-        return stages
+        return stage_chain(gene, {"recognizer": self.recognizer, "normalizer": self.normalizer, "fgws": self.fgws})
 
     def vocabulary(self, rule: str) -> Vocabulary | None:
         """The reduced vocabulary a genome's gene names; None for "full"."""

@@ -18,9 +18,6 @@ from rosearch.attack.resources import import_textattack, preflight, quiet_nltk_d
 from rosearch.config.schema import RECIPES, RecipeConfig
 from rosearch.errors import ResourceUnavailable
 
-#: Recipes of ours (a module with `build(model_wrapper)`), not TextAttack's classes.
-OWN_RECIPES = ("unicode",)
-
 
 def _word_swaps(transformation: Any) -> list[Any]:
     """The transformation itself, or the parts of a CompositeTransformation."""
@@ -31,7 +28,7 @@ def build_attack(spec: RecipeConfig, wrapper: Any, *, batch_size: int = 32) -> A
     """The TextAttack `Attack` for `spec` around a model wrapper; resources checked first."""
     preflight(spec.name)
     textattack = import_textattack()
-    if spec.name in OWN_RECIPES:
+    if RECIPES[spec.name].startswith("rosearch."):  # ours: a module with `build(model_wrapper)`, not a TextAttack class
         build = importlib.import_module(RECIPES[spec.name]).build
     else:
         build = getattr(textattack.attack_recipes, RECIPES[spec.name]).build

@@ -8,7 +8,8 @@ from rosearch.config._checks import fraction, positive
 from rosearch.errors import ConfigError
 
 
-#: Attack recipe names → TextAttack recipe classes (textattack.attack_recipes).
+#: Attack recipe names → TextAttack recipe classes (textattack.attack_recipes), or for recipes of
+#: ours a `rosearch.` module with `build(model_wrapper)`.
 RECIPES = {
     "deepwordbug": "DeepWordBugGao2018",
     "pruthi": "Pruthi2019",

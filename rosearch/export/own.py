@@ -23,7 +23,7 @@ RECOGNIZING_CLASS = "recognizing_tokenizer.RecognizingBertTokenizerFast"
 
 
 def _own_sources() -> dict[str, Path]:
-    """The files an export with the recogniser ships, as this installed rosearch has them."""
+    """The code files an export with input stages ships, as this installed rosearch has them."""
     import rosearch.robust.normalize as normalize
     import rosearch.robust.recognizer as recognizer
     import rosearch.robust.recognizing_tokenizer as recognizing

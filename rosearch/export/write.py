@@ -160,8 +160,8 @@ def save_stages(folder: Path, pipeline: StudentPipeline, saved: Any) -> None:
 
 def save_recognizing_tokenizer(folder: Path, stages: dict[str, Any], saved: Any) -> None:
     """Replace the folder's tokenizer (`saved`, just written there) by one that runs the input
-    stages first (`stages` by name, "normalizer" and/or "recognizer": their code and JSON saved
-    beside it; AutoTokenizer loads it with trust_remote_code=True)."""
+    stages first (`stages` by name, some of STAGE_ORDER: their code and JSON saved beside it;
+    AutoTokenizer loads it with trust_remote_code=True)."""
     from transformers import BertTokenizerFast
 
     from rosearch.robust.recognizing_tokenizer import RecognizingBertTokenizerFast

@@ -65,14 +65,13 @@ def measure_student(
     examples = prep.attack_examples if examples is None else examples
     student = pipeline.model
     t0 = time.perf_counter()
-    acc, right, calibration = {}, {}, {}
+    acc, right, outputs = {}, {}, {}
     for split in splits:
         data = loader(_tokenized(pipeline, prep, split), prep.tokenizer, batch_size=cfg.kd.eval_batch_size, shuffle=False)
-        logits, labels = predict(student, data, accelerator=accelerator)
+        outputs[split] = logits, labels = predict(student, data, accelerator=accelerator)
         right[split] = (logits.argmax(-1) == labels).tolist()
         acc[split] = accuracy(logits, labels)
-        if not calibration:
-            calibration = _calibration(logits.float().numpy(), labels.numpy())
+    calibration = _calibration(*outputs[splits[0]])
     t_eval = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -80,9 +79,11 @@ def measure_student(
         spec.name: run_attack(pipeline, examples, spec, seed=cfg.attack.seed, batch_size=cfg.attack.batch_size, progress=progress)
         for spec in recipes
     }
-    scaled = pipeline.with_temperature(calibration["temperature"])
-    again = {spec.name: run_attack(scaled, examples, spec, seed=cfg.attack.seed, batch_size=cfg.attack.batch_size, progress=progress)
-             for spec in recipes} if calibrated else {}
+    again = {}
+    if calibrated:
+        scaled = pipeline.with_temperature(calibration["temperature"])
+        again = {spec.name: run_attack(scaled, examples, spec, seed=cfg.attack.seed, batch_size=cfg.attack.batch_size, progress=progress)
+                 for spec in recipes}
     t_attack = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -145,8 +146,9 @@ def _tokenized(pipeline: StudentPipeline, prep: Prepared, split: str):  # noqa: 
     return prep.splits[key] if key in prep.splits else pipeline.tokenized(prep.splits[split])
 
 
-def _calibration(logits, labels) -> dict[str, float]:  # noqa: ANN001 - numpy arrays
+def _calibration(logits: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
     """ECE of the split's logits, the temperature fitted on them, and the ECE after it."""
+    logits, labels = logits.float().numpy(), labels.numpy()
     t = fit_temperature(logits, labels)
     return {"ece": expected_calibration_error(logits, labels), "temperature": t, "ece_calibrated": expected_calibration_error(logits / t, labels)}
 
