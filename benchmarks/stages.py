@@ -15,7 +15,10 @@ digit or symbol for a letter, an accent). Each pipeline with a stage added is co
 one without it on the same examples (exact McNemar).
 
     python benchmarks/stages.py [--study demo] [--baselines transformer-s] [--noise 0.5]
-        [--runs-dir runs] [--out benchmarks/stages.json]
+        [--genes G ...] [--recipes R ...] [--runs-dir runs] [--out benchmarks/stages.json]
+
+--genes and --recipes measure a part of the table (for one, `--recipes pwws embedding-swap` judges
+the synonym stage by a WordNet attack and by one whose candidates come from elsewhere).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from rosearch.stats import format_ci, mcnemar, wilson
 from rosearch.student.pipeline import StudentPipeline
 from rosearch.table import format_table
 
+RECIPES = ("deepwordbug", "pruthi", "unicode", "pwws")
 GENES = ["none", "normalizer", "recognizer", "normalizer+recognizer", "fgws", "normalizer+fgws+recognizer"]
 #: Each pipeline with a stage added, and the one it is compared with.
 PAIRS = {"normalizer": "none", "normalizer+recognizer": "recognizer", "fgws": "none", "normalizer+fgws+recognizer": "normalizer+recognizer"}
@@ -75,16 +79,18 @@ def main() -> None:
     parser.add_argument("--baselines", nargs="+", default=["transformer-s"])
     parser.add_argument("--noise", type=float, default=0.5, help="the share of words each kind of noise edits")
     parser.add_argument("--runs-dir", help="the runs folder whose prepare cache to use (default: the study's)")
+    parser.add_argument("--genes", nargs="+", default=GENES, choices=GENES, help="the pipelines to measure")
+    parser.add_argument("--recipes", nargs="+", default=list(RECIPES), help="the attacks (those this machine can run)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default="benchmarks/stages.json")
     args = parser.parse_args()
     quiet_libraries()
     torch.set_num_threads(args.threads)
     base = load_study(args.study, overrides={"runs_dir": args.runs_dir} if args.runs_dir else None)
-    cfg = replace(base, space=replace(base.space, input_stages=GENES))
+    cfg = replace(base, space=replace(base.space, input_stages=args.genes))
     accelerator = make_accelerator(cfg)
     prep = prepare_study(cfg, accelerator, progress=False)
-    recipes = runnable_recipes(("deepwordbug", "pruthi", "unicode", "pwws"))
+    recipes = runnable_recipes(tuple(args.recipes))
     rng = random.Random(cfg.attack.seed)
     examples = prep.eval_examples
     noise = {kind: [noisy(e["text"], kind, args.noise, rng) for e in examples] for kind in NOISE}
@@ -92,7 +98,7 @@ def main() -> None:
 
     rows = []
     for name, _, student in baseline_students(cfg, prep, accelerator, args.baselines):
-        for gene in GENES:
+        for gene in args.genes:
             t0 = time.perf_counter()
             pipeline = prep.pipeline(student, gene, max_length=cfg.data.max_length)
             m = measure_student(pipeline, cfg, prep, accelerator=accelerator, recipes=recipes, examples=examples, progress=False)
@@ -106,7 +112,7 @@ def main() -> None:
 
     by = {(r["baseline"], r["stages"]): r for r in rows}
     for r in rows:
-        if r["stages"] in PAIRS:
+        if r["stages"] in PAIRS and (r["baseline"], PAIRS[r["stages"]]) in by:
             twin = by[(r["baseline"], PAIRS[r["stages"]])]
             same = sum(a == b for a, b in zip(r["predictions"], twin["predictions"]))
             r["unchanged"] = {"k": same, "n": len(r["predictions"]), "share": same / len(r["predictions"]), "ci": list(wilson(same, len(r["predictions"])))}
