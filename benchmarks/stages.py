@@ -6,7 +6,7 @@ demo-trial seed (the stages do not change training), then measured through six p
 stage, the normaliser, the word recogniser, the normaliser then the recogniser, the
 frequency-guided synonym stage (fgws), and all three. For each: clean dev accuracy (n = all dev),
 the share of dev predictions a stage leaves as they were against the pipeline without it (goal
-≥ 99.5%), the stages' latency per text, and on the study's evaluation set accuracy under
+≥ 99.5%; --genes adds the random-substitution vote's pipelines), the stages' latency per text, and on the study's evaluation set accuracy under
 DeepWordBug, Pruthi, `unicode` (DeepWordBug with lookalikes, digits and symbols, accents and
 fullwidth letters) and PWWS (WordNet synonyms; where WordNet is installed) — adaptive: every query
 goes through the stages — and under four kinds of random noise (each word of three or more
@@ -45,9 +45,11 @@ from rosearch.student.pipeline import StudentPipeline
 from rosearch.table import format_table
 
 RECIPES = ("deepwordbug", "pruthi", "unicode", "pwws")
-GENES = ["none", "normalizer", "recognizer", "normalizer+recognizer", "fgws", "normalizer+fgws+recognizer"]
+GENES = ["none", "normalizer", "recognizer", "normalizer+recognizer", "fgws", "normalizer+fgws+recognizer",
+         "vote", "fgws+vote", "normalizer+fgws+recognizer+vote"]
 #: Each pipeline with a stage added, and the one it is compared with.
-PAIRS = {"normalizer": "none", "normalizer+recognizer": "recognizer", "fgws": "none", "normalizer+fgws+recognizer": "normalizer+recognizer"}
+PAIRS = {"normalizer": "none", "normalizer+recognizer": "recognizer", "fgws": "none", "normalizer+fgws+recognizer": "normalizer+recognizer",
+         "vote": "none", "fgws+vote": "fgws", "normalizer+fgws+recognizer+vote": "normalizer+fgws+recognizer"}
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u00ad", "\u2060", "\ufeff"]
 NOISE = {
     "invisible": lambda w: [w[:i] + random.choice(INVISIBLE) + w[i:] for i in [random.randrange(1, len(w))]],
@@ -79,7 +81,8 @@ def main() -> None:
     parser.add_argument("--baselines", nargs="+", default=["transformer-s"])
     parser.add_argument("--noise", type=float, default=0.5, help="the share of words each kind of noise edits")
     parser.add_argument("--runs-dir", help="the runs folder whose prepare cache to use (default: the study's)")
-    parser.add_argument("--genes", nargs="+", default=GENES, choices=GENES, help="the pipelines to measure")
+    parser.add_argument("--genes", nargs="+", default=GENES[:6], choices=GENES, help="the pipelines to measure (default: the text stages')")
+    parser.add_argument("--vote-rate", type=float, help="space.vote_rate for the vote's pipelines (default: the study's)")
     parser.add_argument("--recipes", nargs="+", default=list(RECIPES), help="the attacks (those this machine can run)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default="benchmarks/stages.json")
@@ -87,7 +90,9 @@ def main() -> None:
     quiet_libraries()
     torch.set_num_threads(args.threads)
     base = load_study(args.study, overrides={"runs_dir": args.runs_dir} if args.runs_dir else None)
-    cfg = replace(base, space=replace(base.space, input_stages=args.genes))
+    # the measured genes and the study's own (its baselines' genes must stay in the space)
+    cfg = replace(base, space=replace(base.space, input_stages=list(dict.fromkeys([*args.genes, *base.space.input_stages])),
+                                      vote_rate=args.vote_rate or base.space.vote_rate))
     accelerator = make_accelerator(cfg)
     prep = prepare_study(cfg, accelerator, progress=False)
     recipes = runnable_recipes(tuple(args.recipes))
@@ -121,6 +126,7 @@ def main() -> None:
                            **{f"noise:{k}": mcnemar(r["noise"][k], twin["noise"][k]).to_dict() for k in r["noise"]}}
     record = {"study": cfg.name, "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, torch threads {args.threads}",
               "n_eval": len(examples), "n_dev": len(dev_texts), "noise_rate": args.noise, "strategy": strategies(cfg.kd)[0],
+              "vote": {"copies": cfg.space.vote_copies, "rate": cfg.space.vote_rate},
               "rows": [{**{k: v for k, v in r.items() if k not in ("dev_correct", "predictions")},
                         "attacks": {k: summary(v) for k, v in r["attacks"].items()},
                         "noise": {k: {"accuracy": sum(v) / len(v), "ci": list(wilson(sum(v), len(v))), "n": len(v)} for k, v in r["noise"].items()}}

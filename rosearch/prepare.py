@@ -273,10 +273,12 @@ def _input_stages(cfg: StudyConfig, splits: datasets.DatasetDict, tokenizer: Pre
             log(f"input stage: frequency-guided synonyms ({source}): {len(table)} rare words mapped to a frequent synonym "
                 f"(seen < {s.fgws_min_count} times in training)")
         if "vote" in offered:
-            sets = substitution_sets(words.counts, [*vocabulary, *words.counts], synonyms, min_count=s.fgws_min_count)
+            from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS  # the stop words TextAttack's recipes get (rosearch.nltk_data)
+
+            sets = substitution_sets(words.counts, [*vocabulary, *words.counts], synonyms, min_count=s.fgws_min_count, stop_words=ENGLISH_STOP_WORDS)
             built["vote"] = SubstitutionVote(sets, copies=s.vote_copies, rate=s.vote_rate, seed=cfg.seed)
-            log(f"input stage: random-substitution vote ({source}): {s.vote_copies} copies, each word of {len(sets)} replaced "
-                f"with probability {s.vote_rate} by a synonym seen ≥ {s.fgws_min_count} times in training")
+            log(f"input stage: random-substitution vote ({source}): {s.vote_copies} copies, each of {len(sets)} words (no stop word) "
+                f"replaced with probability {s.vote_rate} by a synonym seen ≥ {s.fgws_min_count} times in training")
     for gene in (g for g in cfg.space.input_stages if g != "none"):
         stages = stage_chain(gene, built)
         key = [name for name, _ in stages]

@@ -29,6 +29,13 @@ def test_substitutes_are_synonyms_the_training_text_uses(min_count: int, expecte
     assert substitution_sets(COUNTS, [*SYNONYMS, "Picture"], lambda w: SYNONYMS.get(w, []), min_count=min_count) == expected
 
 
+def test_stop_words_are_neither_replaced_nor_substitutes() -> None:
+    counts = {"a": 900, "amp": 5, "about": 300, "nearly": 40, "movie": 50, "film": 20}
+    synonyms = {"a": ["amp"], "about": ["nearly"], "movie": ["film", "about"], "nearly": ["about", "almost"]}
+    table = substitution_sets(counts, synonyms, lambda w: synonyms.get(w, []), min_count=4, stop_words={"a", "about"})
+    assert table == {"movie": ["film"]}
+
+
 TABLE = {"movie": ["film", "picture"], "dreadful": ["awful", "terrible"]}
 
 

@@ -25,7 +25,8 @@ KNOWN_OPS = (
 #: model is asked (several substituted copies of the text, their probabilities averaged). A stage
 #: gene's value is "none" or some of them in this order joined by "+", e.g. "normalizer+recognizer".
 STAGE_ORDER = ("normalizer", "fgws", "recognizer", "vote")
-INPUT_STAGES = ("none", "recognizer", "normalizer", "normalizer+recognizer", "fgws", "fgws+recognizer", "normalizer+fgws+recognizer")
+INPUT_STAGES = ("none", "recognizer", "normalizer", "normalizer+recognizer", "fgws", "fgws+recognizer", "normalizer+fgws+recognizer",
+                "vote", "normalizer+fgws+recognizer+vote")
 
 
 def valid_stage_gene(gene: str) -> bool:
@@ -59,7 +60,7 @@ class SpaceConfig:
     ops: list[str] = field(default_factory=lambda: list(KNOWN_OPS))
     dropout: float = 0.1
     # The input stages in front of the student (a gene when more than one value is given): none, or
-    # some of normalizer, fgws, recognizer in that order joined by "+" (STAGE_ORDER above).
+    # some of normalizer, fgws, recognizer, vote in that order joined by "+" (STAGE_ORDER above).
     input_stages: list[str] = field(default_factory=lambda: ["none"])
     # The fgws stage replaces words seen fewer times than this in the training text by their most
     # frequent synonym (rosearch.robust.synonyms).

@@ -20,7 +20,7 @@ import math
 import random
 import re
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Collection, Iterable, Sequence
 
 import torch
 
@@ -28,12 +28,14 @@ from .synonyms import _WORD, _case_like  # the synonym stage's words and casing 
 
 
 def substitution_sets(counts: dict[str, int], words: Iterable[str], synonyms: Callable[[str], Sequence[str]], *,
-                      min_count: int) -> dict[str, list[str]]:
+                      min_count: int, stop_words: Collection[str] = ()) -> dict[str, list[str]]:
     """{word: its synonyms seen at least `min_count` times in training, sorted} for each of `words`
-    (lower case, letters only) that has any."""
+    (lower case, letters only, not a stop word) that has any; stop words are never substitutes
+    either (WordNet would turn "a" into "amp", the unit, and "about" into "nearly")."""
     table: dict[str, list[str]] = {}
-    for word in {w.lower() for w in words if w.isalpha()}:
-        kept = sorted({s for s in synonyms(word) if s.isalpha() and s != word and counts.get(s, 0) >= min_count})
+    stop = set(stop_words)
+    for word in {w.lower() for w in words if w.isalpha()} - stop:
+        kept = sorted({s for s in synonyms(word) if s.isalpha() and s != word and s not in stop and counts.get(s, 0) >= min_count})
         if kept:
             table[word] = kept
     return table
