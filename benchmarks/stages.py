@@ -71,8 +71,8 @@ def noisy(text: str, kind: str, rate: float, rng: random.Random) -> str:
 
 
 def predicted(pipeline: StudentPipeline, texts: list[str], *, batch: int = 64) -> list[int]:
-    """The pipeline's predicted class of each text (stages, tokenizer, model), in batches."""
-    return torch.cat([pipeline.logits(texts[k:k + batch]).argmax(-1) for k in range(0, len(texts), batch)]).tolist()
+    """The pipeline's predicted class of each text (stages, tokenizer, model; its vote), in batches."""
+    return pipeline.predict_logits(texts, batch_size=batch).argmax(-1).tolist()
 
 
 def main() -> None:
@@ -138,7 +138,7 @@ def main() -> None:
 def table(record: dict) -> tuple[list[str], list[list[str]]]:
     """The markdown table of a stored record; Δ and p against the same pipeline without the stage added."""
     attacks, noise = list(record["rows"][0]["attacks"]), list(record["rows"][0]["noise"])
-    header = ["baseline", "stages", "dev predictions unchanged", "stage ms", "clean (dev)", *(f"under {a}" for a in attacks),
+    header = ["baseline", "stages", "dev predictions unchanged", "stage ms", "pipeline ms", "clean (dev)", *(f"under {a}" for a in attacks),
               *(f"noise: {k}" for k in noise)]
 
     def cell(value: float, ci, versus: dict | None) -> str:  # noqa: ANN001
@@ -148,7 +148,7 @@ def table(record: dict) -> tuple[list[str], list[list[str]]]:
     for r in record["rows"]:
         m, v, u = r["metrics"], r.get("versus"), r.get("unchanged")
         body.append([r["baseline"], r["stages"], "–" if u is None else format_ci(u["share"], u["ci"]), f"{m.get('stage_latency_ms', 0):.3f}",
-                     cell(m["accuracy"], m.get("accuracy_ci"), v and v["clean"]),
+                     f"{m['latency_ms']:.2f}", cell(m["accuracy"], m.get("accuracy_ci"), v and v["clean"]),
                      *(cell(r["attacks"][a]["accuracy_under_attack"], r["attacks"][a]["under_attack_ci"], v and v[a]) for a in attacks),
                      *(cell(r["noise"][k]["accuracy"], r["noise"][k]["ci"], v and v[f"noise:{k}"]) for k in noise)])
     return header, body
