@@ -6,7 +6,7 @@ demo-trial seed (the stages do not change training), then measured through six p
 stage, the normaliser, the word recogniser, the normaliser then the recogniser, the
 frequency-guided synonym stage (fgws), and all three. For each: clean dev accuracy (n = all dev),
 the share of dev predictions a stage leaves as they were against the pipeline without it (goal
-≥ 99.5%), the stages' latency per text, and on the study's evaluation set accuracy under
+≥ 99.5%; --genes adds the random-substitution vote's pipelines), the stages' latency per text, and on the study's evaluation set accuracy under
 DeepWordBug, Pruthi, `unicode` (DeepWordBug with lookalikes, digits and symbols, accents and
 fullwidth letters) and PWWS (WordNet synonyms; where WordNet is installed) — adaptive: every query
 goes through the stages — and under four kinds of random noise (each word of three or more
@@ -15,7 +15,10 @@ digit or symbol for a letter, an accent). Each pipeline with a stage added is co
 one without it on the same examples (exact McNemar).
 
     python benchmarks/stages.py [--study demo] [--baselines transformer-s] [--noise 0.5]
-        [--runs-dir runs] [--out benchmarks/stages.json]
+        [--genes G ...] [--recipes R ...] [--runs-dir runs] [--out benchmarks/stages.json]
+
+--genes and --recipes measure a part of the table (for one, `--recipes pwws embedding-swap` judges
+the synonym stage by a WordNet attack and by one whose candidates come from elsewhere).
 """
 
 from __future__ import annotations
@@ -41,9 +44,12 @@ from rosearch.stats import format_ci, mcnemar, wilson
 from rosearch.student.pipeline import StudentPipeline
 from rosearch.table import format_table
 
-GENES = ["none", "normalizer", "recognizer", "normalizer+recognizer", "fgws", "normalizer+fgws+recognizer"]
+RECIPES = ("deepwordbug", "pruthi", "unicode", "pwws")
+GENES = ["none", "normalizer", "recognizer", "normalizer+recognizer", "fgws", "normalizer+fgws+recognizer",
+         "vote", "fgws+vote", "normalizer+fgws+recognizer+vote"]
 #: Each pipeline with a stage added, and the one it is compared with.
-PAIRS = {"normalizer": "none", "normalizer+recognizer": "recognizer", "fgws": "none", "normalizer+fgws+recognizer": "normalizer+recognizer"}
+PAIRS = {"normalizer": "none", "normalizer+recognizer": "recognizer", "fgws": "none", "normalizer+fgws+recognizer": "normalizer+recognizer",
+         "vote": "none", "fgws+vote": "fgws", "normalizer+fgws+recognizer+vote": "normalizer+fgws+recognizer"}
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u00ad", "\u2060", "\ufeff"]
 NOISE = {
     "invisible": lambda w: [w[:i] + random.choice(INVISIBLE) + w[i:] for i in [random.randrange(1, len(w))]],
@@ -65,8 +71,8 @@ def noisy(text: str, kind: str, rate: float, rng: random.Random) -> str:
 
 
 def predicted(pipeline: StudentPipeline, texts: list[str], *, batch: int = 64) -> list[int]:
-    """The pipeline's predicted class of each text (stages, tokenizer, model), in batches."""
-    return torch.cat([pipeline.logits(texts[k:k + batch]).argmax(-1) for k in range(0, len(texts), batch)]).tolist()
+    """The pipeline's predicted class of each text (stages, tokenizer, model; its vote), in batches."""
+    return pipeline.predict_logits(texts, batch_size=batch).argmax(-1).tolist()
 
 
 def main() -> None:
@@ -75,16 +81,21 @@ def main() -> None:
     parser.add_argument("--baselines", nargs="+", default=["transformer-s"])
     parser.add_argument("--noise", type=float, default=0.5, help="the share of words each kind of noise edits")
     parser.add_argument("--runs-dir", help="the runs folder whose prepare cache to use (default: the study's)")
+    parser.add_argument("--genes", nargs="+", default=GENES[:6], choices=GENES, help="the pipelines to measure (default: the text stages')")
+    parser.add_argument("--vote-rate", type=float, help="space.vote_rate for the vote's pipelines (default: the study's)")
+    parser.add_argument("--recipes", nargs="+", default=list(RECIPES), help="the attacks (those this machine can run)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default="benchmarks/stages.json")
     args = parser.parse_args()
     quiet_libraries()
     torch.set_num_threads(args.threads)
     base = load_study(args.study, overrides={"runs_dir": args.runs_dir} if args.runs_dir else None)
-    cfg = replace(base, space=replace(base.space, input_stages=GENES))
+    # the measured genes and the study's own (its baselines' genes must stay in the space)
+    cfg = replace(base, space=replace(base.space, input_stages=list(dict.fromkeys([*args.genes, *base.space.input_stages])),
+                                      vote_rate=args.vote_rate or base.space.vote_rate))
     accelerator = make_accelerator(cfg)
     prep = prepare_study(cfg, accelerator, progress=False)
-    recipes = runnable_recipes(("deepwordbug", "pruthi", "unicode", "pwws"))
+    recipes = runnable_recipes(tuple(args.recipes))
     rng = random.Random(cfg.attack.seed)
     examples = prep.eval_examples
     noise = {kind: [noisy(e["text"], kind, args.noise, rng) for e in examples] for kind in NOISE}
@@ -92,7 +103,7 @@ def main() -> None:
 
     rows = []
     for name, _, student in baseline_students(cfg, prep, accelerator, args.baselines):
-        for gene in GENES:
+        for gene in args.genes:
             t0 = time.perf_counter()
             pipeline = prep.pipeline(student, gene, max_length=cfg.data.max_length)
             m = measure_student(pipeline, cfg, prep, accelerator=accelerator, recipes=recipes, examples=examples, progress=False)
@@ -106,7 +117,7 @@ def main() -> None:
 
     by = {(r["baseline"], r["stages"]): r for r in rows}
     for r in rows:
-        if r["stages"] in PAIRS:
+        if r["stages"] in PAIRS and (r["baseline"], PAIRS[r["stages"]]) in by:
             twin = by[(r["baseline"], PAIRS[r["stages"]])]
             same = sum(a == b for a, b in zip(r["predictions"], twin["predictions"]))
             r["unchanged"] = {"k": same, "n": len(r["predictions"]), "share": same / len(r["predictions"]), "ci": list(wilson(same, len(r["predictions"])))}
@@ -115,6 +126,7 @@ def main() -> None:
                            **{f"noise:{k}": mcnemar(r["noise"][k], twin["noise"][k]).to_dict() for k in r["noise"]}}
     record = {"study": cfg.name, "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, torch threads {args.threads}",
               "n_eval": len(examples), "n_dev": len(dev_texts), "noise_rate": args.noise, "strategy": strategies(cfg.kd)[0],
+              "vote": {"copies": cfg.space.vote_copies, "rate": cfg.space.vote_rate},
               "rows": [{**{k: v for k, v in r.items() if k not in ("dev_correct", "predictions")},
                         "attacks": {k: summary(v) for k, v in r["attacks"].items()},
                         "noise": {k: {"accuracy": sum(v) / len(v), "ci": list(wilson(sum(v), len(v))), "n": len(v)} for k, v in r["noise"].items()}}
@@ -126,7 +138,7 @@ def main() -> None:
 def table(record: dict) -> tuple[list[str], list[list[str]]]:
     """The markdown table of a stored record; Δ and p against the same pipeline without the stage added."""
     attacks, noise = list(record["rows"][0]["attacks"]), list(record["rows"][0]["noise"])
-    header = ["baseline", "stages", "dev predictions unchanged", "stage ms", "clean (dev)", *(f"under {a}" for a in attacks),
+    header = ["baseline", "stages", "dev predictions unchanged", "stage ms", "pipeline ms", "clean (dev)", *(f"under {a}" for a in attacks),
               *(f"noise: {k}" for k in noise)]
 
     def cell(value: float, ci, versus: dict | None) -> str:  # noqa: ANN001
@@ -136,7 +148,7 @@ def table(record: dict) -> tuple[list[str], list[list[str]]]:
     for r in record["rows"]:
         m, v, u = r["metrics"], r.get("versus"), r.get("unchanged")
         body.append([r["baseline"], r["stages"], "–" if u is None else format_ci(u["share"], u["ci"]), f"{m.get('stage_latency_ms', 0):.3f}",
-                     cell(m["accuracy"], m.get("accuracy_ci"), v and v["clean"]),
+                     f"{m['latency_ms']:.2f}", cell(m["accuracy"], m.get("accuracy_ci"), v and v["clean"]),
                      *(cell(r["attacks"][a]["accuracy_under_attack"], r["attacks"][a]["under_attack_ci"], v and v[a]) for a in attacks),
                      *(cell(r["noise"][k]["accuracy"], r["noise"][k]["ci"], v and v[f"noise:{k}"]) for k in noise)])
     return header, body

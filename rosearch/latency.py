@@ -66,10 +66,12 @@ def stage_latency(pipeline: StudentPipeline, texts: list[str], *, cfg: LatencyCo
     memoises words (the recogniser's cache, `cache_clear`) starts every run cold: repeated timing of
     the same texts would otherwise time dictionary lookups, not the texts an attacker or a user
     sends, whose misspellings are new."""
-    if not pipeline.stages:
+    if not pipeline.stages and pipeline.vote is None:
         return 0.0
     caches = [stage.cache_clear for _, stage in pipeline.stages if callable(getattr(stage, "cache_clear", None))]
-    return median_ms(lambda: [pipeline.preprocess(t) for t in texts], warmup=cfg.warmup, repeats=cfg.repeats,
+    vote = pipeline.vote.expand if pipeline.vote is not None else (lambda texts: texts)  # a vote's copies are drawn here too
+
+    return median_ms(lambda: vote([pipeline.preprocess(t) for t in texts]), warmup=cfg.warmup, repeats=cfg.repeats,
                      setup=lambda: [clear() for clear in caches])
 
 
@@ -97,13 +99,13 @@ def latency_report(pipeline: StudentPipeline, *, length: int, cfg: LatencyConfig
     (the stages on `batch` real `texts`, repeated as needed, + the model), and the report also holds
     'stages' (their names) and 'stage': {batch: ms}, the stages' share."""
     report: dict[str, Any] = {"seq_len": length, "threads": cfg.threads, "warmup": cfg.warmup, "repeats": cfg.repeats, "statistic": "median"}
-    stage = {str(b): stage_latency(pipeline, _texts_of(texts, b), cfg=cfg) for b in cfg.batch_sizes} if pipeline.stages else {}
-    vocab_size = len(pipeline.tokenizer)
-    report["pytorch"] = {str(b): torch_latency(pipeline.model, batch=b, length=length, vocab_size=vocab_size, cfg=cfg) + stage.get(str(b), 0.0)
+    stage = {str(b): stage_latency(pipeline, _texts_of(texts, b), cfg=cfg) for b in cfg.batch_sizes} if pipeline.stage_names else {}
+    vocab_size, rows = len(pipeline.tokenizer), pipeline.model_passes  # a voting pipeline runs the model on its copies
+    report["pytorch"] = {str(b): torch_latency(pipeline.model, batch=b * rows, length=length, vocab_size=vocab_size, cfg=cfg) + stage.get(str(b), 0.0)
                          for b in cfg.batch_sizes}
     if onnx_path is not None:
         session = onnx_session(onnx_path, threads=cfg.threads)
-        report["onnxruntime"] = {str(b): onnx_latency(session, batch=b, length=length, vocab_size=vocab_size, cfg=cfg) + stage.get(str(b), 0.0)
+        report["onnxruntime"] = {str(b): onnx_latency(session, batch=b * rows, length=length, vocab_size=vocab_size, cfg=cfg) + stage.get(str(b), 0.0)
                                  for b in cfg.batch_sizes}
     if stage:
         report.update(stages=list(pipeline.stage_names), stage=stage)

@@ -32,6 +32,7 @@ from rosearch.robust.normalize import TextNormalizer
 from rosearch.robust.recognizer import WordRecognizer
 from rosearch.robust.substitutes import synonym_source
 from rosearch.robust.synonyms import SynonymCanonicalizer, canonical_map
+from rosearch.robust.vote import SubstitutionVote, substitution_sets
 from rosearch.student.cost import count_flops, count_params
 from rosearch.student.pipeline import split_key, tokenize_through
 from rosearch.student.vocab import FULL, Vocabulary, piece_counts
@@ -123,7 +124,7 @@ def prepare(cfg: StudyConfig, *, cache: DiskCache, accelerator: Accelerator, log
         log(f"note: no evaluation set: the teacher gets {len(attack_examples)} dev examples right and the in-trial subset "
             f"(attack.n_examples {cfg.attack.n_examples}) takes them all; `attack --study` and `export` need a smaller attack.n_examples or more dev data")
     basis = embedding_basis(teacher) if cfg.kd.init_embeddings == "teacher_pca" else None
-    recognizer, normalizer, fgws = _input_stages(cfg, splits, tokenizer, teacher, log)
+    stages = _input_stages(cfg, splits, tokenizer, teacher, log)
     vocabularies = _vocabularies(cfg, splits["train"], tokenizer, teacher, log)
     prepared = Prepared(
         tokenizer=tokenizer,
@@ -136,9 +137,7 @@ def prepare(cfg: StudyConfig, *, cache: DiskCache, accelerator: Accelerator, log
         num_labels=num_labels,
         embedding_basis=basis,
         keys={"data": data_key, "teacher": teacher_key},
-        recognizer=recognizer,
-        normalizer=normalizer,
-        fgws=fgws,
+        **stages,
         vocabularies=vocabularies,
     )
     from rosearch.kd.strategies import PrepareContext, prepare_strategies  # imports the KD strategies only here
@@ -252,31 +251,43 @@ def _teacher_outputs(cfg, teacher, teacher_dir, tokenizer, splits, accelerator, 
 
 
 def _input_stages(cfg: StudyConfig, splits: datasets.DatasetDict, tokenizer: PreTrainedTokenizerBase, teacher: Any,
-                  log: Callable[[str], None]) -> tuple[WordRecognizer | None, TextNormalizer | None, SynonymCanonicalizer | None]:
-    """The stages the space's stage gene offers, built from the train texts (the normaliser and the
-    synonym stage read words against the recogniser's training-word counts), and dev and test
-    tokenized after each offered chain of stages (into `splits`, as "dev@normalizer@recognizer")."""
+                  log: Callable[[str], None]) -> dict[str, Any]:
+    """The stages the space's stage gene offers, by name (recognizer, normalizer, fgws, vote; None
+    where not offered), built from the train texts (the normaliser, the synonym stage and the vote
+    read words against the recogniser's training-word counts), and dev and test tokenized after
+    each offered chain of text stages (into `splits`, as "dev@normalizer@recognizer"; a voting
+    pipeline's clean texts are classified copy by copy instead)."""
     offered = {name for gene in cfg.space.input_stages for name in stage_names(gene)}
+    built: dict[str, Any] = dict.fromkeys(("recognizer", "normalizer", "fgws", "vote"))
     if not offered:
-        return None, None, None
+        return built
     words = WordRecognizer.from_texts(splits["train"]["text"])
-    recognizer = words if "recognizer" in offered else None
-    normalizer = TextNormalizer(latin_fold(), words.counts) if "normalizer" in offered else None
-    fgws = None
-    if "fgws" in offered:
+    built["recognizer"] = words if "recognizer" in offered else None
+    built["normalizer"] = TextNormalizer(latin_fold(), words.counts) if "normalizer" in offered else None
+    if offered & {"fgws", "vote"}:
         source, synonyms, vocabulary = synonym_source(teacher.get_input_embeddings().weight, tokenizer)
-        table = canonical_map(words.counts, [*vocabulary, *words.counts], synonyms, min_count=cfg.space.fgws_min_count)
-        fgws = SynonymCanonicalizer(table, min_count=cfg.space.fgws_min_count)
-        log(f"input stage: frequency-guided synonyms ({source}): {len(table)} rare words mapped to a frequent synonym "
-            f"(seen < {cfg.space.fgws_min_count} times in training)")
-    built = {"recognizer": recognizer, "normalizer": normalizer, "fgws": fgws}
+        s = cfg.space
+        if "fgws" in offered:
+            table = canonical_map(words.counts, [*vocabulary, *words.counts], synonyms, min_count=s.fgws_min_count)
+            built["fgws"] = SynonymCanonicalizer(table, min_count=s.fgws_min_count)
+            log(f"input stage: frequency-guided synonyms ({source}): {len(table)} rare words mapped to a frequent synonym "
+                f"(seen < {s.fgws_min_count} times in training)")
+        if "vote" in offered:
+            from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS  # the stop words TextAttack's recipes get (rosearch.nltk_data)
+
+            sets = substitution_sets(words.counts, [*vocabulary, *words.counts], synonyms, min_count=s.fgws_min_count, stop_words=ENGLISH_STOP_WORDS)
+            built["vote"] = SubstitutionVote(sets, copies=s.vote_copies, rate=s.vote_rate, seed=cfg.seed)
+            log(f"input stage: random-substitution vote ({source}): {s.vote_copies} copies, each of {len(sets)} words (no stop word) "
+                f"replaced with probability {s.vote_rate} by a synonym seen ≥ {s.fgws_min_count} times in training")
     for gene in (g for g in cfg.space.input_stages if g != "none"):
         stages = stage_chain(gene, built)
+        key = [name for name, _ in stages]
         for split in ("dev", "test"):
-            splits[split_key(split, stage_names(gene))] = tokenize_through(splits[split], tokenizer, cfg.data.max_length, stages)
-    if recognizer is not None:
-        log(f"input stage: word recognizer over {len(recognizer.counts)} training words")
-    if normalizer is not None:
-        log(f"input stage: text normaliser (NFKC, invisible characters, accents, {len(normalizer.fold)} lookalike letters, "
+            if key and split_key(split, key) not in splits:
+                splits[split_key(split, key)] = tokenize_through(splits[split], tokenizer, cfg.data.max_length, stages)
+    if built["recognizer"] is not None:
+        log(f"input stage: word recognizer over {len(words.counts)} training words")
+    if built["normalizer"] is not None:
+        log(f"input stage: text normaliser (NFKC, invisible characters, accents, {len(built['normalizer'].fold)} lookalike letters, "
             "digits and symbols inside words)")
-    return recognizer, normalizer, fgws
+    return built

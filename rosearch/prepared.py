@@ -15,6 +15,7 @@ from rosearch.config.space import stage_names
 from rosearch.robust.normalize import TextNormalizer
 from rosearch.robust.recognizer import WordRecognizer
 from rosearch.robust.synonyms import SynonymCanonicalizer
+from rosearch.robust.vote import SubstitutionVote
 from rosearch.student.pipeline import StudentPipeline
 from rosearch.student.vocab import Vocabulary
 
@@ -22,7 +23,7 @@ from rosearch.student.vocab import Vocabulary
 def stage_chain(gene: str, built: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
     """The (name, text → text callable) stages a stage gene's value runs, in order, from the stages
     `built` by name."""
-    stages = tuple((name, built[name]) for name in stage_names(gene))
+    stages = tuple((name, built[name]) for name in stage_names(gene) if name != "vote")  # a vote is not a text stage
     assert all(stage is not None for _, stage in stages), f"prepare builds the stages of {gene} when the space offers it"
     return stages
 
@@ -57,6 +58,8 @@ class Prepared:
     normalizer: TextNormalizer | None = None
     # The frequency-guided synonym stage (when the space offers it).
     fgws: SynonymCanonicalizer | None = None
+    # Random-substitution voting (when the space offers the vote stage): rosearch.robust.vote.
+    vote: SubstitutionVote | None = None
     # The space's reduced vocabularies (rosearch.student.vocab), by rule; "full" is not among them.
     vocabularies: dict[str, Vocabulary] = field(default_factory=dict)
 
@@ -78,8 +81,12 @@ class Prepared:
 
     def pipeline(self, model: torch.nn.Module, input_stage: str, *, max_length: int) -> StudentPipeline:
         """`model` as users run it: the named input stage (the genome's gene), this study's
-        tokenizer, the model."""
-        return StudentPipeline(model, self.tokenizer, max_length, self.input_stages(input_stage))
+        tokenizer, the model (asked by vote where the gene says so)."""
+        vote = None
+        if "vote" in stage_names(input_stage):
+            assert self.vote is not None, "prepare builds the vote when the space offers it"
+            vote = self.vote
+        return StudentPipeline(model, self.tokenizer, max_length, self.input_stages(input_stage), vote=vote)
 
     def with_strategies(self, data: dict[str, Any]) -> Prepared:
         """This preparation plus what the KD strategies' own step returned (by strategy name)."""

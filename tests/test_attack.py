@@ -68,7 +68,7 @@ def _examples(model, tokenizer):
     return [{"text": t, "label": p} for t, p in zip(TEXTS, preds)]  # the model is right on all
 
 
-OFFLINE = ["deepwordbug", "pruthi", "unicode"] + (["pwws"] if ensure_wordnet() else [])
+OFFLINE = ["deepwordbug", "pruthi", "unicode"] + (["pwws", "embedding-swap"] if ensure_wordnet() else [])
 
 
 @pytest.mark.parametrize("recipe", OFFLINE)
@@ -104,6 +104,55 @@ def test_the_unicode_recipe_edits_only_outside_ascii_letters(tiny_model, tokeniz
         edited = [(a, b) for a, b in zip(rec["original"], rec["perturbed"]) if a != b]
         assert len(rec["original"]) == len(rec["perturbed"]) and edited
         assert all(a.lower() in back.get(b, ()) for a, b in edited), edited
+
+
+VALENCE = {"good": 1.9, "bad": -2.5, "terrible": -2.1, "terrific": 2.1, "great": 3.1, "boring": -1.3, "exciting": 2.2}
+ANTONYMS = {"good": {"bad", "evil"}, "happy": {"unhappy"}}
+
+
+@pytest.mark.parametrize("word, candidate, kept", [
+    ("good", "great", True),          # same sign
+    ("good", "bad", False),           # an antonym (and opposite sentiment)
+    ("bad", "good", False),           # the antonym listed the other way round only
+    ("Happy", "unhappy", False),      # any case
+    ("terrible", "terrific", False),  # no antonym in the table, opposite valence
+    ("boring", "exciting", False),
+    ("movie", "film", True),          # neither in the lexicon
+    ("movie", "terrible", True),      # one neutral word: no sign to oppose
+])
+def test_embedding_swap_vetoes_antonyms_and_opposite_sentiment(word: str, candidate: str, kept: bool) -> None:
+    from rosearch.attack.embedding_recipe import keeps_label
+
+    assert keeps_label(word, candidate, lambda w: ANTONYMS.get(w, set()), VALENCE) is kept
+
+
+@pytest.mark.skipif(not ensure_wordnet(), reason="WordNet (Debian's wordnet-base) is not installed: the recipe's antonym veto needs it")
+def test_embedding_swap_candidates_are_encoder_neighbours_not_wordnet_synonyms(tiny_model, tokenizer) -> None:
+    """Every text the built attack would query differs from the original in one word, swapped for
+    one of its 50 nearest neighbours in all-MiniLM-L6-v2's token embeddings that keeps the label;
+    some are no WordNet synonym of the word they replace (the candidates' source is not WordNet)."""
+    from textattack.shared import AttackedText
+    from transformers import AutoModel, AutoTokenizer
+
+    from rosearch.attack.embedding_recipe import encoder_path, keeps_label, vader_valences, wordnet_antonyms
+    from rosearch.attack.recipes import build_attack
+    from rosearch.attack.wrapper import make_wrapper
+    from rosearch.robust.substitutes import embedding_neighbours, wordnet_synonyms
+
+    attack = build_attack(RecipeConfig(name="embedding-swap"), make_wrapper(StudentPipeline(tiny_model, tokenizer, 32)))
+    path = encoder_path()
+    neighbours = embedding_neighbours(AutoModel.from_pretrained(path).get_input_embeddings().weight, AutoTokenizer.from_pretrained(path), k=50)
+    antonyms, valence, synonyms = wordnet_antonyms(), vader_valences(), wordnet_synonyms()
+    swaps = []
+    for text in ("a wonderful , moving film", "the plot is good but the acting is terrible"):
+        original = AttackedText(text)
+        for candidate in attack.get_transformations(original, original):
+            (i,) = original.all_words_diff(candidate)
+            swaps.append((original.words[i], candidate.words[i]))
+    assert len(swaps) >= 5, swaps
+    assert all(b.lower() in neighbours(a.lower()) and keeps_label(a, b, antonyms, valence) for a, b in swaps), swaps
+    assert ("good", "bad") not in swaps and ("terrible", "terrific") not in swaps
+    assert any(b.lower() not in synonyms(a.lower()) for a, b in swaps), swaps
 
 
 def test_skipped_examples_are_counted(tiny_model, tokenizer) -> None:

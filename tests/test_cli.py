@@ -231,6 +231,9 @@ def test_a_killed_worker_is_recovered_at_once_by_the_next_run(tmp_path: Path) ->
         proc.kill()
     finally:
         proc.wait()
+    # read it again now that its worker is dead: SQLite readers see each table as of its own query,
+    # so the snapshot taken while it ran may hold its user attrs but not yet its params (seen under load)
+    running = optuna.load_study(study_name="tiny", storage=storage).trials[running.number]
     shown = _cli("show", "--study", "tiny", "--runs-dir", str(runs), cwd=tmp_path)
     assert f"stale: trial #{running.number} is RUNNING but its process {proc.pid} on this host is gone" in shown.stdout, shown.stdout
 

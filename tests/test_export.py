@@ -328,6 +328,7 @@ print(json.dumps({"class": type(tokenizer).__name__, "pasted": tokenizer(pasted)
     (("normalizer", "recognizer"), "a w0ndreful mo\u200bvei\u0301"),       # the normaliser's output mended by the recogniser
     (("fgws", "recognizer"), "a wondreful flick"),                            # a rare synonym back to the training word
     (("normalizer", "fgws", "recognizer"), "a w0ndreful fl\u0456ck"),        # all three, in order (Cyrillic і)
+    (("normalizer", "fgws", "recognizer", "vote"), "a w0ndreful fl\u0456ck"),  # and the vote on what they give
 ])
 def test_a_student_with_input_stages_ships_them(tmp_path: Path, tokenizer, stages: tuple[str, ...], pasted: str) -> None:
     """from_pretrained and pipeline users get the stages the attacks went through, in order; the
@@ -336,6 +337,7 @@ def test_a_student_with_input_stages_ships_them(tmp_path: Path, tokenizer, stage
     from rosearch.robust.normalize import TextNormalizer
     from rosearch.robust.recognizer import WordRecognizer
     from rosearch.robust.synonyms import SynonymCanonicalizer
+    from rosearch.robust.vote import SubstitutionVote
 
     genome = Genome(16, 16, 1, (Node((0, 1), ("conv3", "skip")),), input_stage="+".join(stages))
     torch.manual_seed(0)
@@ -344,18 +346,20 @@ def test_a_student_with_input_stages_ships_them(tmp_path: Path, tokenizer, stage
     recognizer = WordRecognizer.from_texts(["a wonderful movie", "a terrible plot"])
     built = {"recognizer": recognizer, "normalizer": TextNormalizer(latin_fold(), recognizer.counts),
              "fgws": SynonymCanonicalizer({"flick": "movie"}, min_count=4)}
-    pipe = StudentPipeline(student, tokenizer, 32, tuple((name, built[name]) for name in stages))
+    vote = SubstitutionVote({"wonderful": ["marvellous"], "movie": ["film"]}, copies=3, rate=0.5) if "vote" in stages else None
+    pipe = StudentPipeline(student, tokenizer, 32, tuple((name, built[name]) for name in stages if name != "vote"), vote=vote)
     assert pipe.preprocess(pasted) == "a wonderful movie"
     metrics = write_folder(folder, pipe, _metrics(), genome=genome, title="unit", latency=LatencyConfig(batch_sizes=[1, 4], warmup=0, repeats=1),
                            length=32, texts=TEXTS)
     assert metrics["input_stage"] == "+".join(stages)
     shipped = {"normalizer": ("normalizer.json", "normalize.py"), "recognizer": ("recognizer.json", "recognizer.py"),
-               "fgws": ("fgws.json", "synonyms.py")}
+               "fgws": ("fgws.json", "synonyms.py"), "vote": ("vote.json", "vote.py")}
     for name, (data, code) in shipped.items():
         assert (folder / data).is_file() == (name in stages) and (folder / code).is_file(), name  # the code is the tokenizer's, always
     card = (folder / "README.md").read_text()
     assert "ONNX Runtime users must run them themselves" in card and f"of which input stages ({' → '.join(stages)})" in card
-    loads = {"normalizer": "TextNormalizer.load", "recognizer": "WordRecognizer.load", "fgws": "SynonymCanonicalizer.load"}
+    loads = {"normalizer": "TextNormalizer.load", "recognizer": "WordRecognizer.load", "fgws": "SynonymCanonicalizer.load",
+             "vote": "SubstitutionVote.load"}
     assert [card.index(loads[s]) for s in stages] == sorted(card.index(loads[s]) for s in stages)  # in the order they run
     # every batch size's latency is the whole pipeline's: the stages' share is in it
     lat = metrics["latency"]
@@ -368,6 +372,57 @@ def test_a_student_with_input_stages_ships_them(tmp_path: Path, tokenizer, stage
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["class"] == "RecognizingBertTokenizerFast"
     assert seen["pasted"] == seen["clean"] and seen["labels"][0] == seen["labels"][1]  # what was pasted never reaches the model
+
+
+#: A fresh interpreter without rosearch: a voting export's logits and pipeline scores.
+VOTING = """
+import json, sys
+sys.modules["rosearch"] = None
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
+import torch
+folder, texts = sys.argv[1], json.loads(sys.argv[2])
+tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=True)
+model = AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=True).eval()
+with torch.inference_mode():
+    rows = tokenizer(texts, padding=True, truncation=True, return_tensors="pt")
+    logits = model(**rows).logits.tolist()
+scores = [r["score"] for r in pipeline("text-classification", model=model, tokenizer=tokenizer)(texts)]
+print(json.dumps({"rows": len(rows["input_ids"]), "logits": logits, "scores": scores}))
+"""
+
+
+def test_a_voting_student_gives_its_votes_everywhere(tmp_path: Path, tokenizer) -> None:
+    """from_pretrained + the saved tokenizer and `pipeline` (without rosearch) give the in-process
+    pipeline's voted logits; ONNX Runtime on the vote's copies, averaged as the card says, too."""
+    from rosearch.robust.recognizer import WordRecognizer
+    from rosearch.robust.vote import SubstitutionVote
+
+    genome = Genome(16, 16, 1, (Node((0, 1), ("conv3", "skip")),), input_stage="recognizer+vote")
+    torch.manual_seed(0)
+    student = build_student(genome, vocab_size=len(tokenizer), num_labels=2, pad_token_id=tokenizer.pad_token_id, max_position_embeddings=32, dropout=0.0).eval()
+    torch.nn.init.normal_(student.get_input_embeddings().weight)  # words far apart: a copy's substitutes move the logits
+    vote = SubstitutionVote({"film": ["movie", "picture"], "dull": ["boring", "tedious"], "plot": ["story"], "fine": ["good"]}, copies=4, rate=0.5)
+    recognizer = WordRecognizer.from_texts(TEXTS)
+    pipe = StudentPipeline(student, tokenizer, 32, (("recognizer", recognizer),), vote=vote)
+    folder = tmp_path / "student"
+    metrics = write_folder(folder, pipe, _metrics(), genome=genome, title="unit", latency=LatencyConfig(batch_sizes=[1], warmup=0, repeats=1),
+                           length=32, texts=TEXTS)
+    assert metrics["input_stage"] == "recognizer+vote" and metrics["latency"]["stages"] == ["recognizer", "vote"]
+    texts = [*TEXTS, "a dulll flim"]
+    expected = pipe.logits(texts)
+    assert not torch.allclose(expected, StudentPipeline(student, tokenizer, 32, pipe.stages).logits(texts))  # the vote changes the answer
+    done = subprocess.run([sys.executable, "-c", VOTING, str(folder), json.dumps(texts)], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "HF_HOME": str(tmp_path / "hf")})
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["rows"] == 4 * len(texts)  # the tokenizer sends every text's copies
+    np.testing.assert_allclose(np.array(seen["logits"]), expected.numpy(), atol=1e-5, rtol=0)
+    np.testing.assert_allclose(seen["scores"], expected.softmax(-1).max(-1).values.numpy(), atol=1e-5)
+    session = onnx_session(str(folder / "model.onnx"), threads=1)
+    for text, want in zip(texts, expected.softmax(-1)):
+        batch = tokenizer(vote.variants(recognizer(text)), padding=True, truncation=True, max_length=32, return_tensors="np")
+        copies = session.run(["logits"], {k: batch[k] for k in ("input_ids", "attention_mask")})[0]
+        np.testing.assert_allclose(torch.from_numpy(copies).softmax(-1).mean(0).numpy(), want.numpy(), atol=1e-5)
 
 
 #: A fresh interpreter without rosearch: the Auto class, the saved tokenizer and the pipeline.

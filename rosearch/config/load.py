@@ -137,6 +137,8 @@ _HASHED_UNLESS_DEFAULT = {
     ("space", "vocabularies"): ["full"],
     ("space", "vocabulary_backoff"): "nearest",
     ("space", "fgws_min_count"): 4,
+    ("space", "vote_copies"): 8,
+    ("space", "vote_rate"): 0.25,
     ("search", "fidelity"): None,
 }
 #: Commits 4f8c3cc–f195732 hashed the vocabulary settings even at their defaults.

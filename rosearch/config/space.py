@@ -20,10 +20,13 @@ KNOWN_OPS = (
 #: normaliser (rosearch/robust/normalize.py), the frequency-guided synonym stage
 #: (rosearch/robust/synonyms.py), the word recogniser (rosearch/robust/recognizer.py). The synonym
 #: stage runs before the recogniser, which would otherwise turn a rare synonym it has never seen
-#: into a training word one edit away (measured: benchmarks/RESULTS.md, the input stages). A stage gene's value is "none"
-#: or some of them in this order joined by "+", e.g. "normalizer+recognizer".
-STAGE_ORDER = ("normalizer", "fgws", "recognizer")
-INPUT_STAGES = ("none", "recognizer", "normalizer", "normalizer+recognizer", "fgws", "fgws+recognizer", "normalizer+fgws+recognizer")
+#: into a training word one edit away (measured: benchmarks/RESULTS.md, the input stages). Last,
+#: random-substitution voting (rosearch/robust/vote.py): not a text → text stage but the way the
+#: model is asked (several substituted copies of the text, their probabilities averaged). A stage
+#: gene's value is "none" or some of them in this order joined by "+", e.g. "normalizer+recognizer".
+STAGE_ORDER = ("normalizer", "fgws", "recognizer", "vote")
+INPUT_STAGES = ("none", "recognizer", "normalizer", "normalizer+recognizer", "fgws", "fgws+recognizer", "normalizer+fgws+recognizer",
+                "vote", "normalizer+fgws+recognizer+vote")
 
 
 def valid_stage_gene(gene: str) -> bool:
@@ -57,11 +60,16 @@ class SpaceConfig:
     ops: list[str] = field(default_factory=lambda: list(KNOWN_OPS))
     dropout: float = 0.1
     # The input stages in front of the student (a gene when more than one value is given): none, or
-    # some of normalizer, fgws, recognizer in that order joined by "+" (STAGE_ORDER above).
+    # some of normalizer, fgws, recognizer, vote in that order joined by "+" (STAGE_ORDER above).
     input_stages: list[str] = field(default_factory=lambda: ["none"])
     # The fgws stage replaces words seen fewer times than this in the training text by their most
     # frequent synonym (rosearch.robust.synonyms).
     fgws_min_count: int = 4
+    # The vote stage: copies of the text classified, each word with substitutes replaced with
+    # probability vote_rate; substitutes are synonyms seen ≥ fgws_min_count times in training
+    # (rosearch.robust.vote). Each copy is one more model pass.
+    vote_copies: int = 8
+    vote_rate: float = 0.25
     # The student's vocabulary (a gene when more than one is given; rosearch.student.vocab): full
     # (every teacher word piece), seen:K (pieces seen ≥ K times in the training text) or top:N
     # (the N most frequent). Rows start from the teacher's embeddings like the full table's.
@@ -97,6 +105,8 @@ class SpaceConfig:
                 raise ConfigError(f"input_stages[{i}]", stage, f"Use none, or some of {', '.join(STAGE_ORDER)} in this order joined "
                                   f"by '+' (e.g. {', '.join(INPUT_STAGES[1:4])}).")
         positive("fgws_min_count", self.fgws_min_count)
+        positive("vote_copies", self.vote_copies)
+        fraction("vote_rate", self.vote_rate, low_open=True)
         if not self.vocabularies or len(set(self.vocabularies)) != len(self.vocabularies):
             raise ConfigError("vocabularies", self.vocabularies, "Give one or more vocabulary rules (full, seen:K, top:N), each once.")
         for i, rule in enumerate(self.vocabularies):

@@ -37,6 +37,10 @@ STAGE_NOTES = {
     "fgws": ("frequency-guided synonyms: words rare in the training text replaced by their most frequent synonym "
              "(`synonyms.py`, `fgws.json`)",
              'from synonyms import SynonymCanonicalizer; text = SynonymCanonicalizer.load("fgws.json")(text)'),
+    "vote": ("random-substitution voting: the model classifies several copies of the text, words swapped at random for "
+             "synonyms the training text uses, and answers their mean class probabilities (`vote.py`, `vote.json`; the "
+             "saved tokenizer sends the copies, the saved model averages them)",
+             'from vote import SubstitutionVote; copies = SubstitutionVote.load("vote.json").variants(text)'),
 }
 
 
@@ -46,12 +50,14 @@ def stage_note(stages: list[str]) -> str:
         return ""
     what = "; then ".join(STAGE_NOTES[s][0] for s in stages)
     code = "`, then `".join(STAGE_NOTES[s][1] for s in stages)
+    vote = (" The graph scores each copy: a text's answer is the mean of its copies' softmax probabilities "
+            "(the latency figures count every copy)." if "vote" in stages else "")
     return f"""
 **Input stages.** This student reads text through {what}. Every robustness figure above attacked
 the stages + model together. The saved tokenizer runs them: load it with
 `AutoTokenizer.from_pretrained(folder, trust_remote_code=True)` (or pass `trust_remote_code=True`
 to `pipeline`). **ONNX Runtime users must run them themselves before the graph**, in this order:
-`{code}`, then tokenize as above.
+`{code}`, then tokenize as above.{vote}
 """
 
 

@@ -6,7 +6,7 @@ An exported student with the word recogniser names its tokenizer class in `token
 `AutoTokenizer` asks for `trust_remote_code`. A folder is taken for ours when its config is a
 rosearch student, its auto_map names our class, and the code it ships is byte-for-byte the code
 of this installed rosearch (sha256): then loading it with our class gives exactly what running the
-folder's code would. Only data files are read from it (vocabulary, tokenizer.json, recognizer.json).
+folder's code would. Only data files are read from it (vocabulary, tokenizer.json, the stages' JSON).
 """
 
 from __future__ import annotations
@@ -28,9 +28,10 @@ def _own_sources() -> dict[str, Path]:
     import rosearch.robust.recognizer as recognizer
     import rosearch.robust.recognizing_tokenizer as recognizing
     import rosearch.robust.synonyms as synonyms
+    import rosearch.robust.vote as vote
 
     return {"recognizing_tokenizer.py": Path(recognizing.__file__), "recognizer.py": Path(recognizer.__file__),
-            "normalize.py": Path(normalize.__file__), "synonyms.py": Path(synonyms.__file__)}
+            "normalize.py": Path(normalize.__file__), "synonyms.py": Path(synonyms.__file__), "vote.py": Path(vote.__file__)}
 
 
 def _read_json(path: Path) -> dict[str, Any]:

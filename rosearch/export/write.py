@@ -125,14 +125,18 @@ def write_folder(folder: Path, pipeline: StudentPipeline, metrics: dict[str, Any
     folder.mkdir(parents=True, exist_ok=True)
     student = copy.deepcopy(pipeline.model).cpu().eval()  # saved and exported from the CPU; the caller's model stays put
     metrics["name"] = folder.name
-    student.save_pretrained(folder)  # config.json (with the genome and auto_map), weights, modeling code
+    # config.json (with the genome and auto_map), weights, modeling code; a voting student's saved
+    # model averages its copies itself (its tokenizer sends them), the in-process one is asked by the pipeline
+    student.config.vote_copies = pipeline.model_passes
+    student.save_pretrained(folder)
+    student.config.vote_copies = 1
     # The saved tokenizer truncates where the student's position table ends (not at the teacher's 512).
     tokenizer = copy.deepcopy(pipeline.tokenizer)
     tokenizer.model_max_length = student.config.max_position_embeddings
     tokenizer.save_pretrained(folder)
     metrics["max_length"] = tokenizer.model_max_length
     save_stages(folder, pipeline, tokenizer)
-    if pipeline.stages:
+    if pipeline.stage_names:
         metrics["input_stage"] = "+".join(pipeline.stage_names)
     (folder / "architecture.svg").write_text(genome_svg(genome, title=title), encoding="utf-8")
     onnx_path = folder / "model.onnx"
@@ -151,11 +155,11 @@ def write_folder(folder: Path, pipeline: StudentPipeline, metrics: dict[str, Any
 def save_stages(folder: Path, pipeline: StudentPipeline, saved: Any) -> None:
     """Ship the pipeline's input stages in `folder`, whose tokenizer (`saved`) was just written
     there: the exported tokenizer runs them, so users get the trial's predictions."""
-    if not pipeline.stages:
+    if not pipeline.stage_names:
         return
     if not valid_stage_gene("+".join(pipeline.stage_names)):
         raise RosearchError(f"Exports ship some of {', '.join(STAGE_ORDER)}, in this order; this pipeline runs {' → '.join(pipeline.stage_names)}.")
-    save_recognizing_tokenizer(folder, dict(pipeline.stages), saved)
+    save_recognizing_tokenizer(folder, {**dict(pipeline.stages), **({"vote": pipeline.vote} if pipeline.vote is not None else {})}, saved)
 
 
 def save_recognizing_tokenizer(folder: Path, stages: dict[str, Any], saved: Any) -> None:

@@ -25,9 +25,11 @@ def wordnet_synonyms() -> Callable[[str], Sequence[str]] | None:
     return synonyms
 
 
-def embedding_neighbours(embeddings: torch.Tensor, tokenizer, *, k: int = 8) -> Callable[[str], Sequence[str]]:  # noqa: ANN001
-    """The `k` whole-word vocabulary entries closest (cosine) to a word's own token embedding;
-    nothing for words the vocabulary splits into pieces."""
+def embedding_neighbours(embeddings: torch.Tensor, tokenizer, *, k: int = 8,  # noqa: ANN001
+                         min_similarity: float | None = None) -> Callable[[str], Sequence[str]]:
+    """The `k` whole-word vocabulary entries closest (cosine) to a word's own token embedding,
+    nearest first, those below `min_similarity` left out; nothing for words the vocabulary splits
+    into pieces."""
     vocab = tokenizer.get_vocab()
     words = sorted((i, w) for w, i in vocab.items() if w.isalpha() and len(w) >= 3)
     ids = torch.tensor([i for i, _ in words])
@@ -42,7 +44,9 @@ def embedding_neighbours(embeddings: torch.Tensor, tokenizer, *, k: int = 8) -> 
             return ()
         scores = table @ table[j]  # [W]
         scores[j] = -2.0
-        return tuple(names[int(i)] for i in scores.topk(k).indices)
+        best = scores.topk(k)
+        floor = -2.0 if min_similarity is None else min_similarity
+        return tuple(names[int(i)] for s, i in zip(best.values, best.indices) if s >= floor)
 
     return neighbours
 

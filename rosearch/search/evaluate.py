@@ -56,8 +56,8 @@ def measure_student(
     """Clean accuracy on `splits` (the first is `accuracy`), accuracy under each recipe on
     `examples` (default: the in-trial subset), size, CPU latency and RoSearch fitness, each
     proportion with its 95% Wilson interval (`<name>_ci`). The student is not moved. Clean texts and
-    every attack query go through the whole pipeline (its input stages first), and its latency is
-    the stages' on a batch of real texts plus the model's. Calibration on the first split: its
+    every attack query go through the whole pipeline (its input stages first, its vote), and its
+    latency is the stages' on a batch of real texts plus the model's (on a vote's copies). Calibration on the first split: its
     expected calibration error, the temperature fitted on it and the ECE after it; `calibrated`:
     every recipe also attacks the pipeline with its logits over that temperature (`calibrated`,
     metrics `attack_accuracy_calibrated`), which changes no prediction, only the scores the attack
@@ -67,8 +67,7 @@ def measure_student(
     t0 = time.perf_counter()
     acc, right, outputs = {}, {}, {}
     for split in splits:
-        data = loader(_tokenized(pipeline, prep, split), prep.tokenizer, batch_size=cfg.kd.eval_batch_size, shuffle=False)
-        outputs[split] = logits, labels = predict(student, data, accelerator=accelerator)
+        outputs[split] = logits, labels = _clean_logits(pipeline, prep, split, cfg=cfg, accelerator=accelerator)
         right[split] = (logits.argmax(-1) == labels).tolist()
         acc[split] = accuracy(logits, labels)
     calibration = _calibration(*outputs[splits[0]])
@@ -88,7 +87,7 @@ def measure_student(
 
     t0 = time.perf_counter()
     batch = cfg.latency.batch_sizes[0]
-    model_ms = torch_latency(_cpu_copy(student), batch=batch, length=seq_len(cfg), vocab_size=len(prep.tokenizer), cfg=cfg.latency)
+    model_ms = torch_latency(_cpu_copy(student), batch=batch * pipeline.model_passes, length=seq_len(cfg), vocab_size=len(prep.tokenizer), cfg=cfg.latency)
     stage_ms = stage_latency(pipeline, [e["text"] for e in examples[:batch]], cfg=cfg.latency)
     t_latency = time.perf_counter() - t0
 
@@ -137,6 +136,17 @@ def evaluate_genome(genome: Genome, cfg: StudyConfig, prep: Prepared, *, acceler
     timings["other"] = total - sum(timings.values())
     timings["total"] = total
     return TrialResult(measured.metrics, timings, measured.attacks[cfg.attack.recipe.name], fitted, student)
+
+
+def _clean_logits(pipeline: StudentPipeline, prep: Prepared, split: str, *, cfg: StudyConfig, accelerator: Accelerator) -> tuple[torch.Tensor, torch.Tensor]:
+    """(logits, labels) of `split` as the pipeline answers: from its tokenized copy in batches
+    (the study's precision), or, when the pipeline votes, text by text through it (each text is
+    several model rows)."""
+    if pipeline.vote is not None:
+        data = prep.splits[split]
+        return pipeline.predict_logits(data["text"], batch_size=cfg.kd.eval_batch_size), torch.tensor(data["labels"])
+    data = loader(_tokenized(pipeline, prep, split), prep.tokenizer, batch_size=cfg.kd.eval_batch_size, shuffle=False)
+    return predict(pipeline.model, data, accelerator=accelerator)
 
 
 def _tokenized(pipeline: StudentPipeline, prep: Prepared, split: str):  # noqa: ANN202 - datasets.Dataset

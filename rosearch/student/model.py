@@ -6,6 +6,7 @@ architecture; TextAttack's `HuggingFaceModelWrapper` and Accelerate take it like
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -39,6 +40,7 @@ class RoSearchStudentConfig(PretrainedConfig):
         dropout: float = 0.1,
         layer_norm_eps: float = 1e-12,
         initializer_range: float = 0.02,
+        vote_copies: int = 1,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -49,6 +51,9 @@ class RoSearchStudentConfig(PretrainedConfig):
         self.dropout = dropout
         self.layer_norm_eps = layer_norm_eps
         self.initializer_range = initializer_range
+        # > 1 in an exported voting student only (rosearch.robust.vote): its tokenizer sends each
+        # text as this many substituted copies, and forward answers their mean probabilities.
+        self.vote_copies = vote_copies
 
 
 class VocabEmbedding(nn.Embedding):
@@ -171,6 +176,11 @@ class RoSearchStudentForSequenceClassification(PreTrainedModel):
         m = mask.unsqueeze(-1).to(prev1.dtype)
         pooled = (prev1 * m).sum(1) / m.sum(1).clamp_min(1.0)  # masked mean over tokens: [B, d]
         logits = self.classifier(self.dropout(torch.tanh(self.pre_classifier(pooled))))
+        if self.config.vote_copies > 1:
+            # The log of each text's copies' mean probabilities: SubstitutionVote.combine (rosearch/robust/vote.py),
+            # repeated here because an exported model.py ships without the rest of rosearch.
+            grouped = torch.log_softmax(logits.float().reshape(-1, self.config.vote_copies, logits.shape[-1]), dim=-1)
+            logits = torch.logsumexp(grouped, dim=1) - math.log(self.config.vote_copies)
         loss = None
         if labels is not None:
             loss = nn.functional.cross_entropy(logits.float(), labels)

@@ -2,13 +2,14 @@
 
 Every attack queries the whole pipeline (rosearch.attack.wrapper), so a defence in front of the
 model is attacked with it. Stages compose: each is a text → text callable with a name (the stage
-gene's value), run in order.
+gene's value), run in order. A pipeline may also vote (rosearch.robust.vote): the model then
+classifies several substituted copies of each text after the stages, and answers their mean.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import datasets
 import torch
@@ -45,10 +46,18 @@ class StudentPipeline:
     # Logits are divided by it (1: the model's own): temperature scaling, which changes no
     # prediction, only the probabilities a score-based attack ranks its edits by (rosearch.calibration).
     temperature: float = 1.0
+    # Random-substitution voting after the stages (a rosearch.robust.vote.SubstitutionVote), or None.
+    vote: Any = None
 
     @property
     def stage_names(self) -> tuple[str, ...]:
-        return tuple(name for name, _ in self.stages)
+        """The stage gene's parts: the text stages in order, then "vote" when the pipeline votes."""
+        return tuple(name for name, _ in self.stages) + (("vote",) if self.vote is not None else ())
+
+    @property
+    def model_passes(self) -> int:
+        """Model rows one text costs: the vote's copies, else 1."""
+        return 1 if self.vote is None else self.vote.copies
 
     def preprocess(self, text: str) -> str:
         """`text` after every stage."""
@@ -65,13 +74,23 @@ class StudentPipeline:
 
     @torch.inference_mode()
     def logits(self, texts: Sequence[str], *, preprocessed: bool = False) -> torch.Tensor:
-        """Float logits [N, K] on the CPU (the model in eval mode, where it is), over `temperature`."""
+        """Float logits [N, K] on the CPU (the model in eval mode, where it is), over `temperature`;
+        with a vote, the log of the mean probabilities of each text's copies."""
         self.model.eval()
-        logits = self.model(**self.encode(texts, preprocessed=preprocessed)).logits.float().cpu()
+        texts = list(texts) if preprocessed else [self.preprocess(t) for t in texts]
+        if self.vote is None:
+            logits = self.model(**self.encode(texts, preprocessed=True)).logits.float().cpu()
+        else:
+            logits = self.vote.combine(self.model(**self.encode(self.vote.expand(texts), preprocessed=True)).logits.float().cpu())
         return logits if self.temperature == 1.0 else logits / self.temperature
 
+    def predict_logits(self, texts: Sequence[str], *, batch_size: int = 64) -> torch.Tensor:
+        """`logits` of many texts, `batch_size` texts at a time."""
+        return torch.cat([self.logits(texts[k:k + batch_size]) for k in range(0, len(texts), batch_size)]) if texts else torch.zeros(0)
+
     def tokenized(self, data: datasets.Dataset) -> datasets.Dataset:
-        """`data`'s texts through the stages and the tokenizer (what clean evaluation reads)."""
+        """`data`'s texts through the stages and the tokenizer (what clean evaluation reads, when
+        the pipeline does not vote: one model row a text)."""
         return tokenize_through(data, self.tokenizer, self.max_length, self.stages)
 
     def with_model(self, model: torch.nn.Module) -> StudentPipeline:
