@@ -70,7 +70,6 @@ def stage_latency(pipeline: StudentPipeline, texts: list[str], *, cfg: LatencyCo
         return 0.0
     caches = [stage.cache_clear for _, stage in pipeline.stages if callable(getattr(stage, "cache_clear", None))]
     vote = pipeline.vote.expand if pipeline.vote is not None else (lambda texts: texts)  # a vote's copies are drawn here too
-
     return median_ms(lambda: vote([pipeline.preprocess(t) for t in texts]), warmup=cfg.warmup, repeats=cfg.repeats,
                      setup=lambda: [clear() for clear in caches])
 
