@@ -47,6 +47,29 @@ def baseline_students(cfg: StudyConfig, prep: Prepared, accelerator: Accelerator
         yield name, genome, student
 
 
+def trial_students(cfg: StudyConfig, prep: Prepared, accelerator: Accelerator, storage: str, numbers: list[int]):  # noqa: ANN201 - an iterator
+    """("#n", genome, student) for each numbered trial of the study stored at `storage` (the one
+    named as the config is, or the storage's only study: a searched candidate, say), distilled again as the trial was: its genome, its recorded seed and strategy.
+    The genome keeps its own stage gene; a caller measures it behind whichever stages it likes."""
+    import optuna
+
+    from rosearch.config.schema import strategies
+    from rosearch.kd.distill import distill_student
+    from rosearch.search import record
+
+    names = optuna.get_all_study_names(storage)
+    assert cfg.name in names or len(names) == 1, f"{storage} holds the studies {names}, none of them {cfg.name!r}"
+    trials = {t.number: t for t in optuna.load_study(study_name=cfg.name if cfg.name in names else names[0], storage=storage).trials}
+    missing = [n for n in numbers if n not in trials or not record.has_genome(trials[n])]
+    assert not missing, f"no trial with a genome numbered {missing} in {storage}"
+    for n in numbers:
+        t = trials[n]
+        genome = record.genome(t)
+        student, _ = distill_student(genome, cfg, prep, accelerator=accelerator, seed=record.seed(t, cfg.seed),
+                                     strategy=record.strategy(t, strategies(cfg.kd)[0]), progress=False)
+        yield f"#{n}", genome, student
+
+
 def runnable_recipes(names: tuple[str, ...]) -> list:  # noqa: ANN201 - [RecipeConfig]
     """The named recipes whose resources this machine has (TextAttack imported first)."""
     from rosearch.attack.resources import import_textattack, missing_for

@@ -276,9 +276,9 @@ def _input_stages(cfg: StudyConfig, splits: datasets.DatasetDict, tokenizer: Pre
             from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS  # the stop words TextAttack's recipes get (rosearch.nltk_data)
 
             sets = substitution_sets(words.counts, [*vocabulary, *words.counts], synonyms, min_count=s.fgws_min_count, stop_words=ENGLISH_STOP_WORDS)
-            built["vote"] = SubstitutionVote(sets, copies=s.vote_copies, rate=s.vote_rate, seed=cfg.seed)
+            built["vote"] = SubstitutionVote(sets, copies=s.vote_copies, rate=s.vote_rate, seed=cfg.seed, draw=s.vote_draw)
             log(f"input stage: random-substitution vote ({source}): {s.vote_copies} copies, each of {len(sets)} words (no stop word) "
-                f"replaced with probability {s.vote_rate} by a synonym seen ≥ {s.fgws_min_count} times in training")
+                f"replaced with probability {s.vote_rate} by a synonym seen ≥ {s.fgws_min_count} times in training, drawn by {s.vote_draw}")
     for gene in (g for g in cfg.space.input_stages if g != "none"):
         stages = stage_chain(gene, built)
         key = [name for name, _ in stages]

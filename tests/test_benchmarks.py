@@ -88,23 +88,38 @@ def test_search_efficiency_runs_every_sampler_and_seed(tiny_study, tmp_path: Pat
 
 
 def test_stages_measures_each_pipeline_against_its_twin_without_the_stage(tiny_study, tmp_path: Path) -> None:
+    from rosearch.search import record as trial_record
+
     def edit(raw: dict) -> None:
         raw["attack"].update(n_examples=6, eval_examples=8)
 
-    done, out = _run_on_tiny("stages.py", edit, ["--baselines", "transformer-tiny"], tiny_study, tmp_path)
+    runs, study = tiny_study
+    searched = [t for t in study.trials if t.state.name == "COMPLETE" and not trial_record.is_baseline(t)][-1]
+    genes = ["none", "normalizer", "recognizer", "normalizer+recognizer", "normalizer+fgws+recognizer", "normalizer+fgws+recognizer+vote"]
+    done, out = _run_on_tiny("stages.py", edit, ["--baselines", "--trials", str(searched.number), "--genes", *genes, "--vote-draws", "word", "text",
+                                               "--storage", f"sqlite:///{runs / 'tiny' / 'study.db'}"],
+                             tiny_study, tmp_path)
     record = json.loads(out.read_text())
-    rows = {r["stages"]: r for r in record["rows"]}
-    assert list(rows) == ["none", "normalizer", "recognizer", "normalizer+recognizer", "fgws", "normalizer+fgws+recognizer"] and record["n_eval"] == 8
-    assert rows["none"]["metrics"]["stage_latency_ms"] == 0 < rows["normalizer"]["metrics"]["stage_latency_ms"]
-    recipes = set(rows["none"]["attacks"])
+    rows = {(r["stages"], r["vote_draw"]): r for r in record["rows"]}
+    assert list(rows) == [*((g, None) for g in genes[:-1]), (genes[-1], "word"), (genes[-1], "text")] and record["n_eval"] == 8
+    assert {r["baseline"] for r in rows.values()} == {f"#{searched.number}"}
+    # the searched student distilled again as its trial was: behind its own stage, the trial's clean accuracy
+    assert rows[trial_record.input_stage(searched), None]["metrics"]["accuracy"] == trial_record.metrics(searched)["accuracy"]
+    assert rows["none", None]["metrics"]["stage_latency_ms"] == 0 < rows["normalizer", None]["metrics"]["stage_latency_ms"]
+    recipes = set(rows["none", None]["attacks"])
     assert {"deepwordbug", "pruthi", "unicode"} <= recipes
-    for gene, twin in (("normalizer", "none"), ("normalizer+recognizer", "recognizer"), ("fgws", "none"),
-                       ("normalizer+fgws+recognizer", "normalizer+recognizer")):
-        r = rows[gene]
+    for (gene, draw), twin in ((("normalizer", None), "none"), (("normalizer+recognizer", None), "recognizer"),
+                               (("normalizer+fgws+recognizer", None), "normalizer+recognizer"),
+                               ((genes[-1], "word"), "normalizer+fgws+recognizer"), ((genes[-1], "text"), f"{genes[-1]} (word draw)")):
+        r = rows[gene, draw]
         assert r["versus"]["against"] == twin and 0 <= r["unchanged"]["k"] <= r["unchanged"]["n"] == record["n_dev"]
         assert set(r["versus"]) == {"against", "clean", *recipes, "noise:invisible", "noise:lookalike", "noise:symbol", "noise:accent"}
+    # the word-substitution defences, also against the same pipeline without them
+    assert {k: r["versus_plain"]["against"] for k, r in rows.items() if "versus_plain" in r} == {
+        (genes[-1], "word"): "normalizer+recognizer", (genes[-1], "text"): "normalizer+recognizer"}
+    assert rows[genes[-1], "word"]["metrics"]["latency_ms"] > rows["normalizer+fgws+recognizer", None]["metrics"]["latency_ms"]  # 8 model passes
     assert all(set(r["noise"]) == {"invisible", "lookalike", "symbol", "accent"} and r["noise"]["symbol"]["n"] == 8 for r in rows.values())
-    assert "| transformer-tiny | normalizer+recognizer |" in done.stdout
+    assert f"| #{searched.number} | normalizer+recognizer |" in done.stdout and "(text draw)" in done.stdout
 
 
 def test_noise_edits_words_only_outside_ascii_letters() -> None:

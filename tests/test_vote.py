@@ -3,14 +3,15 @@ answers combine, and a voting pipeline end to end."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
 import torch
 
-from rosearch.config.space import SpaceConfig, valid_stage_gene
+from rosearch.config.space import VOTE_DRAWS, SpaceConfig, valid_stage_gene
 from rosearch.errors import ConfigError
-from rosearch.robust.vote import SubstitutionVote, substitution_sets
+from rosearch.robust.vote import DRAWS, SubstitutionVote, substitution_sets
 from rosearch.student.pipeline import StudentPipeline
 
 COUNTS = {"movie": 50, "film": 20, "flick": 1, "awful": 9, "terrible": 12, "good": 40}
@@ -39,12 +40,13 @@ def test_stop_words_are_neither_replaced_nor_substitutes() -> None:
 TABLE = {"movie": ["film", "picture"], "dreadful": ["awful", "terrible"]}
 
 
-def test_copies_are_fixed_by_the_text_and_substitute_only_from_the_table() -> None:
-    vote = SubstitutionVote(TABLE, copies=16, rate=0.5, seed=0)
+@pytest.mark.parametrize("draw", ["word", "text"])
+def test_copies_are_fixed_by_the_text_and_substitute_only_from_the_table(draw: str) -> None:
+    vote = SubstitutionVote(TABLE, copies=16, rate=0.5, seed=0, draw=draw)
     text = "A dreadful Movie, truly DREADFUL and long"
     copies = vote.variants(text)
     assert len(copies) == 16 and copies == vote.variants(text)  # the same text, the same copies (a deterministic pipeline)
-    assert copies != SubstitutionVote(TABLE, copies=16, rate=0.5, seed=1).variants(text)  # another seed, other draws
+    assert copies != SubstitutionVote(TABLE, copies=16, rate=0.5, seed=1, draw=draw).variants(text)  # another seed, other draws
     assert len(set(copies)) > 1 and text in copies  # words replaced at random, about half of them
     allowed = [{"A"}, {"dreadful", "awful", "terrible"}, {"Movie,", "Film,", "Picture,"}, {"truly"}, {"DREADFUL", "AWFUL", "TERRIBLE"},
                {"and"}, {"long"}]  # case and punctuation kept; words without substitutes untouched
@@ -52,33 +54,64 @@ def test_copies_are_fixed_by_the_text_and_substitute_only_from_the_table() -> No
         assert all(word in options for word, options in zip(copy.split(), allowed, strict=True)), copy
 
 
+@pytest.mark.parametrize("draw", ["word", "text"])
 @pytest.mark.parametrize("rate, changed", [(0.0, False), (1.0, True)])
-def test_the_rate_is_each_words_chance_of_a_substitute(rate: float, changed: bool) -> None:
-    copies = SubstitutionVote(TABLE, copies=8, rate=rate).variants("a dreadful movie")
+def test_the_rate_is_each_words_chance_of_a_substitute(rate: float, changed: bool, draw: str) -> None:
+    copies = SubstitutionVote(TABLE, copies=8, rate=rate, draw=draw).variants("a dreadful movie")
     assert all(("dreadful" not in c and "movie" not in c) is changed for c in copies)
 
 
-def test_combined_logits_are_the_log_of_the_copies_mean_probabilities() -> None:
-    vote = SubstitutionVote(TABLE, copies=2, rate=0.5)
-    logits = torch.tensor([[0.0, 0.0], [math.log(3.0), 0.0],   # text 1: probabilities (0.5, 0.5) and (0.75, 0.25)
-                           [0.0, math.log(9.0)], [0.0, 0.0]])  # text 2: (0.1, 0.9) and (0.5, 0.5)
-    combined = vote.combine(logits)
-    torch.testing.assert_close(combined.softmax(-1), torch.tensor([[0.625, 0.375], [0.3, 0.7]]))
-    torch.testing.assert_close(combined.exp().sum(-1), torch.ones(2))  # log-probabilities: a softmax changes nothing
+@pytest.mark.parametrize("draw", ["word", "text"])
+def test_the_rate_holds_over_many_words(draw: str) -> None:
+    words = [f"x{a}{b}" for a in "abcdefghijklmnopqrstuvwxyz" for b in "abcdefghijklmnopqrstuvwxyz"]  # 676 words, one substitute each
+    copies = SubstitutionVote(dict.fromkeys(words, ["sub"]), copies=4, rate=0.25, draw=draw).variants(" ".join(words))
+    share = sum(c.split().count("sub") for c in copies) / (4 * len(words))
+    assert 0.225 < share < 0.275  # 2,704 draws at 0.25: ±0.025 is about 3 standard errors
 
 
-def test_save_load_round_trip(tmp_path) -> None:
-    vote = SubstitutionVote(TABLE, copies=4, rate=0.3, seed=7)
+def test_a_word_drawn_copies_change_only_where_the_text_changes() -> None:
+    """draw="word": an edit redraws the edited word's copies only (an attack cannot re-roll the
+    rest of the vote by editing one letter); draw="text" redraws every copy."""
+    words = ["dreadful", "movie", "dreadful", "movie", "dreadful", "movie"]
+    before, after = " ".join(words), " ".join(["dreadfull", *words[1:]])  # a typo in the first word, which has no substitutes now
+    kept = {}
+    for draw in ("word", "text"):
+        vote = SubstitutionVote(TABLE, copies=16, rate=0.5, seed=3, draw=draw)
+        kept[draw] = sum(a.split()[1:] == b.split()[1:] for a, b in zip(vote.variants(before), vote.variants(after)))
+    assert kept["word"] == 16 and kept["text"] < 4  # text: every copy redrawn (each of 5 words kept with p = 0.5: 1/32 a copy)
+
+
+def test_a_word_drawn_copy_writes_a_word_the_same_way_wherever_it_stands() -> None:
+    vote = SubstitutionVote(TABLE, copies=16, rate=0.5, seed=0)
+    copies = [copy.replace(",", "").lower().split() for copy in vote.variants("movie and movie, then the Movie")]
+    assert all(c[0] == c[2] == c[5] for c in copies), copies
+    assert len({c[0] for c in copies}) == 3  # movie, film, picture: each copy its own draw
+
+
+@pytest.mark.parametrize("draw", ["word", "text"])
+def test_save_load_round_trip(tmp_path, draw: str) -> None:
+    vote = SubstitutionVote(TABLE, copies=4, rate=0.3, seed=7, draw=draw)
     vote.save(tmp_path / "vote.json")
     again = SubstitutionVote.load(tmp_path / "vote.json")
-    assert (again.copies, again.rate, again.seed, again.table) == (4, 0.3, 7, TABLE)
+    assert (again.copies, again.rate, again.seed, again.draw, again.table) == (4, 0.3, 7, draw, TABLE)
     assert again.variants("a dreadful movie") == vote.variants("a dreadful movie")
 
 
-@pytest.mark.parametrize("copies, rate", [(0, 0.5), (2, 1.5), (2, -0.1)])
-def test_bad_settings_are_refused(copies: int, rate: float) -> None:
+def test_a_vote_file_from_before_the_draw_setting_draws_by_text(tmp_path) -> None:
+    (tmp_path / "vote.json").write_text(json.dumps({"copies": 4, "rate": 0.5, "seed": 1, "table": TABLE}))
+    again = SubstitutionVote.load(tmp_path / "vote.json")
+    assert again.draw == "text"
+    assert again.variants("a dreadful movie") == SubstitutionVote(TABLE, copies=4, rate=0.5, seed=1, draw="text").variants("a dreadful movie")
+
+
+def test_the_config_and_the_vote_know_the_same_draws() -> None:
+    assert VOTE_DRAWS == DRAWS
+
+
+@pytest.mark.parametrize("copies, rate, draw", [(0, 0.5, "word"), (2, 1.5, "word"), (2, -0.1, "word"), (2, 0.5, "copy")])
+def test_bad_settings_are_refused(copies: int, rate: float, draw: str) -> None:
     with pytest.raises(ValueError):
-        SubstitutionVote(TABLE, copies=copies, rate=rate)
+        SubstitutionVote(TABLE, copies=copies, rate=rate, draw=draw)
 
 
 @pytest.mark.parametrize("gene, valid", [("vote", True), ("recognizer+vote", True), ("normalizer+fgws+recognizer+vote", True),
@@ -87,7 +120,7 @@ def test_the_vote_comes_last_in_a_stage_gene(gene: str, valid: bool) -> None:
     assert valid_stage_gene(gene) is valid
 
 
-@pytest.mark.parametrize("key, value", [("vote_copies", 0), ("vote_rate", 0.0), ("vote_rate", 1.5)])
+@pytest.mark.parametrize("key, value", [("vote_copies", 0), ("vote_rate", 0.0), ("vote_rate", 1.5), ("vote_draw", "copy")])
 def test_vote_settings_are_checked(key: str, value: float) -> None:
     with pytest.raises(ConfigError, match=key):
         SpaceConfig(**{key: value})

@@ -139,8 +139,11 @@ _HASHED_UNLESS_DEFAULT = {
     ("space", "fgws_min_count"): 4,
     ("space", "vote_copies"): 8,
     ("space", "vote_rate"): 0.25,
+    ("space", "vote_draw"): "text",  # not its default: the draw every vote stored before it existed made
     ("search", "fidelity"): None,
 }
+#: Settings of a stage that change no trial where the space does not offer that stage: never hashed there.
+_HASHED_ONLY_WITH_STAGE = {("space", "vote_draw"): "vote"}
 #: Commits 4f8c3cc–f195732 hashed the vocabulary settings even at their defaults.
 _HASHED_AT_DEFAULT_BY_STOP_23 = (("space", "vocabularies"), ("space", "vocabulary_backoff"))
 
@@ -160,7 +163,9 @@ def _hashed(cfg: StudyConfig, sections: tuple[str, ...], *, keep: tuple[tuple[st
     data = to_dict(cfg)
     picked = {s: data[s] for s in sections} if sections else data
     at_default = [path for path, default in _HASHED_UNLESS_DEFAULT.items() if path not in keep and _get(picked, path) == default]
-    for path in [*_NOT_HASHED, *at_default]:
+    offered = {name for gene in data["space"]["input_stages"] for name in gene.split("+")}
+    unused = [path for path, stage in _HASHED_ONLY_WITH_STAGE.items() if stage not in offered]
+    for path in [*_NOT_HASHED, *at_default, *unused]:
         node = picked
         for part in path[:-1]:
             node = node.get(part, {}) if isinstance(node, dict) else {}

@@ -25,6 +25,9 @@ KNOWN_OPS = (
 #: model is asked (several substituted copies of the text, their probabilities averaged). A stage
 #: gene's value is "none" or some of them in this order joined by "+", e.g. "normalizer+recognizer".
 STAGE_ORDER = ("normalizer", "fgws", "recognizer", "vote")
+#: How the vote draws its copies: rosearch.robust.vote.DRAWS (that file ships with exports on its
+#: own, so it cannot import this one; a test keeps the two equal).
+VOTE_DRAWS = ("word", "text")
 INPUT_STAGES = ("none", "recognizer", "normalizer", "normalizer+recognizer", "fgws", "fgws+recognizer", "normalizer+fgws+recognizer",
                 "vote", "normalizer+fgws+recognizer+vote")
 
@@ -70,6 +73,10 @@ class SpaceConfig:
     # (rosearch.robust.vote). Each copy is one more model pass.
     vote_copies: int = 8
     vote_rate: float = 0.25
+    # How the copies are drawn: word (each word's fate in each copy fixed by the word, so an edit
+    # changes only the edited word's copies) or text (every copy redrawn for each text, as SAFER;
+    # an attack then re-rolls the vote with each query). rosearch.robust.vote.
+    vote_draw: str = "word"
     # The student's vocabulary (a gene when more than one is given; rosearch.student.vocab): full
     # (every teacher word piece), seen:K (pieces seen ≥ K times in the training text) or top:N
     # (the N most frequent). Rows start from the teacher's embeddings like the full table's.
@@ -107,6 +114,8 @@ class SpaceConfig:
         positive("fgws_min_count", self.fgws_min_count)
         positive("vote_copies", self.vote_copies)
         fraction("vote_rate", self.vote_rate, low_open=True)
+        if self.vote_draw not in VOTE_DRAWS:
+            raise ConfigError("vote_draw", self.vote_draw, f"Use one of: {', '.join(VOTE_DRAWS)}.")
         if not self.vocabularies or len(set(self.vocabularies)) != len(self.vocabularies):
             raise ConfigError("vocabularies", self.vocabularies, "Give one or more vocabulary rules (full, seen:K, top:N), each once.")
         for i, rule in enumerate(self.vocabularies):

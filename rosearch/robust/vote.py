@@ -7,10 +7,20 @@ attack has to move the whole neighbourhood of the text, not one point of it.
 The substitutes are resolved once, where the study is prepared (`substitution_sets`, WordNet's
 lemmas when WordNet is installed, else the teacher's embedding neighbours, each kept only when the
 training text uses it at least `min_count` times, so every copy is made of words the student has
-learnt), into a plain word → words table. The copies of a text are drawn from a generator seeded
-by the text itself: the pipeline is a deterministic function (the same text, the same answer), as
-an attack's query log and a user's repeated request expect. The cost is `copies` model passes a
-text; the stage's latency and the searched latency objective include it.
+learnt), into a plain word → words table. The draws are seeded, so the pipeline is a deterministic
+function (the same text, the same answer), as an attack's query log and a user's repeated request
+expect, in one of two ways (`draw`):
+
+- "word" (the default): a generator seeded by (seed, the word) draws the word's fate in each copy
+  once, so each copy is a fixed word-by-word map and a word's fate in it does not depend on the
+  rest of the text. An attacker who changes one word changes that word's copies only.
+- "text": one generator seeded by the whole text draws every word's fate in every copy (SAFER's
+  fresh noise per input). Any edit anywhere, one letter of a word the vote never touches, redraws
+  all the copies, so each query of an attack is a new draw of the vote's noise and a greedy search
+  keeps the lucky ones: measured, it costs robustness to character attacks (benchmarks/stages.py).
+
+The cost is `copies` model passes a text; the stage's latency and the searched latency objective
+include it.
 """
 
 from __future__ import annotations
@@ -25,6 +35,9 @@ from typing import Callable, Collection, Iterable, Sequence
 import torch
 
 from .synonyms import _WORD, _case_like  # the synonym stage's words and casing (relative: shipped with exports)
+
+#: How a vote's copies are drawn (module docstring).
+DRAWS = ("word", "text")
 
 
 def substitution_sets(counts: dict[str, int], words: Iterable[str], synonyms: Callable[[str], Sequence[str]], *,
@@ -44,14 +57,19 @@ def substitution_sets(counts: dict[str, int], words: Iterable[str], synonyms: Ca
 class SubstitutionVote:
     """The copies a text is classified as, and how their answers combine (module docstring)."""
 
-    def __init__(self, table: dict[str, list[str]], *, copies: int, rate: float, seed: int = 0) -> None:
+    def __init__(self, table: dict[str, list[str]], *, copies: int, rate: float, seed: int = 0, draw: str = "word") -> None:
         if copies < 1 or not 0.0 <= rate <= 1.0:
             raise ValueError(f"copies must be ≥ 1 and rate in [0, 1], not {copies} and {rate}")
+        if draw not in DRAWS:
+            raise ValueError(f"draw must be one of {', '.join(DRAWS)}, not {draw!r}")
         self.table = {w: list(s) for w, s in table.items()}
-        self.copies, self.rate, self.seed = copies, rate, seed
+        self.copies, self.rate, self.seed, self.draw = copies, rate, seed, draw
+        self._fates: dict[str, list[str | None]] = {}  # draw="word": a word's substitute in each copy (None: kept)
 
     def variants(self, text: str) -> list[str]:
         """The `copies` randomly substituted versions of `text` (always the same ones for it)."""
+        if self.draw == "word":
+            return [_WORD.sub(lambda m, k=k: self._word_fate(m.group(), k), text) for k in range(self.copies)]
         rng = random.Random(f"{self.seed}\x00{text}")  # a str seed is hashed with SHA-512: stable across processes
 
         def swap(match: re.Match) -> str:
@@ -61,6 +79,20 @@ class SubstitutionVote:
             return _case_like(match.group(), options[rng.randrange(len(options))])
 
         return [_WORD.sub(swap, text) for _ in range(self.copies)]
+
+    def _word_fate(self, word: str, k: int) -> str:
+        """`word` as copy k writes it (draw="word"): its fate in each copy is drawn once, from a
+        generator seeded by (seed, the word), and remembered."""
+        key = word.lower()
+        options = self.table.get(key)
+        if not options:  # never remembered: an attack's queries bring endless new strings
+            return word
+        if key not in self._fates:
+            rng = random.Random(f"{self.seed}\x00{key}")
+            self._fates[key] = [options[rng.randrange(len(options))] if rng.random() < self.rate else None
+                                for _ in range(self.copies)]
+        fate = self._fates[key][k]
+        return word if fate is None else _case_like(word, fate)
 
     def expand(self, texts: Sequence[str]) -> list[str]:
         """Every text's variants, text after text (`copies` rows each)."""
@@ -73,9 +105,11 @@ class SubstitutionVote:
         return torch.logsumexp(torch.log_softmax(grouped, dim=-1), dim=1) - math.log(self.copies)
 
     def save(self, path: Path) -> None:
-        Path(path).write_text(json.dumps({"copies": self.copies, "rate": self.rate, "seed": self.seed, "table": self.table}), encoding="utf-8")
+        Path(path).write_text(json.dumps({"copies": self.copies, "rate": self.rate, "seed": self.seed, "draw": self.draw, "table": self.table}),
+                              encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path) -> SubstitutionVote:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        return cls(data["table"], copies=data["copies"], rate=data["rate"], seed=data["seed"])
+        # a vote.json written before `draw` existed drew by text
+        return cls(data["table"], copies=data["copies"], rate=data["rate"], seed=data["seed"], draw=data.get("draw", "text"))
