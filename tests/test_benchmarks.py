@@ -57,7 +57,7 @@ def test_vocabulary_pairs_each_baseline_with_its_reduced_twin(tiny_study, tmp_pa
     assert "| transformer-tiny | seen:3 |" in done.stdout
 
 
-def test_fidelity_ranks_cheap_estimates_against_full_figures(tiny_study, tmp_path: Path) -> None:
+def test_fidelity_ranks_cheap_and_weight_shared_estimates_against_full_figures(tiny_study, tmp_path: Path) -> None:
     def edit(raw: dict) -> None:
         raw["attack"].update(n_examples=6, eval_examples=12)
 
@@ -71,6 +71,19 @@ def test_fidelity_ranks_cheap_estimates_against_full_figures(tiny_study, tmp_pat
     # a rerun continues: nothing left to train, the same record
     again, _ = _run_on_tiny("fidelity.py", edit, ["--genomes", "4", "--cheap-epochs", "0.25", "--attack-examples", "10"], tiny_study, tmp_path)
     assert json.loads(out.read_text())["genomes"] == record["genomes"]
+
+    # the same genomes estimated from one weight-sharing supernet, against the same full figures
+    reference = tmp_path / "fidelity.json"
+    out.rename(reference)
+    done, out = _run_on_tiny("weight_sharing.py", edit, ["--fidelity", str(reference), "--supernet-epochs", "0.5", "--finetune-epochs", "0.25",
+                                                         "--candidates", "4"], tiny_study, tmp_path)
+    shared = json.loads(out.read_text())
+    assert [g["genome"] for g in shared["genomes"]] == [g["genome"] for g in record["genomes"]]
+    assert all(set(g["estimates"]) == {"0.0", "0.25"} and len(g["estimates"]["0.0"]["held"]) == 6 for g in shared["genomes"])
+    assert all(g["estimates"]["0.0"]["train_seconds"] == 0 < g["estimates"]["0.25"]["train_seconds"] for g in shared["genomes"])
+    assert [r["estimate"] for r in shared["summary"]] == ["inherited + 0 epoch", "inherited + 0.25 epoch"]
+    assert shared["supernet"]["steps"] > 1 and shared["supernet"]["seconds"] > 0
+    assert "| inherited + 0 epoch |" in done.stdout
 
 
 def test_search_efficiency_runs_every_sampler_and_seed(tiny_study, tmp_path: Path) -> None:

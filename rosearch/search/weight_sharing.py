@@ -1,0 +1,107 @@
+"""Weight sharing: a supernet over the study's space, trained once, gives every candidate inherited
+weights, so a candidate's estimate costs its measurement (and optionally a short distillation
+from those weights) instead of a whole distillation (HAT, Wang et al., 2020; AutoTinyBERT, Yin et
+al., 2021; single-path uniform sampling as in SPOS, Guo et al., 2020).
+
+`train_supernet` distils rosearch.student.supernet.SuperNet from the study's teacher with the
+study's logit-KD loss in the one training loop (rosearch.train.fit), each step on one genome drawn
+uniformly from the space by Optuna's random sampler (`PathSampler`, a hook). `estimate` builds a
+genome's student with the supernet's weights, optionally distils it further for a fraction of an
+epoch, and measures it like any trial (clean dev accuracy, the search recipe on the in-trial
+subset, size, latency) through its pipeline. Its fidelity — does it rank candidates as their full
+figures do — is measured in benchmarks/weight_sharing.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import optuna
+import torch
+from accelerate import Accelerator
+
+from rosearch.config import StudyConfig
+from rosearch.config.schema import strategies
+from rosearch.kd.strategies import STRATEGIES, TrialContext
+from rosearch.search.evaluate import Measurement, measure_student
+from rosearch.search.genome import suggest
+from rosearch.student import build_student
+from rosearch.student.genome import Genome
+from rosearch.student.supernet import SuperNet, inherit
+from rosearch.train import TrainPlan, fit
+from rosearch.train.loop import FitResult
+from rosearch.train.plan import Run
+
+if TYPE_CHECKING:
+    from rosearch.prepared import Prepared
+
+
+class PathSampler:
+    """A training hook: before each step, the supernet's path is a genome drawn uniformly from the
+    space (Optuna's RandomSampler on the study's own encoding, seeded: the same draws each run)."""
+
+    def __init__(self, space, seed: int) -> None:  # noqa: ANN001 - a SpaceConfig
+        self.space = space
+        self._study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
+        self.drawn: list[Genome] = []
+
+    def draw(self) -> Genome:
+        trial = self._study.ask()
+        genome = suggest(trial, self.space)
+        self._study.tell(trial, 0.0)
+        self.drawn.append(genome)
+        return genome
+
+    def start(self, run: Run) -> None:
+        pass
+
+    def before_step(self, run: Run, step: int) -> None:
+        run.accelerator.unwrap_model(run.model).path = self.draw()
+
+
+def _shape(cfg: StudyConfig, prep: Prepared) -> dict:
+    return dict(vocab_size=len(prep.tokenizer), num_labels=prep.num_labels, pad_token_id=prep.tokenizer.pad_token_id,
+                max_position_embeddings=cfg.data.max_length, dropout=cfg.space.dropout)
+
+
+def train_supernet(cfg: StudyConfig, prep: Prepared, *, accelerator: Accelerator, seed: int, epochs: float,
+                   progress: bool = True) -> tuple[SuperNet, FitResult]:
+    """A supernet over `cfg.space`, distilled for `epochs` passes over the training split, one
+    sampled path a step; returned unwrapped, in eval mode, on the accelerator's device."""
+    torch.manual_seed(seed)
+    net = SuperNet(cfg.space, **_shape(cfg, prep), embedding_basis=prep.embedding_basis)
+    sampler = PathSampler(cfg.space, seed)
+    ctx = TrialContext(cfg, prep, None, seed=seed, teacher_logits=cfg.kd.teacher_logits, pipeline=None)
+    kd = ctx.kd_loss()
+    plan = TrainPlan(ctx.loader(ctx.train_split()), kd, desc="supernet (one path a step)", epochs=epochs, hooks=[sampler],
+                     details=lambda: {"paths": len(sampler.drawn), "distinct_paths": len(set(sampler.drawn))})
+    result = fit(net, plan, accelerator=accelerator, optim=cfg.kd, grad_clip=cfg.kd.grad_clip, seed=seed, progress=progress)
+    return accelerator.unwrap_model(net, keep_fp32_wrapper=False), result
+
+
+def inherited_student(supernet: SuperNet, genome: Genome, cfg: StudyConfig, prep: Prepared) -> torch.nn.Module:
+    """`genome`'s student (its vocabulary too) holding the supernet's weights of its path, on the supernet's device."""
+    device = next(supernet.parameters()).device
+    vocabulary = prep.vocabulary(genome.vocabulary)
+    student = build_student(genome, vocabulary=vocabulary, **_shape(cfg, prep)).to(device)
+    return inherit(supernet, student, genome, vocabulary).eval()
+
+
+def estimate(supernet: SuperNet, genome: Genome, cfg: StudyConfig, prep: Prepared, *, accelerator: Accelerator, seed: int,
+             finetune_epochs: float = 0.0, progress: bool = False) -> tuple[torch.nn.Module, Measurement, float]:
+    """(student, its measurement, seconds spent distilling it further): `genome`'s student with
+    inherited weights, distilled for `finetune_epochs` more (0: none) with the study's first KD
+    strategy's plan, measured as a trial is (the search recipe on the in-trial subset)."""
+    student = inherited_student(supernet, genome, cfg, prep)
+    pipeline = prep.pipeline(student, genome.input_stage, max_length=cfg.data.max_length)
+    seconds = 0.0
+    if finetune_epochs > 0:
+        strategy = strategies(cfg.kd)[0]
+        ctx = TrialContext(cfg, prep, prep.strategy_data.get(strategy), seed=seed, teacher_logits=cfg.kd.teacher_logits, pipeline=pipeline)
+        fitted = fit(student, STRATEGIES.get(strategy).plan(ctx), accelerator=accelerator, optim=replace(cfg.kd, epochs=finetune_epochs),
+                     grad_clip=cfg.kd.grad_clip, seed=seed, progress=progress)
+        seconds = fitted.seconds
+        student = accelerator.unwrap_model(student, keep_fp32_wrapper=False).eval()
+        pipeline = prep.pipeline(student, genome.input_stage, max_length=cfg.data.max_length)
+    return student, measure_student(pipeline, cfg, prep, accelerator=accelerator, recipes=[cfg.attack.recipe], progress=progress), seconds
