@@ -8,6 +8,8 @@ re-trains the teacher.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import json
 import time
 from pathlib import Path
@@ -143,7 +145,12 @@ def prepare(cfg: StudyConfig, *, cache: DiskCache, accelerator: Accelerator, log
     from rosearch.kd.strategies import PrepareContext, prepare_strategies  # imports the KD strategies only here
 
     ctx = PrepareContext(cfg, prepared, source=source, cache=cache, accelerator=accelerator, log=log)
-    return prepared.with_strategies(prepare_strategies(ctx, strategies(cfg.kd)))
+    prepared = prepared.with_strategies(prepare_strategies(ctx, strategies(cfg.kd)))
+    if fidelity is not None and fidelity.estimate == "supernet":
+        from rosearch.search.weight_sharing import cached_supernet  # the search's, imported where a study asks for it
+
+        prepared = replace(prepared, supernet=cached_supernet(cfg, prepared, cache=cache, accelerator=accelerator, log=log))
+    return prepared
 
 
 def _vocabularies(cfg: StudyConfig, train: datasets.Dataset, tokenizer: PreTrainedTokenizerBase, teacher, log: Log) -> dict[str, Vocabulary]:  # noqa: ANN001

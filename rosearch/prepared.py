@@ -62,6 +62,9 @@ class Prepared:
     vote: SubstitutionVote | None = None
     # The space's reduced vocabularies (rosearch.student.vocab), by rule; "full" is not among them.
     vocabularies: dict[str, Vocabulary] = field(default_factory=dict)
+    # The weight-sharing supernet over the space (search.fidelity.estimate "supernet";
+    # rosearch.search.weight_sharing), distilled once per study and cached; else None.
+    supernet: Any = None
 
     @property
     def promoted_examples(self) -> list[dict[str, Any]]:

@@ -63,7 +63,8 @@ def test_cheap_config_shortens_only_the_distillation() -> None:
     "fid, key",
     [({"cheap_epochs": 1.0}, "search.fidelity.cheap_epochs"), ({"attack_examples": 50}, "search.fidelity.attack_examples"),
      ({"promote_rank": -1}, "promote_rank"), ({"cheap_epochs": 0}, "cheap_epochs"),
-     ({"cheap_attack_examples": 101}, "search.fidelity.cheap_attack_examples")],
+     ({"cheap_attack_examples": 101}, "search.fidelity.cheap_attack_examples"), ({"estimate": "oneshot"}, "search.fidelity.estimate"),
+     ({"supernet_epochs": 0}, "search.fidelity.supernet_epochs"), ({"finetune_epochs": -0.5}, "search.fidelity.finetune_epochs")],
 )
 def test_fidelity_settings_are_checked(fid, key) -> None:
     with pytest.raises(ConfigError, match=key):
@@ -203,3 +204,27 @@ def test_promoted_students_get_more_examples_disjoint_from_both_sets() -> None:
     assert all(preds[i] == labels[i] for i in indices)  # only examples the teacher gets right
     # capped at what is left (48 right, 30 taken)
     assert len(more_attack_examples(texts, labels, preds, taken=search + evaluation, n=100, seed=0)) == 18
+
+
+def test_a_supernet_study_estimates_by_inherited_weights_and_promotes_to_a_full_distillation(monkeypatch) -> None:
+    """search.fidelity.estimate "supernet": the cheap estimate is the study supernet's (on the cheap
+    examples), never a short distillation; a promoted candidate is distilled in full as before."""
+    calls: list = []
+    fake = _fake(calls)
+    shared: list = []
+
+    def fake_estimate(supernet, genome, cfg, prep, *, accelerator, seed, examples, progress):
+        shared.append((supernet, seed, examples))
+        return fake(genome, fidelity.cheap_config(cfg), prep, accelerator=accelerator, seed=seed, progress=progress)  # the fake: "cheap" figures
+
+    monkeypatch.setattr(objective_module, "evaluate_genome", fake)
+    monkeypatch.setattr(objective_module, "estimate_trial", fake_estimate)
+    cfg = _cfg()
+    cfg.search.fidelity.estimate = "supernet"
+    prep = SimpleNamespace(**vars(PREP), supernet="the supernet")
+    study = optuna.create_study(directions=["maximize", "maximize", "minimize"], sampler=optuna.samplers.RandomSampler(seed=0))
+    study.set_metric_names(["accuracy", "attack_accuracy", "params"])
+    study.optimize(Objective(cfg, prep=prep, accelerator=None, config_hash="h", progress=False), n_trials=4)
+    assert shared == [("the supernet", n, None) for n in range(4)]  # every candidate estimated from the supernet
+    assert [c[0] for c in calls] == ["cheap", "full", "cheap", "cheap", "full", "cheap"]  # the fake's "cheap" calls are the estimates
+    assert [record.level(t) for t in study.trials] == ["full", "cheap", "full", "cheap"]

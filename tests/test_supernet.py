@@ -90,22 +90,38 @@ def test_paths_share_their_weights(supernet: SuperNet) -> None:
     assert net.cells[1][0][0]["conv3"].pointwise.weight.grad is None  # one cell: the second is not on its path
 
 
-def test_a_supernet_trains_one_sampled_path_a_step_and_its_students_are_measured(tiny_study) -> None:
-    """On the tiny study: the supernet distils with the one training loop, drawing a path per step
-    from the space, and a genome's estimate is its inherited student measured as a trial is."""
+def test_a_study_distils_one_supernet_caches_it_and_estimates_its_candidates_from_it(tiny_study) -> None:
+    """On the tiny study with search.fidelity.estimate "supernet": prepare distils the supernet
+    (one sampled path a step, the one training loop) and caches it, a second prepare loads it, and
+    the search's cheap estimates are inherited students measured as trials are."""
     from rosearch.config import load_study
-    from rosearch.search.weight_sharing import estimate, train_supernet
+    from rosearch.search import record
+    from rosearch.search.objective import Objective
+    from rosearch.search.weight_sharing import estimate
     from rosearch.session import make_accelerator, prepare_study
 
-    runs, study = tiny_study
-    cfg = load_study("tiny", overrides={"runs_dir": str(runs)})
+    runs, stored = tiny_study
+    fidelity = {"estimate": "supernet", "supernet_epochs": 0.25, "attack_examples": 12, "promote_rank": 0}
+    cfg = load_study("tiny", overrides={"runs_dir": str(runs), "search.fidelity": fidelity})
     accelerator = make_accelerator(cfg)
-    prep = prepare_study(cfg, accelerator, progress=False)
-    net, fitted = train_supernet(cfg, prep, accelerator=accelerator, seed=0, epochs=0.5, progress=False)
-    assert fitted.steps == fitted.details["paths"] > 1 and fitted.details["distinct_paths"] > 1 and not net.training
-    genome = Genome.from_dict(study.trials[-1].user_attrs["genome"])
-    student, measured, seconds = estimate(net, genome, cfg, prep, accelerator=accelerator, seed=0)
+    logs: list[str] = []
+    prep = prepare_study(cfg, accelerator, progress=False, out=logs.append)
+    assert any("distilling one supernet" in line for line in logs) and not prep.supernet.training
+    logs.clear()
+    again = prepare_study(cfg, accelerator, progress=False, out=logs.append)
+    assert not any("distilling one supernet" in line for line in logs)  # from the cache
+    assert all(torch.equal(a, b) for a, b in zip(prep.supernet.state_dict().values(), again.supernet.state_dict().values()))
+
+    genome = Genome.from_dict(stored.trials[-1].user_attrs["genome"])
+    student, measured, seconds = estimate(prep.supernet, genome, cfg, prep, accelerator=accelerator, seed=0)
     assert seconds == 0 and 0 <= measured.metrics["accuracy"] <= 1 and measured.attacks[cfg.attack.recipe.name].metrics.n == cfg.attack.n_examples
     assert measured.metrics["params"] == sum(p.numel() for p in student.parameters())
-    again, _, more = estimate(net, genome, cfg, prep, accelerator=accelerator, seed=0, finetune_epochs=0.25)
-    assert more > 0 and not torch.equal(again.classifier.weight, student.classifier.weight)  # distilled further from the inherited weights
+    further, _, more = estimate(prep.supernet, genome, cfg, prep, accelerator=accelerator, seed=0, finetune_epochs=0.1)
+    assert more > 0 and not torch.equal(further.classifier.weight, student.classifier.weight)  # distilled further from the inherited weights
+
+    study = optuna.create_study(directions=["maximize", "maximize", "minimize"], sampler=optuna.samplers.RandomSampler(seed=1))
+    study.set_metric_names(["accuracy", "attack_accuracy", "params"])
+    study.optimize(Objective(cfg, prep, accelerator=accelerator, config_hash="h", progress=False), n_trials=2)
+    first, second = study.trials
+    assert record.level(first) == "full" and record.fidelity(first)["cheap"]["accuracy"] == first.values[0]  # the first trial is on the front
+    assert record.fidelity(second)["cheap"]["params"] == second.values[2]

@@ -82,7 +82,7 @@ def test_a_word_drawn_copies_change_only_where_the_text_changes() -> None:
 
 
 def test_a_word_drawn_copy_writes_a_word_the_same_way_wherever_it_stands() -> None:
-    vote = SubstitutionVote(TABLE, copies=16, rate=0.5, seed=0)
+    vote = SubstitutionVote(TABLE, copies=16, rate=0.5, seed=0, draw="word")
     copies = [copy.replace(",", "").lower().split() for copy in vote.variants("movie and movie, then the Movie")]
     assert all(c[0] == c[2] == c[5] for c in copies), copies
     assert len({c[0] for c in copies}) == 3  # movie, film, picture: each copy its own draw

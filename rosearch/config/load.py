@@ -139,8 +139,11 @@ _HASHED_UNLESS_DEFAULT = {
     ("space", "fgws_min_count"): 4,
     ("space", "vote_copies"): 8,
     ("space", "vote_rate"): 0.25,
-    ("space", "vote_draw"): "text",  # not its default: the draw every vote stored before it existed made
+    ("space", "vote_draw"): "text",
     ("search", "fidelity"): None,
+    ("search", "fidelity", "estimate"): "distill",
+    ("search", "fidelity", "supernet_epochs"): 4.0,
+    ("search", "fidelity", "finetune_epochs"): 0.0,
 }
 #: Settings of a stage that change no trial where the space does not offer that stage: never hashed there.
 _HASHED_ONLY_WITH_STAGE = {("space", "vote_draw"): "vote"}

@@ -63,8 +63,20 @@ class FidelityConfig:
     # drawn the same way, disjoint from the evaluation set, so the front is ranked on figures whose
     # intervals are a few points wide (±5 points at 300 against ±9 at 100).
     attack_examples: int = 300
+    # What the cheap estimate is: "distill" (a distillation of cheap_epochs passes from scratch) or
+    # "supernet" (weight sharing, rosearch.search.weight_sharing: the candidate's student takes its
+    # weights from a supernet over the space, distilled once per study for supernet_epochs passes,
+    # then finetune_epochs more passes of its own — 0: none — before it is measured).
+    estimate: Literal["distill", "supernet"] = "distill"
+    supernet_epochs: float = 4.0
+    finetune_epochs: float = 0.0
 
     def __post_init__(self) -> None:
+        if self.estimate not in ("distill", "supernet"):
+            raise ConfigError("estimate", self.estimate, "Use distill (a short distillation) or supernet (weight sharing).")
+        positive("supernet_epochs", self.supernet_epochs)
+        if not self.finetune_epochs >= 0:  # also refuses NaN
+            raise ConfigError("finetune_epochs", self.finetune_epochs, "Use 0 (the inherited weights as they are) or more passes.")
         positive("cheap_epochs", self.cheap_epochs)
         if self.promote_rank < 0:
             raise ConfigError("promote_rank", self.promote_rank, "Use 0 (the cheap front only) or more.")

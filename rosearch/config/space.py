@@ -27,7 +27,7 @@ KNOWN_OPS = (
 STAGE_ORDER = ("normalizer", "fgws", "recognizer", "vote")
 #: How the vote draws its copies: rosearch.robust.vote.DRAWS (that file ships with exports on its
 #: own, so it cannot import this one; a test keeps the two equal).
-VOTE_DRAWS = ("word", "text")
+VOTE_DRAWS = ("text", "word")
 INPUT_STAGES = ("none", "recognizer", "normalizer", "normalizer+recognizer", "fgws", "fgws+recognizer", "normalizer+fgws+recognizer",
                 "vote", "normalizer+fgws+recognizer+vote")
 
@@ -73,10 +73,10 @@ class SpaceConfig:
     # (rosearch.robust.vote). Each copy is one more model pass.
     vote_copies: int = 8
     vote_rate: float = 0.25
-    # How the copies are drawn: word (each word's fate in each copy fixed by the word, so an edit
-    # changes only the edited word's copies) or text (every copy redrawn for each text, as SAFER;
-    # an attack then re-rolls the vote with each query). rosearch.robust.vote.
-    vote_draw: str = "word"
+    # How the copies are drawn: text (every copy redrawn for each text, as SAFER: an attack meets
+    # fresh noise with each query) or word (each word's fate in each copy fixed by the word, so an
+    # edit changes only the edited word's copies). rosearch.robust.vote.
+    vote_draw: str = "text"
     # The student's vocabulary (a gene when more than one is given; rosearch.student.vocab): full
     # (every teacher word piece), seen:K (pieces seen ≥ K times in the training text) or top:N
     # (the N most frequent). Rows start from the teacher's embeddings like the full table's.

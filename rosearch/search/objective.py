@@ -17,6 +17,7 @@ from rosearch.search.evaluate import TrialResult, evaluate_genome
 from rosearch.search.fidelity import cheap_config, cheap_examples
 from rosearch.search.genome import Genome, suggest, suggest_strategy
 from rosearch.search.seeds import trial_seed
+from rosearch.search.weight_sharing import estimate_trial
 from rosearch.search.storage import worker_id
 from rosearch.train import NonFiniteLoss
 
@@ -69,7 +70,7 @@ class Objective:
         is the same quantity for every trial."""
         earlier = record.estimate(trial)
         if earlier is None or not earlier["promoted"]:  # (a retry of an unpromoted trial stopped before its record: estimate again)
-            cheap = self._evaluate(trial, genome, strategy, cheap_config(self.cfg), cheap_examples(self.cfg, self.prep), seed)
+            cheap = self._cheap(trial, genome, strategy, seed)
             cheap_limits = constraints(self.cfg, cheap.metrics)
             values = self._values(cheap.metrics)
             promoted, rank, population = self._promotion(trial, values, cheap_limits)
@@ -94,10 +95,23 @@ class Objective:
                                             max_rank=self.cfg.search.fidelity.promote_rank)
         return promoted or record.is_baseline(trial), rank, len(done)
 
+    def _cheap(self, trial: optuna.Trial, genome: Genome, strategy: str, seed: int) -> TrialResult:
+        """The cheap estimate: the candidate's student with the study supernet's weights
+        (search.fidelity.estimate "supernet"), or a short distillation of its own."""
+        examples = cheap_examples(self.cfg, self.prep)
+        if self.cfg.search.fidelity.estimate == "supernet":
+            return self._tolerating(trial, lambda: estimate_trial(self.prep.supernet, genome, self.cfg, self.prep, accelerator=self.accelerator,
+                                                                   seed=seed, examples=examples, progress=self.progress))
+        return self._evaluate(trial, genome, strategy, cheap_config(self.cfg), examples, seed)
+
     def _evaluate(self, trial: optuna.Trial, genome: Genome, strategy: str, cfg: StudyConfig, examples: list[dict] | None, seed: int) -> TrialResult:
+        return self._tolerating(trial, lambda: evaluate_genome(genome, cfg, self.prep, accelerator=self.accelerator, seed=seed, strategy=strategy,
+                                                               examples=examples, progress=self.progress))
+
+    def _tolerating(self, trial: optuna.Trial, work: Callable[[], TrialResult]) -> TrialResult:
+        """`work()`, a failure that is data (`tolerated`) recorded on the trial as its reason."""
         try:
-            return evaluate_genome(genome, cfg, self.prep, accelerator=self.accelerator, seed=seed, strategy=strategy,
-                                   examples=examples, progress=self.progress)
+            return work()
         except Exception as err:
             if not tolerated(err):
                 raise

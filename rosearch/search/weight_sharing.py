@@ -14,17 +14,21 @@ figures do — is measured in benchmarks/weight_sharing.py.
 
 from __future__ import annotations
 
+import json
+import math
+import time
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import optuna
 import torch
 from accelerate import Accelerator
 
-from rosearch.config import StudyConfig
+from rosearch.cache import DiskCache
+from rosearch.config import StudyConfig, config_hash, stable_hash
 from rosearch.config.schema import strategies
 from rosearch.kd.strategies import STRATEGIES, TrialContext
-from rosearch.search.evaluate import Measurement, measure_student
+from rosearch.search.evaluate import Measurement, TrialResult, measure_student
 from rosearch.search.genome import suggest
 from rosearch.student import build_student
 from rosearch.student.genome import Genome
@@ -88,11 +92,52 @@ def inherited_student(supernet: SuperNet, genome: Genome, cfg: StudyConfig, prep
     return inherit(supernet, student, genome, vocabulary).eval()
 
 
+def supernet_key(cfg: StudyConfig, prep: Prepared) -> str:
+    """What a study's supernet depends on: the teacher and its data, the space, the distillation
+    settings, the study seed and the supernet's epochs."""
+    assert cfg.search.fidelity is not None
+    return stable_hash({"teacher": prep.keys["teacher"], "space": config_hash(cfg, "space"), "kd": config_hash(cfg, "kd"),
+                        "seed": cfg.seed, "epochs": cfg.search.fidelity.supernet_epochs})
+
+
+def cached_supernet(cfg: StudyConfig, prep: Prepared, *, cache: DiskCache, accelerator: Accelerator,
+                    log: Callable[[str], None] = print) -> SuperNet:
+    """The study's supernet: from the prepare cache, else distilled now (search.fidelity.supernet_epochs
+    passes) and cached, so every worker and every resumed run of the study shares one."""
+    epochs = cfg.search.fidelity.supernet_epochs
+
+    def build(tmp) -> None:  # noqa: ANN001 - the cache entry's folder
+        log(f"supernet: distilling one supernet over the space for {epochs:g} epoch(s), one path a step (cached after)")
+        net, fitted = train_supernet(cfg, prep, accelerator=accelerator, seed=cfg.seed, epochs=epochs, progress=False)
+        torch.save(net.state_dict(), tmp / "supernet.pt")
+        (tmp / "fit.json").write_text(json.dumps({"steps": fitted.steps, "seconds": fitted.seconds, **fitted.details}))
+
+    folder = cache.get_or_build("supernet", supernet_key(cfg, prep), build)
+    net = SuperNet(cfg.space, **_shape(cfg, prep))
+    net.load_state_dict(torch.load(folder / "supernet.pt", map_location="cpu", weights_only=True))
+    fit = json.loads((folder / "fit.json").read_text())
+    log(f"supernet: {sum(p.numel() for p in net.parameters()):,} parameters, {fit['steps']} steps ({fit['seconds']:.0f} s)  [{folder}]")
+    return net.to(accelerator.device).eval()
+
+
+def estimate_trial(supernet: SuperNet, genome: Genome, cfg: StudyConfig, prep: Prepared, *, accelerator: Accelerator, seed: int,
+                   examples: list[dict] | None, progress: bool = False) -> TrialResult:
+    """A candidate's cheap estimate by weight sharing, in the shape of a trial's result (the
+    objective records it as it records a distilled estimate)."""
+    start = time.perf_counter()
+    student, measured, seconds = estimate(supernet, genome, cfg, prep, accelerator=accelerator, seed=seed,
+                                          finetune_epochs=cfg.search.fidelity.finetune_epochs, examples=examples, progress=progress)
+    timings = {"train": seconds, **measured.timings}
+    timings["other"] = time.perf_counter() - start - sum(timings.values())
+    timings["total"] = time.perf_counter() - start
+    return TrialResult(measured.metrics, timings, measured.attacks[cfg.attack.recipe.name], FitResult(0, seconds, math.nan), student)
+
+
 def estimate(supernet: SuperNet, genome: Genome, cfg: StudyConfig, prep: Prepared, *, accelerator: Accelerator, seed: int,
-             finetune_epochs: float = 0.0, progress: bool = False) -> tuple[torch.nn.Module, Measurement, float]:
+             finetune_epochs: float = 0.0, examples: list[dict] | None = None, progress: bool = False) -> tuple[torch.nn.Module, Measurement, float]:
     """(student, its measurement, seconds spent distilling it further): `genome`'s student with
     inherited weights, distilled for `finetune_epochs` more (0: none) with the study's first KD
-    strategy's plan, measured as a trial is (the search recipe on the in-trial subset)."""
+    strategy's plan, measured as a trial is (the search recipe on `examples`, default the in-trial subset)."""
     student = inherited_student(supernet, genome, cfg, prep)
     pipeline = prep.pipeline(student, genome.input_stage, max_length=cfg.data.max_length)
     seconds = 0.0
@@ -104,4 +149,5 @@ def estimate(supernet: SuperNet, genome: Genome, cfg: StudyConfig, prep: Prepare
         seconds = fitted.seconds
         student = accelerator.unwrap_model(student, keep_fp32_wrapper=False).eval()
         pipeline = prep.pipeline(student, genome.input_stage, max_length=cfg.data.max_length)
-    return student, measure_student(pipeline, cfg, prep, accelerator=accelerator, recipes=[cfg.attack.recipe], progress=progress), seconds
+    return student, measure_student(pipeline, cfg, prep, accelerator=accelerator, recipes=[cfg.attack.recipe], examples=examples,
+                                    progress=progress), seconds
