@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -20,8 +21,16 @@ from rosearch.search.evaluations import stored
 from conftest import run_cli as _cli
 
 
-def test_optimize_resume_and_show_on_tiny(tmp_path: Path) -> None:
+def _warm_runs(tiny_study, tmp_path: Path) -> Path:
+    """A new runs folder holding a copy of the tiny study's prepare cache (data, teacher, its
+    logits): a fresh study that skips the teacher's fine-tuning, which tiny_study already tested."""
     runs = tmp_path / "runs"
+    shutil.copytree(tiny_study[0] / "cache", runs / "cache")
+    return runs
+
+
+def test_optimize_resume_and_show_on_tiny(tiny_study, tmp_path: Path) -> None:
+    runs = _warm_runs(tiny_study, tmp_path)
     first = _cli("optimize", "--study", "tiny", "--n-trials", "3", "--runs-dir", str(runs), "--no-progress", cwd=tmp_path)
     assert first.returncode == 0, first.stderr[-3000:]
     assert "Pareto front" in first.stdout and "trial #2" in first.stdout
@@ -208,10 +217,10 @@ def test_sst2_without_the_hub_stops_fast_and_points_at_demo(tmp_path: Path) -> N
     assert time.perf_counter() - start < 30
 
 
-def test_a_killed_worker_is_recovered_at_once_by_the_next_run(tmp_path: Path) -> None:
+def test_a_killed_worker_is_recovered_at_once_by_the_next_run(tiny_study, tmp_path: Path) -> None:
     """kill -9 during a trial, then an immediate rerun (well inside the heartbeat's grace period):
     `show` names the stale trial, and the rerun fails it and retries it with its parameters and seed."""
-    runs = tmp_path / "runs"
+    runs = _warm_runs(tiny_study, tmp_path)
     storage = f"sqlite:///{runs / 'tiny' / 'study.db'}"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     args = [sys.executable, "-m", "rosearch.cli", "optimize", "--study", "tiny", "--runs-dir", str(runs), "--no-progress"]
