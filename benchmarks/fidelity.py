@@ -32,7 +32,7 @@ from scipy import stats
 from rosearch.attack import run_attack
 from rosearch.config import load_study
 from rosearch.search.evaluate import evaluate_genome
-from rosearch.search.genome import suggest
+from rosearch.search.genome import random_genomes as draw_genomes
 from rosearch.session import make_accelerator, prepare_study, quiet_libraries
 from rosearch.student.genome import Genome
 from rosearch.table import format_table
@@ -82,15 +82,13 @@ def main() -> None:
 
 def random_genomes(cfg, count: int) -> list[Genome]:  # noqa: ANN001
     """`count` distinct genomes drawn from the study's space by Optuna's random sampler (seeded)."""
-    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=cfg.seed))
     picked: list[Genome] = []
-    while len(picked) < count:
-        trial = study.ask()
-        genome = suggest(trial, cfg.space)
+    for genome in draw_genomes(cfg.space, cfg.seed):
+        if len(picked) == count:
+            return picked
         if genome not in picked:
             picked.append(genome)
-        study.tell(trial, 0.0)
-    return picked
+    raise AssertionError("unreachable: the draws never end")
 
 
 def write(out: Path, cfg, args, prep, genomes: list[dict]) -> None:  # noqa: ANN001

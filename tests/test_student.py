@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-import optuna
+import itertools
+
 import pytest
 import torch
 
 from rosearch.config import KNOWN_OPS, SpaceConfig
-from rosearch.search.genome import Genome, Node, suggest
+from rosearch.search.genome import Genome, Node, random_genomes
 from rosearch.student import build_student, count_flops, count_params, register_auto_classes
 from rosearch.student.ops import build_op
 
@@ -28,13 +29,7 @@ def test_op_shape_and_padding_invariance(name: str) -> None:
 
 def _genomes(n: int = 15) -> list[Genome]:
     space = SpaceConfig(hidden_sizes=[16, 32], embedding_sizes=[8, 16], n_cells=[1, 2], heads=[1, 2, 4])
-    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
-    genomes = []
-    for _ in range(n):
-        trial = study.ask()
-        genomes.append(suggest(trial, space))
-        study.tell(trial, 0.0)
-    return genomes
+    return list(itertools.islice(random_genomes(space, seed=1), n))
 
 
 def _student(genome: Genome, basis: torch.Tensor | None = None):

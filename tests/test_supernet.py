@@ -3,13 +3,15 @@ paths, and a student that inherits a path's weights computes what the path compu
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import optuna
 import pytest
 import torch
 
 from rosearch.config.space import SpaceConfig
-from rosearch.search.genome import suggest
+from rosearch.search.genome import random_genomes
 from rosearch.student import build_student
 from rosearch.student.genome import Genome, Node
 from rosearch.student.supernet import SuperNet, inherit
@@ -20,13 +22,7 @@ SHAPE = dict(vocab_size=50, num_labels=3, pad_token_id=0, max_position_embedding
 
 
 def _genomes(count: int) -> list[Genome]:
-    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
-    genomes = []
-    for _ in range(count):
-        trial = study.ask()
-        genomes.append(suggest(trial, SPACE))
-        study.tell(trial, 0.0)
-    return genomes
+    return list(itertools.islice(random_genomes(SPACE, seed=0), count))
 
 
 def _batch() -> dict[str, torch.Tensor]:

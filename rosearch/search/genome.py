@@ -20,7 +20,7 @@ attention operations); NSGA-II samples them at random when a parent lacks them.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
 import optuna
 
@@ -28,7 +28,7 @@ from rosearch.config.schema import KDConfig, SpaceConfig, strategies
 from rosearch.student.genome import Genome, Node
 from rosearch.student.space import head_choices, validate
 
-__all__ = ["Genome", "Node", "from_params", "head_choices", "heads_param", "suggest", "suggest_strategy", "to_params", "trial_strategy", "validate"]
+__all__ = ["Genome", "Node", "from_params", "head_choices", "heads_param", "random_genomes", "suggest", "suggest_strategy", "to_params", "trial_strategy", "validate"]
 
 
 def heads_param(hidden_size: int) -> str:
@@ -53,6 +53,17 @@ def suggest(trial: optuna.Trial, space: SpaceConfig) -> Genome:
     vocabularies = space.vocabularies
     vocabulary = trial.suggest_categorical("vocabulary", vocabularies) if len(vocabularies) > 1 else vocabularies[0]
     return Genome(hidden, embedding, n_cells, tuple(nodes), n_heads, ffn, stage, vocabulary)
+
+
+def random_genomes(space: SpaceConfig, seed: int) -> Iterator[Genome]:
+    """Genomes drawn uniformly from `space`, endlessly: Optuna's random sampler (seeded) on the
+    search's own encoding, so they are distributed as NSGA-II's first generation draws them."""
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
+    while True:
+        trial = study.ask()
+        genome = suggest(trial, space)
+        study.tell(trial, 0.0)
+        yield genome
 
 
 def to_params(genome: Genome, space: SpaceConfig) -> dict[str, Any]:

@@ -20,7 +20,6 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Callable
 
-import optuna
 import torch
 from accelerate import Accelerator
 
@@ -29,7 +28,7 @@ from rosearch.config import StudyConfig, config_hash, stable_hash
 from rosearch.config.schema import strategies
 from rosearch.kd.strategies import STRATEGIES, TrialContext
 from rosearch.search.evaluate import Measurement, TrialResult, measure_student
-from rosearch.search.genome import suggest
+from rosearch.search.genome import random_genomes
 from rosearch.student import build_student
 from rosearch.student.genome import Genome
 from rosearch.student.supernet import SuperNet, inherit
@@ -43,19 +42,15 @@ if TYPE_CHECKING:
 
 class PathSampler:
     """A training hook: before each step, the supernet's path is a genome drawn uniformly from the
-    space (Optuna's RandomSampler on the study's own encoding, seeded: the same draws each run)."""
+    space (rosearch.search.genome.random_genomes, seeded: the same draws each run)."""
 
     def __init__(self, space, seed: int) -> None:  # noqa: ANN001 - a SpaceConfig
-        self.space = space
-        self._study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
+        self._genomes = random_genomes(space, seed)
         self.drawn: list[Genome] = []
 
     def draw(self) -> Genome:
-        trial = self._study.ask()
-        genome = suggest(trial, self.space)
-        self._study.tell(trial, 0.0)
-        self.drawn.append(genome)
-        return genome
+        self.drawn.append(next(self._genomes))
+        return self.drawn[-1]
 
     def start(self, run: Run) -> None:
         pass
