@@ -51,8 +51,8 @@ def test_op_frequencies_and_features_compare_the_quarters() -> None:
     depth = features["cell depth (longest op chain)"]
     assert depth["top_mean"] == 3 and depth["bottom_mean"] == 1 and depth["spearman"] == pytest.approx(math.sqrt(0.8))
     assert math.isnan(features["n_cells (stack depth)"]["spearman"])  # constant: no correlation
-    assert category_counts(["kdiga", "vanilla", "kdiga", "vanilla"], q) == [
-        {"value": "kdiga", "top": 1, "bottom": 0, "all": 2}, {"value": "vanilla", "top": 0, "bottom": 1, "all": 2}]
+    assert category_counts(["kdiga", "vanilla", "kdiga", "vanilla"], q, front=[1, 2, 3]) == [
+        {"value": "kdiga", "front": 1, "top": 1, "bottom": 0, "all": 2}, {"value": "vanilla", "front": 2, "top": 0, "bottom": 1, "all": 2}]
 
 
 def test_report_cli_matches_the_study(tiny_study, tmp_path: Path) -> None:
@@ -79,6 +79,10 @@ def test_report_cli_matches_the_study(tiny_study, tmp_path: Path) -> None:
     stages = [t.user_attrs["genome"].get("input_stage", "none") for t in complete]  # the stage gene counts with the cell's
     assert {r["value"]: r["all"] for r in arch["input_stages"]} == {s: stages.count(s) for s in set(stages)}
     assert sum(r["top"] for r in arch["input_stages"]) == arch["quarter_size"]
+    front = [t for t in complete if t.number in arch["front_trials"]]
+    assert sorted(arch["front_trials"]) == sorted(r["trial"] for r in data["trials"] if r["pareto"])
+    assert {r["value"]: r["front"] for r in arch["input_stages"]} == {s: sum(t.user_attrs["genome"].get("input_stage", "none") == s for t in front)
+                                                                      for s in set(stages)}
 
     md = (out / "report.md").read_text()
     for link in ("pareto.png", "pareto.html", "hypervolume.png", "## Architecture and robustness", "most robust quarter"):

@@ -99,11 +99,15 @@ def report(current: StudyConfig, out_dir: Path, *, out: Out = print) -> dict[str
     robustness = [row["robustness"] for row in data["trials"]]
     data["robustness_sources"] = {s: sum(row["robustness_set"] == s for row in data["trials"]) for s in ("evaluation", "in-trial")}
     q = quarters(robustness)
+    on_front = [i for i, row in enumerate(data["trials"]) if row["pareto"]]
     data["architecture"] = {
         "quarter_size": len(q.top), "top_trials": [done[i].number for i in q.top], "bottom_trials": [done[i].number for i in q.bottom],
         "operations": op_frequencies(genomes, q), "features": feature_table(genomes, robustness, q),
-        "kd_strategies": category_counts([record.strategy(t, "vanilla") for t in done], q),
-        "input_stages": category_counts([g.input_stage for g in genomes], q),  # the pipeline's stage gene
+        "front_trials": [done[i].number for i in on_front],
+        # the levers (categorical genes), and which the front chose
+        "kd_strategies": category_counts([record.strategy(t, "vanilla") for t in done], q, on_front),
+        "input_stages": category_counts([g.input_stage for g in genomes], q, on_front),  # the pipeline's stage gene
+        "vocabularies": category_counts([g.vocabulary for g in genomes], q, on_front),
     }
     (out_dir / "report.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     (out_dir / "report.md").write_text(markdown(data, cfg), encoding="utf-8")
@@ -232,12 +236,15 @@ def markdown(data: dict[str, Any], cfg: StudyConfig) -> str:
             for r in arch["features"]
         ]),
     ]
-    if len(arch.get("input_stages", ())) > 1:
-        lines += ["", "Input stages (the pipeline in front of the student):", "", _table(["stage", "most robust quarter", "least robust quarter", "all"], [
-            [r["value"], str(r["top"]), str(r["bottom"]), str(r["all"])] for r in arch["input_stages"]])]
-    if len(arch["kd_strategies"]) > 1:
-        lines += ["", "Distillation strategies:", "", _table(["strategy", "most robust quarter", "least robust quarter", "all"], [
-            [r["value"], str(r["top"]), str(r["bottom"]), str(r["all"])] for r in arch["kd_strategies"]])]
+    levers = [(key, title, name) for key, title, name in (
+        ("input_stages", "Input stages (the pipeline in front of the student)", "stage"),
+        ("vocabularies", "Vocabularies (the word pieces the student embeds)", "vocabulary"),
+        ("kd_strategies", "Distillation strategies", "strategy")) if len(arch.get(key, ())) > 1]
+    if levers:
+        lines += ["", f"The levers, and which the Pareto front chose ({len(arch.get('front_trials', []))} trials on it, baselines included):"]
+    for key, title, name in levers:
+        lines += ["", f"{title}:", "", _table([name, "on the front", "most robust quarter", "least robust quarter", "all"], [
+            [r["value"], str(r.get("front", "–")), str(r["top"]), str(r["bottom"]), str(r["all"])] for r in arch[key]])]
     src = data.get("robustness_sources", {})
     lines += ["", f"Robustness here is the evaluation-set figure for {src.get('evaluation', 0)} trial(s) and the in-trial subset's "
               f"({cfg.attack.n_examples} examples, about ±{100 * 1.96 * 0.5 / max(cfg.attack.n_examples, 1) ** 0.5:.0f} points) for "

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Collection
 
 from scipy.stats import spearmanr
 
@@ -91,9 +91,11 @@ def feature_table(genomes: list[Genome], robustness: list[float], q: Quarters) -
     return rows
 
 
-def category_counts(labels: list[str], q: Quarters) -> list[dict[str, Any]]:
-    """A categorical choice (e.g. the KD strategy): counts in the top and bottom quarter."""
+def category_counts(labels: list[str], q: Quarters, front: Collection[int] = ()) -> list[dict[str, Any]]:
+    """A categorical choice (a lever: the KD strategy, the stage gene, the vocabulary): counts on the
+    Pareto front (`front`: indices into `labels`), in the top and bottom quarter, and in all."""
     return [
-        {"value": v, "top": sum(labels[i] == v for i in q.top), "bottom": sum(labels[i] == v for i in q.bottom), "all": labels.count(v)}
+        {"value": v, "front": sum(labels[i] == v for i in front), "top": sum(labels[i] == v for i in q.top),
+         "bottom": sum(labels[i] == v for i in q.bottom), "all": labels.count(v)}
         for v in sorted(set(labels))
     ]
