@@ -8,10 +8,9 @@ re-trains the teacher.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 

@@ -22,6 +22,12 @@ if TYPE_CHECKING:
     from rosearch.prepared import Prepared
 
 
+def student_shape(cfg: StudyConfig, prep: Prepared) -> dict:
+    """The study's fixed sizes every student (and the supernet) is built with."""
+    return dict(vocab_size=len(prep.tokenizer), num_labels=prep.num_labels, pad_token_id=prep.tokenizer.pad_token_id,
+                max_position_embeddings=cfg.data.max_length, dropout=cfg.space.dropout)
+
+
 def distill_student(
     genome: Genome | BertShapeConfig,
     cfg: StudyConfig,
@@ -42,8 +48,7 @@ def distill_student(
     mode, on `accelerator.device`."""
     d = cfg.kd
     set_seed(seed)  # the student's initial weights are part of what the seed fixes
-    shape = dict(vocab_size=len(prep.tokenizer), num_labels=prep.num_labels, pad_token_id=prep.tokenizer.pad_token_id,
-                 max_position_embeddings=cfg.data.max_length, dropout=cfg.space.dropout, embedding_basis=prep.embedding_basis)
+    shape = {**student_shape(cfg, prep), "embedding_basis": prep.embedding_basis}
     if isinstance(genome, BertShapeConfig):
         student = build_bert_student(genome, **shape)
     else:

@@ -26,6 +26,7 @@ from accelerate import Accelerator
 from rosearch.cache import DiskCache
 from rosearch.config import StudyConfig, config_hash, stable_hash
 from rosearch.config.schema import strategies
+from rosearch.kd.distill import student_shape
 from rosearch.kd.strategies import STRATEGIES, TrialContext
 from rosearch.search.evaluate import Measurement, TrialResult, measure_student
 from rosearch.search.genome import random_genomes
@@ -59,17 +60,12 @@ class PathSampler:
         run.accelerator.unwrap_model(run.model).path = self.draw()
 
 
-def _shape(cfg: StudyConfig, prep: Prepared) -> dict:
-    return dict(vocab_size=len(prep.tokenizer), num_labels=prep.num_labels, pad_token_id=prep.tokenizer.pad_token_id,
-                max_position_embeddings=cfg.data.max_length, dropout=cfg.space.dropout)
-
-
 def train_supernet(cfg: StudyConfig, prep: Prepared, *, accelerator: Accelerator, seed: int, epochs: float,
                    progress: bool = True) -> tuple[SuperNet, FitResult]:
     """A supernet over `cfg.space`, distilled for `epochs` passes over the training split, one
     sampled path a step; returned unwrapped, in eval mode, on the accelerator's device."""
     torch.manual_seed(seed)
-    net = SuperNet(cfg.space, **_shape(cfg, prep), embedding_basis=prep.embedding_basis)
+    net = SuperNet(cfg.space, **student_shape(cfg, prep), embedding_basis=prep.embedding_basis)
     sampler = PathSampler(cfg.space, seed)
     ctx = TrialContext(cfg, prep, None, seed=seed, teacher_logits=cfg.kd.teacher_logits, pipeline=None)
     kd = ctx.kd_loss()
@@ -83,7 +79,7 @@ def inherited_student(supernet: SuperNet, genome: Genome, cfg: StudyConfig, prep
     """`genome`'s student (its vocabulary too) holding the supernet's weights of its path, on the supernet's device."""
     device = next(supernet.parameters()).device
     vocabulary = prep.vocabulary(genome.vocabulary)
-    student = build_student(genome, vocabulary=vocabulary, **_shape(cfg, prep)).to(device)
+    student = build_student(genome, vocabulary=vocabulary, **student_shape(cfg, prep)).to(device)
     return inherit(supernet, student, genome, vocabulary).eval()
 
 
@@ -108,7 +104,7 @@ def cached_supernet(cfg: StudyConfig, prep: Prepared, *, cache: DiskCache, accel
         (tmp / "fit.json").write_text(json.dumps({"steps": fitted.steps, "seconds": fitted.seconds, **fitted.details}))
 
     folder = cache.get_or_build("supernet", supernet_key(cfg, prep), build)
-    net = SuperNet(cfg.space, **_shape(cfg, prep))
+    net = SuperNet(cfg.space, **student_shape(cfg, prep))
     net.load_state_dict(torch.load(folder / "supernet.pt", map_location="cpu", weights_only=True))
     fit = json.loads((folder / "fit.json").read_text())
     log(f"supernet: {sum(p.numel() for p in net.parameters()):,} parameters, {fit['steps']} steps ({fit['seconds']:.0f} s)  [{folder}]")

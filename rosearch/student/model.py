@@ -103,6 +103,22 @@ class Cell(nn.Module):
         return self.norm(prev1 + self.dropout(nodes))
 
 
+def init_module(module: nn.Module, scale: float) -> None:
+    """The student's initialisation of one module (linear and conv weights N(0, scale), zero
+    biases, embeddings N(0, scale) with a zero padding row, unit layer norms); the supernet's too."""
+    if isinstance(module, (nn.Linear, nn.Conv1d)):
+        module.weight.data.normal_(0.0, scale)
+        if module.bias is not None:
+            module.bias.data.zero_()
+    elif isinstance(module, nn.Embedding):
+        module.weight.data.normal_(0.0, scale)
+        if module.padding_idx is not None:
+            module.weight.data[module.padding_idx].zero_()
+    elif isinstance(module, nn.LayerNorm):
+        module.weight.data.fill_(1.0)
+        module.bias.data.zero_()
+
+
 class RoSearchStudentForSequenceClassification(PreTrainedModel):
     """Embeddings → n_cells searched cells → masked mean pooling → classifier."""
 
@@ -130,17 +146,7 @@ class RoSearchStudentForSequenceClassification(PreTrainedModel):
         self.post_init()
 
     def _init_weights(self, module: nn.Module) -> None:
-        if isinstance(module, (nn.Linear, nn.Conv1d)):
-            module.weight.data.normal_(0.0, self.config.initializer_range)
-            if module.bias is not None:
-                module.bias.data.zero_()
-        elif isinstance(module, nn.Embedding):
-            module.weight.data.normal_(0.0, self.config.initializer_range)
-            if module.padding_idx is not None:
-                module.weight.data[module.padding_idx].zero_()
-        elif isinstance(module, nn.LayerNorm):
-            module.weight.data.fill_(1.0)
-            module.bias.data.zero_()
+        init_module(module, self.config.initializer_range)
 
     def get_input_embeddings(self) -> nn.Embedding:
         return self.word_embeddings

@@ -24,7 +24,7 @@ from torch import nn
 from transformers.modeling_outputs import SequenceClassifierOutput
 
 from rosearch.student.genome import Genome
-from rosearch.student.model import RoSearchStudentForSequenceClassification, VocabEmbedding, init_from_basis
+from rosearch.student.model import RoSearchStudentForSequenceClassification, init_from_basis, init_module
 from rosearch.student.ops import Attention, AvgPool, FeedForward, MaxPool, SepConv, Skip, Zero, _zero_pads
 
 if TYPE_CHECKING:
@@ -124,27 +124,13 @@ class SuperNet(nn.Module):
         self.cell_norms = nn.ModuleList(nn.LayerNorm(self.d_max, eps=layer_norm_eps) for _ in range(max(space.n_cells)))
         self.pre_classifier = nn.Linear(self.d_max, self.d_max)
         self.classifier = nn.Linear(self.d_max, num_labels)
-        self._init(initializer_range, pad_token_id)
+        for module in self.modules():  # the student's initialisation, module by module
+            init_module(module, initializer_range)
+            if isinstance(module, _ElasticAttention):
+                module.in_proj_weight.data.normal_(0.0, initializer_range)
         self.path: Genome | None = None  # the path `forward` runs when it is given no genome (set by training's sampler)
         if embedding_basis is not None:
             init_from_basis(self.word_embeddings, embedding_basis, scale=initializer_range)
-
-    @torch.no_grad()
-    def _init(self, scale: float, pad: int) -> None:
-        """The student's initialisation (RoSearchStudentForSequenceClassification._init_weights)."""
-        for module in self.modules():
-            if isinstance(module, (nn.Linear, nn.Conv1d)):
-                module.weight.normal_(0.0, scale)
-                if module.bias is not None:
-                    module.bias.zero_()
-            elif isinstance(module, nn.Embedding):
-                module.weight.normal_(0.0, scale)
-            elif isinstance(module, nn.LayerNorm):
-                module.weight.fill_(1.0)
-                module.bias.zero_()
-            elif isinstance(module, _ElasticAttention):
-                module.in_proj_weight.normal_(0.0, scale)
-        self.word_embeddings.weight[pad].zero_()
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None, *, genome: Genome | None = None,
                 labels: torch.Tensor | None = None, **_: Any) -> SequenceClassifierOutput:
