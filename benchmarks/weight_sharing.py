@@ -3,7 +3,8 @@
 The genomes and their full figures are those of benchmarks/fidelity.py's record (--fidelity: 30
 random demo genomes, each distilled in full with its trial seed; clean dev accuracy and accuracy
 under the search recipe on its 300 examples). Here one supernet over the demo's space is distilled
-once (rosearch.search.weight_sharing: --supernet-epochs passes, one path drawn uniformly a step),
+once (rosearch.search.weight_sharing: --supernet-epochs passes; --rule uniform: one path drawn
+uniformly a step, --rule sandwich: the widest, the narrowest and one drawn path a step),
 and each genome is estimated from it: its student with the inherited weights, measured as a trial
 is (clean dev accuracy; the search recipe on the 100-example in-trial subset), and with
 --finetune-epochs the same student distilled further that long from those weights. Kendall's τ-b
@@ -12,7 +13,7 @@ within each input stage (the stage gene alone splits the attack figures in two);
 hour: the supernet's distillation shared over --candidates candidates, plus each estimate.
 
     python benchmarks/weight_sharing.py [--study demo] [--fidelity benchmarks/fidelity.json]
-        [--supernet-epochs 3] [--finetune-epochs 0.125] [--runs-dir runs] [--out benchmarks/weight_sharing.json]
+        [--supernet-epochs 3] [--rule uniform|sandwich] [--finetune-epochs 0.125] [--runs-dir runs] [--out benchmarks/weight_sharing.json]
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import torch
 
 from fidelity import decode, tau  # noqa: E402 - benchmarks/ is the script's folder
 from rosearch.config import load_study
-from rosearch.search.weight_sharing import estimate, train_supernet
+from rosearch.search.weight_sharing import RULES, estimate, train_supernet
 from rosearch.session import make_accelerator, prepare_study, quiet_libraries
 from rosearch.student.genome import Genome
 from rosearch.table import format_table
@@ -40,6 +41,7 @@ def main() -> None:
     parser.add_argument("--study", default="demo")
     parser.add_argument("--fidelity", default="benchmarks/fidelity.json", help="fidelity.py's record: the genomes and their full figures")
     parser.add_argument("--supernet-epochs", type=float, default=3.0)
+    parser.add_argument("--rule", choices=RULES, default="uniform", help="the paths each supernet step trains")
     parser.add_argument("--finetune-epochs", type=float, nargs="*", default=[0.125], help="also estimate after this much more distillation (each)")
     parser.add_argument("--candidates", type=int, default=100, help="candidates the supernet's cost is shared over in the candidates-an-hour figure")
     parser.add_argument("--runs-dir", help="the runs folder whose prepare cache to use (default: the study's)")
@@ -56,7 +58,8 @@ def main() -> None:
     assert reference["n_dev"] == len(prep.splits["dev"]) and reference["n_in_trial"] == len(prep.attack_examples), \
         "the fidelity record was measured on another dev split or in-trial subset"
 
-    net, fitted = train_supernet(cfg, prep, accelerator=accelerator, seed=cfg.seed, epochs=args.supernet_epochs, progress=False)
+    net, fitted = train_supernet(cfg, prep, accelerator=accelerator, seed=cfg.seed, epochs=args.supernet_epochs, rule=args.rule,
+                                 progress=False)
     print(f"supernet: {sum(p.numel() for p in net.parameters()):,} parameters, {fitted.steps} steps "
           f"({fitted.details['distinct_paths']} distinct paths) in {fitted.seconds:.0f} s", flush=True)
     rows = []
@@ -74,8 +77,9 @@ def main() -> None:
 
     record = {"study": cfg.name, "date": time.strftime("%Y-%m-%d"), "recipe": cfg.attack.recipe.name,
               "machine": f"{platform.machine()}, 2 cores, torch {torch.__version__}, {args.threads} thread(s)",
-              "supernet": {"epochs": args.supernet_epochs, "steps": fitted.steps, "seconds": fitted.seconds,
-                           "params": sum(p.numel() for p in net.parameters()), "distinct_paths": fitted.details["distinct_paths"]},
+              "supernet": {"epochs": args.supernet_epochs, "rule": args.rule, "steps": fitted.steps, "seconds": fitted.seconds,
+                           "params": sum(p.numel() for p in net.parameters()), "paths": fitted.details["paths"],
+                           "distinct_paths": fitted.details["distinct_paths"]},
               "candidates": args.candidates, "n_dev": reference["n_dev"], "n_in_trial": reference["n_in_trial"],
               "n_full_attack": reference["n_full_attack"], "full_seconds": float(np.mean([g["full"]["seconds"] for g in reference["genomes"]])),
               "summary": summarise(rows, reference, args.candidates, fitted.seconds),
@@ -112,7 +116,8 @@ def print_table(record: dict) -> None:
         return f"{t['tau']:.2f} [{t['ci'][0]:.2f}, {t['ci'][1]:.2f}]"
 
     s = record["supernet"]
-    print(f"\n{len(record['genomes'])} demo genomes (benchmarks/fidelity.json); supernet: {s['epochs']:g} epoch(s), {s['seconds']:.0f} s, "
+    print(f"\n{len(record['genomes'])} demo genomes (benchmarks/fidelity.json); supernet: {s['epochs']:g} epoch(s), "
+          f"{s.get('rule', 'uniform')} paths, {s['seconds']:.0f} s, "
           f"shared over {record['candidates']} candidates; full trial {record['full_seconds']:.1f} s")
     print(format_table(["estimate", "τ clean accuracy", "τ under attack", *(f"τ under attack, stage {k}" for k in record["summary"][0]["attack_tau_within_stage"]),
                         "s per candidate", "candidates / hour", "× today"],

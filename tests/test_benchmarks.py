@@ -76,13 +76,14 @@ def test_fidelity_ranks_cheap_and_weight_shared_estimates_against_full_figures(t
     reference = tmp_path / "fidelity.json"
     out.rename(reference)
     done, out = _run_on_tiny("weight_sharing.py", edit, ["--fidelity", str(reference), "--supernet-epochs", "0.5", "--finetune-epochs", "0.25",
-                                                         "--candidates", "4"], tiny_study, tmp_path)
+                                                         "--rule", "sandwich", "--candidates", "4"], tiny_study, tmp_path)
     shared = json.loads(out.read_text())
     assert [g["genome"] for g in shared["genomes"]] == [g["genome"] for g in record["genomes"]]
     assert all(set(g["estimates"]) == {"0.0", "0.25"} and len(g["estimates"]["0.0"]["held"]) == 6 for g in shared["genomes"])
     assert all(g["estimates"]["0.0"]["train_seconds"] == 0 < g["estimates"]["0.25"]["train_seconds"] for g in shared["genomes"])
     assert [r["estimate"] for r in shared["summary"]] == ["inherited + 0 epoch", "inherited + 0.25 epoch"]
     assert shared["supernet"]["steps"] > 1 and shared["supernet"]["seconds"] > 0
+    assert shared["supernet"]["rule"] == "sandwich" and shared["supernet"]["paths"] == 3 * shared["supernet"]["steps"]  # three paths a step
     assert "| inherited + 0 epoch |" in done.stdout
 
 

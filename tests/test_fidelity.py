@@ -64,7 +64,8 @@ def test_cheap_config_shortens_only_the_distillation() -> None:
     [({"cheap_epochs": 1.0}, "search.fidelity.cheap_epochs"), ({"attack_examples": 50}, "search.fidelity.attack_examples"),
      ({"promote_rank": -1}, "promote_rank"), ({"cheap_epochs": 0}, "cheap_epochs"),
      ({"cheap_attack_examples": 101}, "search.fidelity.cheap_attack_examples"), ({"estimate": "oneshot"}, "search.fidelity.estimate"),
-     ({"supernet_epochs": 0}, "search.fidelity.supernet_epochs"), ({"finetune_epochs": -0.5}, "search.fidelity.finetune_epochs")],
+     ({"supernet_epochs": 0}, "search.fidelity.supernet_epochs"), ({"finetune_epochs": -0.5}, "search.fidelity.finetune_epochs"),
+     ({"supernet_rule": "bignas"}, "search.fidelity.supernet_rule")],
 )
 def test_fidelity_settings_are_checked(fid, key) -> None:
     with pytest.raises(ConfigError, match=key):

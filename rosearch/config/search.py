@@ -69,12 +69,17 @@ class FidelityConfig:
     # then finetune_epochs more passes of its own — 0: none — before it is measured).
     estimate: Literal["distill", "supernet"] = "distill"
     supernet_epochs: float = 4.0
+    # The paths each supernet step trains: "uniform" (one drawn genome) or "sandwich" (the widest
+    # and narrowest versions of two drawn genomes and a third as drawn: about 3× a step's cost).
+    supernet_rule: Literal["uniform", "sandwich"] = "uniform"
     finetune_epochs: float = 0.0
 
     def __post_init__(self) -> None:
         if self.estimate not in ("distill", "supernet"):
             raise ConfigError("estimate", self.estimate, "Use distill (a short distillation) or supernet (weight sharing).")
         positive("supernet_epochs", self.supernet_epochs)
+        if self.supernet_rule not in ("uniform", "sandwich"):
+            raise ConfigError("supernet_rule", self.supernet_rule, "Use uniform (one path a step) or sandwich (widest, narrowest and one drawn path a step).")
         if not self.finetune_epochs >= 0:  # also refuses NaN
             raise ConfigError("finetune_epochs", self.finetune_epochs, "Use 0 (the inherited weights as they are) or more passes.")
         positive("cheap_epochs", self.cheap_epochs)

@@ -4,8 +4,9 @@ from those weights) instead of a whole distillation (HAT, Wang et al., 2020; Aut
 al., 2021; single-path uniform sampling as in SPOS, Guo et al., 2020).
 
 `train_supernet` distils rosearch.student.supernet.SuperNet from the study's teacher with the
-study's logit-KD loss in the one training loop (rosearch.train.fit), each step on one genome drawn
-uniformly from the space by Optuna's random sampler (`PathSampler`, a hook). `estimate` builds a
+study's logit-KD loss in the one training loop (rosearch.train.fit), each step on the paths
+`PathSampler` (a hook) draws with Optuna's random sampler: one genome drawn uniformly (SPOS), or
+BigNAS's sandwich of the widest, the narrowest and a drawn path (`RULES`). `estimate` builds a
 genome's student with the supernet's weights, optionally distils it further for a fraction of an
 epoch, and measures it like any trial (clean dev accuracy, the search recipe on the in-trial
 subset, size, latency) through its pipeline. Its fidelity — does it rank candidates as their full
@@ -29,7 +30,7 @@ from rosearch.config.schema import strategies
 from rosearch.kd.distill import student_shape
 from rosearch.kd.strategies import STRATEGIES, TrialContext
 from rosearch.search.evaluate import Measurement, TrialResult, measure_student
-from rosearch.search.genome import random_genomes
+from rosearch.search.genome import head_choices, random_genomes
 from rosearch.student import build_student
 from rosearch.student.genome import Genome
 from rosearch.student.supernet import SuperNet, inherit
@@ -41,36 +42,80 @@ if TYPE_CHECKING:
     from rosearch.prepared import Prepared
 
 
+#: How a supernet's steps choose their paths: "uniform" (SPOS: one genome drawn uniformly a step)
+#: or "sandwich" (BigNAS, Yu et al., 2020: each step's loss is the mean over the widest and the
+#: narrowest versions of two drawn genomes and one drawn genome as it is — the extremes of every
+#: shared dimension trained at every step, so the trailing channels only wide students read are
+#: not left under-trained).
+RULES = ("uniform", "sandwich")
+
+
+def extreme(genome: Genome, space, *, widest: bool) -> Genome:  # noqa: ANN001 - a SpaceConfig
+    """`genome`'s operations and wiring at the space's largest (or smallest) size on every shared
+    dimension: hidden and embedding width, cells, feed-forward multiplier; its head count where
+    that width allows it, else the nearest count the width does."""
+    pick = max if widest else min
+    hidden = pick(space.hidden_sizes)
+    heads = genome.n_heads
+    if heads is not None and heads not in (choices := head_choices(space, hidden)):
+        heads = min(choices, key=lambda h: (abs(h - heads), h))
+    ffn = None if genome.ffn_multiplier is None else pick(space.ffn_multipliers)
+    return replace(genome, hidden_size=hidden, embedding_size=pick(space.embedding_sizes), n_cells=pick(space.n_cells),
+                   n_heads=heads, ffn_multiplier=ffn)
+
+
 class PathSampler:
-    """A training hook: before each step, the supernet's path is a genome drawn uniformly from the
-    space (rosearch.search.genome.random_genomes, seeded: the same draws each run)."""
+    """A training hook: before each step, the paths the step trains (rule "uniform": one genome
+    drawn uniformly from the space; "sandwich": the widest of one draw, the narrowest of the next
+    and a third as drawn), from rosearch.search.genome.random_genomes, seeded: the same draws
+    each run."""
 
-    def __init__(self, space, seed: int) -> None:  # noqa: ANN001 - a SpaceConfig
+    def __init__(self, space, seed: int, rule: str = "uniform") -> None:  # noqa: ANN001 - a SpaceConfig
+        if rule not in RULES:
+            raise ValueError(f"unknown supernet rule {rule!r}; known: {', '.join(RULES)}")
+        self._space, self._rule = space, rule
         self._genomes = random_genomes(space, seed)
-        self.drawn: list[Genome] = []
+        self.drawn: list[Genome] = []  # every path trained, in order
+        self.paths: list[Genome] = []  # this step's
 
-    def draw(self) -> Genome:
-        self.drawn.append(next(self._genomes))
-        return self.drawn[-1]
+    def draw(self) -> list[Genome]:
+        if self._rule == "uniform":
+            self.paths = [next(self._genomes)]
+        else:
+            self.paths = [extreme(next(self._genomes), self._space, widest=True), extreme(next(self._genomes), self._space, widest=False),
+                          next(self._genomes)]
+        self.drawn.extend(self.paths)
+        return self.paths
 
     def start(self, run: Run) -> None:
-        pass
+        self._net = run.accelerator.unwrap_model(run.model)
 
     def before_step(self, run: Run, step: int) -> None:
-        run.accelerator.unwrap_model(run.model).path = self.draw()
+        self.draw()
+        self._net.path = self.paths[0]
+
+    def loss(self, kd: Callable) -> Callable:
+        """The step's loss: `kd` on each of this step's paths, averaged (one backward through all);
+        each path's `kd` gets its own copy of the batch (a loss may take entries out of it)."""
+        def over_paths(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+            total = 0.0
+            for path in self.paths:
+                self._net.path = path
+                total = total + kd(model, dict(batch))
+            return total / len(self.paths)
+        return over_paths
 
 
 def train_supernet(cfg: StudyConfig, prep: Prepared, *, accelerator: Accelerator, seed: int, epochs: float,
-                   progress: bool = True) -> tuple[SuperNet, FitResult]:
-    """A supernet over `cfg.space`, distilled for `epochs` passes over the training split, one
-    sampled path a step; returned unwrapped, in eval mode, on the accelerator's device."""
+                   rule: str = "uniform", progress: bool = True) -> tuple[SuperNet, FitResult]:
+    """A supernet over `cfg.space`, distilled for `epochs` passes over the training split, each
+    step on the paths `rule` chooses (RULES); returned unwrapped, in eval mode, on the accelerator's device."""
     torch.manual_seed(seed)
     net = SuperNet(cfg.space, **student_shape(cfg, prep), embedding_basis=prep.embedding_basis)
-    sampler = PathSampler(cfg.space, seed)
+    sampler = PathSampler(cfg.space, seed, rule)
     ctx = TrialContext(cfg, prep, None, seed=seed, teacher_logits=cfg.kd.teacher_logits, pipeline=None)
-    kd = ctx.kd_loss()
-    plan = TrainPlan(ctx.loader(ctx.train_split()), kd, desc="supernet (one path a step)", epochs=epochs, hooks=[sampler],
-                     details=lambda: {"paths": len(sampler.drawn), "distinct_paths": len(set(sampler.drawn))})
+    plan = TrainPlan(ctx.loader(ctx.train_split()), sampler.loss(ctx.kd_loss()), desc=f"supernet ({rule} paths)", epochs=epochs,
+                     hooks=[sampler], details=lambda: {"paths": len(sampler.drawn), "distinct_paths": len(set(sampler.drawn))})
     result = fit(net, plan, accelerator=accelerator, optim=cfg.kd, grad_clip=cfg.kd.grad_clip, seed=seed, progress=progress)
     return accelerator.unwrap_model(net, keep_fp32_wrapper=False), result
 
@@ -85,21 +130,23 @@ def inherited_student(supernet: SuperNet, genome: Genome, cfg: StudyConfig, prep
 
 def supernet_key(cfg: StudyConfig, prep: Prepared) -> str:
     """What a study's supernet depends on: the teacher and its data, the space, the distillation
-    settings, the study seed and the supernet's epochs."""
+    settings, the study seed, the supernet's epochs and its path rule."""
     assert cfg.search.fidelity is not None
+    fidelity = cfg.search.fidelity
+    rule = {} if fidelity.supernet_rule == "uniform" else {"rule": fidelity.supernet_rule}  # entries cached before the rule existed keep their key
     return stable_hash({"teacher": prep.keys["teacher"], "space": config_hash(cfg, "space"), "kd": config_hash(cfg, "kd"),
-                        "seed": cfg.seed, "epochs": cfg.search.fidelity.supernet_epochs})
+                        "seed": cfg.seed, "epochs": fidelity.supernet_epochs, **rule})
 
 
 def cached_supernet(cfg: StudyConfig, prep: Prepared, *, cache: DiskCache, accelerator: Accelerator,
                     log: Callable[[str], None] = print) -> SuperNet:
     """The study's supernet: from the prepare cache, else distilled now (search.fidelity.supernet_epochs
     passes) and cached, so every worker and every resumed run of the study shares one."""
-    epochs = cfg.search.fidelity.supernet_epochs
+    epochs, rule = cfg.search.fidelity.supernet_epochs, cfg.search.fidelity.supernet_rule
 
     def build(tmp) -> None:  # noqa: ANN001 - the cache entry's folder
-        log(f"supernet: distilling one supernet over the space for {epochs:g} epoch(s), one path a step (cached after)")
-        net, fitted = train_supernet(cfg, prep, accelerator=accelerator, seed=cfg.seed, epochs=epochs, progress=False)
+        log(f"supernet: distilling one supernet over the space for {epochs:g} epoch(s), {rule} paths (cached after)")
+        net, fitted = train_supernet(cfg, prep, accelerator=accelerator, seed=cfg.seed, epochs=epochs, rule=rule, progress=False)
         torch.save(net.state_dict(), tmp / "supernet.pt")
         (tmp / "fit.json").write_text(json.dumps({"steps": fitted.steps, "seconds": fitted.seconds, **fitted.details}))
 
