@@ -3,6 +3,8 @@ on full figures, resuming in the middle of a promotion, and the promoted student
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from types import SimpleNamespace
 
 import optuna
@@ -65,7 +67,8 @@ def test_cheap_config_shortens_only_the_distillation() -> None:
      ({"promote_rank": -1}, "promote_rank"), ({"cheap_epochs": 0}, "cheap_epochs"),
      ({"cheap_attack_examples": 101}, "search.fidelity.cheap_attack_examples"), ({"estimate": "oneshot"}, "search.fidelity.estimate"),
      ({"supernet_epochs": 0}, "search.fidelity.supernet_epochs"), ({"finetune_epochs": -0.5}, "search.fidelity.finetune_epochs"),
-     ({"supernet_rule": "bignas"}, "search.fidelity.supernet_rule")],
+     ({"supernet_rule": "bignas"}, "search.fidelity.supernet_rule"), ({"promote_share": 0}, "search.fidelity.promote_share"),
+     ({"promote_share": 1.5}, "search.fidelity.promote_share")],
 )
 def test_fidelity_settings_are_checked(fid, key) -> None:
     with pytest.raises(ConfigError, match=key):
@@ -137,6 +140,32 @@ def test_objective_promotes_on_cheap_figures_and_records_the_fidelity(monkeypatc
     # the front: among promoted trials, on full figures (#1's full figures would dominate, but it was never promoted)
     assert sorted(x.number for x in pareto(study)) == [0, 2]
     assert "[full: promoted at the first trial" in trial_line(t[0]) and "[cheap estimate: rank 1 among 1, not promoted]" in trial_line(t[1])
+
+
+@pytest.mark.parametrize("promoted, searched, share, expected", [
+    (0, 1, None, True), (50, 51, None, True),  # no cap
+    (0, 1, 0.1, True),  # the first searched candidate may be promoted
+    (1, 2, 0.1, False), (1, 10, 0.1, False), (1, 11, 0.1, True),  # then one in ten
+    (3, 30, 0.1, False), (2, 30, 0.1, True),
+    (1, 2, 1.0, True), (2, 2, 1.0, False),
+])
+def test_the_promoted_share_caps_promotions_in_trial_order(promoted, searched, share, expected) -> None:
+    assert fidelity.within_share(promoted, searched, share) is expected
+
+
+@pytest.mark.parametrize("share, levels", [(None, ["full", "cheap", "full", "cheap"]), (0.5, ["full", "cheap", "full", "cheap"]),
+                                           (0.3, ["full", "cheap", "cheap", "cheap"])])
+def test_the_objective_promotes_within_the_share(monkeypatch, share, levels) -> None:
+    """#0 and #2 are on the cheap front; with a share of 0.3 the second of them (one promoted of
+    three searched candidates already) stays cheap, its rank recorded."""
+    calls: list = []
+    monkeypatch.setattr(objective_module, "evaluate_genome", _fake(calls))
+    cfg = _cfg()
+    cfg = replace(cfg, search=replace(cfg.search, fidelity=replace(cfg.search.fidelity, promote_share=share)))
+    study = optuna.create_study(directions=["maximize", "maximize", "minimize"], sampler=optuna.samplers.RandomSampler(seed=0))
+    study.optimize(Objective(cfg, prep=PREP, accelerator=None, config_hash="h", progress=False), n_trials=4)
+    assert [record.level(x) for x in study.trials] == levels
+    assert record.fidelity(study.trials[2])["rank"] == 0 and len(calls_of(calls, "full")) == levels.count("full")
 
 
 def test_a_retry_resumes_in_the_middle_of_a_promotion(monkeypatch) -> None:

@@ -144,6 +144,7 @@ _HASHED_UNLESS_DEFAULT = {
     ("search", "fidelity", "estimate"): "distill",
     ("search", "fidelity", "supernet_epochs"): 4.0,
     ("search", "fidelity", "supernet_rule"): "uniform",
+    ("search", "fidelity", "promote_share"): None,
     ("search", "fidelity", "finetune_epochs"): 0.0,
 }
 #: Settings of a stage that change no trial where the space does not offer that stage: never hashed there.

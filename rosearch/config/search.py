@@ -59,6 +59,10 @@ class FidelityConfig:
     cheap_attack_examples: int | None = None
     # 0: only candidates on the cheap front are promoted; 1: also the next front; ...
     promote_rank: int = 0
+    # At most this share of the searched (not baseline) candidates is promoted, in trial order:
+    # a candidate of rank ≤ promote_rank is promoted while fewer than share × (searched candidates
+    # so far) were; null: no cap (early in a study nearly every candidate is on the cheap front).
+    promote_share: float | None = None
     # In-trial examples a promoted student is attacked on: the subset (attack.n_examples) and more
     # drawn the same way, disjoint from the evaluation set, so the front is ranked on figures whose
     # intervals are a few points wide (±5 points at 300 against ±9 at 100).
@@ -83,6 +87,8 @@ class FidelityConfig:
         if not self.finetune_epochs >= 0:  # also refuses NaN
             raise ConfigError("finetune_epochs", self.finetune_epochs, "Use 0 (the inherited weights as they are) or more passes.")
         positive("cheap_epochs", self.cheap_epochs)
+        if self.promote_share is not None and not 0 < self.promote_share <= 1:
+            raise ConfigError("promote_share", self.promote_share, "Use a share in (0, 1], e.g. 0.1 (one candidate in ten at most), or null for no cap.")
         if self.promote_rank < 0:
             raise ConfigError("promote_rank", self.promote_rank, "Use 0 (the cheap front only) or more.")
         positive("attack_examples", self.attack_examples)

@@ -53,6 +53,15 @@ def promotion(candidate: Sequence[float], candidate_penalty: float, population: 
     return candidate_penalty <= 0 and rank <= max_rank, rank
 
 
+def within_share(promoted: int, searched: int, share: float | None) -> bool:
+    """Whether one more searched candidate may be promoted when `promoted` of the `searched`
+    searched candidates so far (this one included) already were: always without a share (None),
+    else while promoted < share × searched — the first candidate may be, then about one in 1/share.
+    Why a share: early in a study almost every candidate is on the cheap front of the few before
+    it (3 objectives), so rank alone would train nearly all of them in full."""
+    return share is None or promoted < share * searched
+
+
 def cheap_examples(cfg: StudyConfig, prep: Any) -> list[dict[str, Any]] | None:
     """What a cheap estimate is attacked on: the first search.fidelity.cheap_attack_examples of
     the in-trial subset (None: all of it, measure_student's default)."""

@@ -88,12 +88,17 @@ class Objective:
 
     def _promotion(self, trial: optuna.Trial, values: tuple[float, ...], limits: dict[str, float]) -> tuple[bool, int, int]:
         """(promoted, rank, population size): a baseline always (it is what the search is judged
-        against); else by the rank of its cheap figures among the study's finished trials'."""
+        against); else by the rank of its cheap figures among the study's finished trials', within
+        search.fidelity.promote_share of the searched trials that have an estimate (every state)."""
         done = [t for t in trial.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)) if t.values is not None]
         promoted, rank = fidelity.promotion(values, fidelity.penalty(limits), [t.values for t in done],
                                             [fidelity.penalty(t.constraints) for t in done], trial.study.directions,
                                             max_rank=self.cfg.search.fidelity.promote_rank)
-        return promoted or record.is_baseline(trial), rank, len(done)
+        if record.is_baseline(trial):
+            return True, rank, len(done)
+        searched = [t for t in trial.study.get_trials(deepcopy=False) if t.number != trial.number and record.fidelity(t) and not record.is_baseline(t)]
+        share = self.cfg.search.fidelity.promote_share
+        return promoted and fidelity.within_share(sum(bool(record.fidelity(t).get("promoted")) for t in searched), len(searched) + 1, share), rank, len(done)
 
     def _cheap(self, trial: optuna.Trial, genome: Genome, strategy: str, seed: int) -> TrialResult:
         """The cheap estimate: the candidate's student with the study supernet's weights
