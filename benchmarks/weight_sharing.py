@@ -117,7 +117,7 @@ def print_table(record: dict) -> None:
 
     s = record["supernet"]
     print(f"\n{len(record['genomes'])} demo genomes (benchmarks/fidelity.json); supernet: {s['epochs']:g} epoch(s), "
-          f"{s.get('rule', 'uniform')} paths, {s['seconds']:.0f} s, "
+          f"{s['rule']} paths, {s['seconds']:.0f} s, "
           f"shared over {record['candidates']} candidates; full trial {record['full_seconds']:.1f} s")
     print(format_table(["estimate", "τ clean accuracy", "τ under attack", *(f"τ under attack, stage {k}" for k in record["summary"][0]["attack_tau_within_stage"]),
                         "s per candidate", "candidates / hour", "× today"],

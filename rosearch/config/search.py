@@ -8,6 +8,9 @@ from typing import Literal
 from rosearch.config._checks import fraction, positive
 from rosearch.errors import ConfigError
 
+#: The paths each supernet step trains (rosearch.search.weight_sharing.PathSampler says how).
+SUPERNET_RULES = ("uniform", "sandwich")
+
 
 #: Metrics a study can optimise; the direction of each is set in `search.objectives`.
 KNOWN_METRICS = ("accuracy", "attack_accuracy", "attack_success_rate", "params", "flops", "latency_ms", "fitness")
@@ -82,7 +85,7 @@ class FidelityConfig:
         if self.estimate not in ("distill", "supernet"):
             raise ConfigError("estimate", self.estimate, "Use distill (a short distillation) or supernet (weight sharing).")
         positive("supernet_epochs", self.supernet_epochs)
-        if self.supernet_rule not in ("uniform", "sandwich"):
+        if self.supernet_rule not in SUPERNET_RULES:
             raise ConfigError("supernet_rule", self.supernet_rule, "Use uniform (one path a step) or sandwich (widest, narrowest and one drawn path a step).")
         if not self.finetune_epochs >= 0:  # also refuses NaN
             raise ConfigError("finetune_epochs", self.finetune_epochs, "Use 0 (the inherited weights as they are) or more passes.")

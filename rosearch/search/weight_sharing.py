@@ -27,6 +27,7 @@ from accelerate import Accelerator
 from rosearch.cache import DiskCache
 from rosearch.config import StudyConfig, config_hash, stable_hash
 from rosearch.config.schema import strategies
+from rosearch.config.search import SUPERNET_RULES
 from rosearch.kd.distill import student_shape
 from rosearch.kd.strategies import STRATEGIES, TrialContext
 from rosearch.search.evaluate import Measurement, TrialResult, measure_student
@@ -46,8 +47,8 @@ if TYPE_CHECKING:
 #: or "sandwich" (BigNAS, Yu et al., 2020: each step's loss is the mean over the widest and the
 #: narrowest versions of two drawn genomes and one drawn genome as it is — the extremes of every
 #: shared dimension trained at every step, so the trailing channels only wide students read are
-#: not left under-trained).
-RULES = ("uniform", "sandwich")
+#: not left under-trained). One list with the config's check.
+RULES = SUPERNET_RULES
 
 
 def extreme(genome: Genome, space, *, widest: bool) -> Genome:  # noqa: ANN001 - a SpaceConfig
@@ -91,8 +92,7 @@ class PathSampler:
         self._net = run.accelerator.unwrap_model(run.model)
 
     def before_step(self, run: Run, step: int) -> None:
-        self.draw()
-        self._net.path = self.paths[0]
+        self.draw()  # the step's loss (`loss`) runs the supernet on each of them
 
     def loss(self, kd: Callable) -> Callable:
         """The step's loss: `kd` on each of this step's paths, averaged (one backward through all);
