@@ -242,3 +242,21 @@ def test_each_distinct_model_input_runs_the_model_once(tiny_model, tokenizer) ->
     plain = make_wrapper(StudentPipeline(tiny_model, tokenizer, 32))(["a bad film", "a good film", "dull"])
     torch.testing.assert_close(first, plain[[0, 0, 0, 1]], atol=1e-6, rtol=1e-5)
     torch.testing.assert_close(again, plain[[1, 0, 2]], atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("recipe", ["deepwordbug", "pruthi"])
+def test_results_are_the_same_in_any_number_of_worker_processes(tiny_model, tokenizer, recipe: str) -> None:
+    """Each example is seeded on its own: sharing the examples among processes changes nothing,
+    and an example's result does not depend on the examples attacked before it."""
+    from rosearch.attack import run_attack
+    from rosearch.attack.forked import can_fork
+
+    if not can_fork():
+        pytest.skip("forked workers run on Linux only")
+    pipeline, examples = StudentPipeline(tiny_model, tokenizer, 32), _examples(tiny_model, tokenizer)
+    one = run_attack(pipeline, examples, RecipeConfig(name=recipe), progress=False, workers=1)
+    two = run_attack(pipeline, examples, RecipeConfig(name=recipe), progress=False, workers=2)
+    assert two.records == one.records and two.metrics == one.metrics
+    assert [r["index"] for r in two.records] == list(range(len(examples)))
+    alone = run_attack(pipeline, examples[3:4], RecipeConfig(name=recipe), progress=False, seed=3)
+    assert alone.records[0]["perturbed"] == one.records[3]["perturbed"]  # seed + index: the same draw on its own

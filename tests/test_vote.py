@@ -152,7 +152,8 @@ def test_a_voting_pipeline_asks_the_model_about_every_copy(tokenizer) -> None:
     assert p.stage_names == ("lower", "vote") and p.model_passes == 4
     texts = ["A MOVIE", "the movie, the movie"]
     got = p.logits(texts)
-    assert model.rows == 8 and got.shape == (2, 2)
+    distinct = set(vote.expand([t.lower() for t in texts]))
+    assert model.rows == len(distinct) < 8 and got.shape == (2, 2)  # each distinct copy once (an unswapped copy is the text)
     plain = StudentPipeline(Rows(), tokenizer, 16)
     expected = vote.combine(plain.logits(vote.expand([t.lower() for t in texts])))
     torch.testing.assert_close(got, expected)
@@ -177,6 +178,8 @@ def test_a_voting_student_is_attacked_through_its_vote(tokenizer) -> None:
     texts = ["a wonderful , moving film", "the cast is great", "a mess of a movie"]
     examples = [{"text": t, "label": int(y)} for t, y in zip(texts, p.logits(texts).argmax(-1))]
     rows.clear()
-    report = run_attack(p, examples, RecipeConfig(name="deepwordbug"), progress=False)
+    expand, asked = vote.expand, []
+    vote.expand = lambda texts: (out := expand(texts), asked.append(len(set(out))))[0]  # type: ignore[method-assign]
+    report = run_attack(p, examples, RecipeConfig(name="deepwordbug"), progress=False, workers=1)
     assert report.metrics.n == 3 and report.metrics.skipped == 0
-    assert rows and all(r % 3 == 0 for r in rows)  # every model call: whole texts' copies
+    assert rows and rows == asked  # every model call: the distinct copies of the queried texts

@@ -141,7 +141,8 @@ def attack(
         mine = []
         for spec in recipes:
             out(f"attacking {target.label} with {describe_recipe(spec)} on {len(examples)} examples")
-            mine.append((target, run_attack(target.pipeline(max_length), examples, spec, seed=seed, batch_size=batch_size, progress=progress)))
+            mine.append((target, run_attack(target.pipeline(max_length), examples, spec, seed=seed, batch_size=batch_size, progress=progress,
+                                            workers=cfg.attack.workers if cfg is not None else None)))
         if store and target.key is not None:  # stored as each model finishes: an interrupted run keeps what it did
             record_evaluations(cfg, mine, keep=cfg.attack.keep_examples)
             out(f"{target.label}: recorded in study '{cfg.name}' (user attr 'evaluations:{target.key}'; examples as artifacts)")

@@ -1,14 +1,19 @@
-"""Run a TextAttack recipe on a model over a fixed list of examples, with TextAttack's `Attacker`."""
+"""Run a TextAttack recipe on a model over a fixed list of examples, example by example (seeded each), in one or more processes."""
 
 from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
+import torch
+from tqdm.auto import tqdm
+
+from rosearch.attack.forked import forked_map
 from rosearch.attack.metrics import AttackMetrics, Outcome, summarise
 from rosearch.attack.recipes import build_attack
 from rosearch.attack.resources import import_textattack
@@ -16,7 +21,8 @@ from rosearch.attack.window import within_window
 from rosearch.attack.wrapper import make_wrapper
 from rosearch.config.schema import RecipeConfig
 from rosearch.student.pipeline import StudentPipeline
-from rosearch.threads import torch_threads
+from rosearch.threads import available_cores, torch_threads
+from rosearch.train import model_device
 
 
 class AttackCrash(RuntimeError):
@@ -62,11 +68,14 @@ def run_attack(
     progress: bool = True,
     wrapper: Any = None,
     threads: int = 1,
+    workers: int | None = 1,
 ) -> AttackReport:
     """Attack every example ({"text", "label"}); summarise the results as the field reports them.
 
     `wrapper` replaces our dynamic-padding model wrapper and `threads` the torch thread count
-    (benchmarks compare TextAttack's own settings). The attack queries the whole pipeline (its
+    (benchmarks compare TextAttack's own settings). `workers`: processes sharing the examples, each
+    with `threads` threads (None: one per core this process may use; always one for a model off
+    the CPU); the results are the same for any number. The attack queries the whole pipeline (its
     input stages run on every query's text before the tokenizer), never the bare model.
     Texts are cut after their `max_length`-th word first (rosearch.attack.window): words the model
     never reads are not attacked.
@@ -75,51 +84,77 @@ def run_attack(
     examples = [{**e, "text": within_window(e["text"], pipeline.max_length)} for e in examples]  # only what the model reads
     wrapper = wrapper or make_wrapper(pipeline)
     attack = build_attack(spec, wrapper, batch_size=batch_size)
+    workers = 1 if model_device(pipeline.model).type != "cpu" else workers or available_cores()
     with torch_threads(threads):
-        return attack_examples(attack, examples, name=spec.name, query_budget=spec.query_budget, seed=seed, progress=progress)
+        return attack_examples(attack, examples, name=spec.name, query_budget=spec.query_budget, seed=seed, progress=progress,
+                               workers=workers)
 
 
 def attack_examples(attack: Any, examples: list[dict[str, Any]], *, name: str, query_budget: int | None, seed: int = 0,
-                    progress: bool = True) -> AttackReport:
-    """Run a built TextAttack `Attack` over every example ({"text", "label"}) with TextAttack's
-    `Attacker`; `name` labels the report and its records."""
+                    progress: bool = True, workers: int = 1) -> AttackReport:
+    """Run a built TextAttack `Attack` over every example ({"text", "label"}); `name` labels the
+    report and its records.
+
+    Each example is attacked with TextAttack's generators seeded by `seed` + its index (TextAttack's
+    `Attacker` seeds once per dataset, so an example's result would depend on every example before
+    it), which makes the results the same however the examples are shared out: `workers` > 1 attacks
+    them in that many processes (rosearch.attack.forked; the caller keeps CUDA models to one).
+    """
     textattack = import_textattack()
-    dataset = textattack.datasets.Dataset([(e["text"], int(e["label"])) for e in examples])
-    args = textattack.AttackArgs(
-        num_examples=len(examples), random_seed=seed, query_budget=query_budget,
-        silent=True, disable_stdout=True, shuffle=False,
-    )
-    # TextAttack's Attacker always draws its bar over examples (stderr), then prints a blank line
-    # (stdout): keep the bar unless asked not to, drop the blank line.
-    quiet = contextlib.redirect_stderr(io.StringIO()) if not progress else contextlib.nullcontext()
-    start = time.perf_counter()
-    with quiet, contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-        # TextAttack's own summary averages empty lists when nothing succeeds: noise, not ours.
-        warnings.filterwarnings("ignore", category=RuntimeWarning, message="(Mean of empty slice|invalid value encountered)")
-        warnings.filterwarnings("ignore", category=DeprecationWarning, module="textattack")
+    if query_budget:
+        attack.goal_function.query_budget = query_budget  # as Attacker sets it
+    if torch.cuda.is_available():
+        attack.cuda_()  # as Attacker does: models inside the recipe (encoders, masked LMs) on the GPU
+
+    def one(item: tuple[int, dict[str, Any]]) -> tuple[Outcome, dict[str, Any]]:
+        i, e = item
+        textattack.shared.utils.set_seed(seed + i)
         try:
-            results = textattack.Attacker(attack, dataset, args).attack_dataset()
+            result = attack.attack(textattack.shared.AttackedText(e["text"]), int(e["label"]))
         except Exception as err:  # noqa: BLE001 - any crash inside TextAttack is this trial's data
             raise AttackCrash(f"{name}: {type(err).__name__}: {err}") from err
+        return _record(result, textattack, name=name, index=i)
+
+    bar = tqdm(total=len(examples), desc=name, unit="example", leave=False, disable=not progress)
+    start = time.perf_counter()
+    with _quiet_textattack(), bar:
+        done = forked_map(one, list(enumerate(examples)), workers=workers, done=bar.update)
     seconds = time.perf_counter() - start
-    outcomes, records = [], []
-    for i, result in enumerate(results):
-        outcome = _outcome(result, textattack)
-        outcomes.append(outcome)
-        records.append({
-            "recipe": name,
-            "index": i,
-            "status": outcome.status,
-            "label": int(result.original_result.ground_truth_output),
-            "original_prediction": int(result.original_result.output),
-            "perturbed_prediction": int(result.perturbed_result.output),
-            "original": result.original_result.attacked_text.text,
-            "perturbed": result.perturbed_result.attacked_text.text,
-            "words_perturbed": outcome.words_perturbed,
-            "words": outcome.words,
-            "queries": outcome.queries,
-        })
-    return AttackReport(name, summarise(outcomes), seconds, records)
+    return AttackReport(name, summarise([outcome for outcome, _ in done]), seconds, [record for _, record in done])
+
+
+@contextlib.contextmanager
+def _quiet_textattack() -> Iterator[None]:
+    """TextAttack's logger at ERROR (as Attacker's `silent`), its prints and warnings dropped."""
+    logger = logging.getLogger("textattack")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            # TextAttack's own summaries average empty lists when nothing succeeds: noise, not ours.
+            warnings.filterwarnings("ignore", category=RuntimeWarning, message="(Mean of empty slice|invalid value encountered)")
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module="textattack")
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def _record(result: Any, textattack: Any, *, name: str, index: int) -> tuple[Outcome, dict[str, Any]]:
+    """An AttackResult as its outcome and its record (plain data: it crosses from a forked worker)."""
+    outcome = _outcome(result, textattack)
+    return outcome, {
+        "recipe": name,
+        "index": index,
+        "status": outcome.status,
+        "label": int(result.original_result.ground_truth_output),
+        "original_prediction": int(result.original_result.output),
+        "perturbed_prediction": int(result.perturbed_result.output),
+        "original": result.original_result.attacked_text.text,
+        "perturbed": result.perturbed_result.attacked_text.text,
+        "words_perturbed": outcome.words_perturbed,
+        "words": outcome.words,
+        "queries": outcome.queries,
+    }
 
 
 def _outcome(result: Any, textattack: Any) -> Outcome:

@@ -84,6 +84,11 @@ class AttackConfig:
     batch_size: int = 64
     # Successful adversarial examples kept in each trial's user attrs (all go to its artifact file).
     keep_examples: int = 5
+    # Processes that share an attack's examples, each on one thread (an attack is single-threaded
+    # Python around small model calls): null, one per CPU core this process may use; 1 when several
+    # `optimize` workers share one machine. Models on a GPU always attack in one process. Every
+    # example is seeded on its own, so the results are the same for any number (not hashed).
+    workers: int | None = None
 
     def __post_init__(self) -> None:
         self.recipe = _as_recipe(self.recipe, "recipe")
@@ -94,6 +99,7 @@ class AttackConfig:
         positive("n_examples", self.n_examples)
         positive("eval_examples", self.eval_examples)
         positive("batch_size", self.batch_size)
+        positive("workers", self.workers, allow_none=True)
         if self.keep_examples < 0:
             raise ConfigError("keep_examples", self.keep_examples, "Use 0 or more.")
 

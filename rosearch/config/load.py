@@ -128,7 +128,7 @@ def load_study(study: str, *, overrides: dict[str, Any] | None = None) -> StudyC
 
 
 #: Fields that do not change any trial's numbers: left out of the hash so they may differ on resume.
-_NOT_HASHED = {("kd", "eval_batch_size"), ("search", "n_trials"), ("search", "storage"), ("search", "heartbeat_interval"), ("runs_dir",), ("threads",), ("description",), ("name",)}
+_NOT_HASHED = {("kd", "eval_batch_size"), ("attack", "workers"), ("search", "n_trials"), ("search", "storage"), ("search", "heartbeat_interval"), ("runs_dir",), ("threads",), ("description",), ("name",)}
 
 
 #: Settings added after studies were stored, hashed only when they differ from their default, so

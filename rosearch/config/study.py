@@ -57,7 +57,7 @@ class StudyConfig:
     seed: int = 0
     # Folder for study databases and the prepare cache.
     runs_dir: str = "runs"
-    # Torch CPU threads; null: all cores for training (attacks always use one, see rosearch/attack.py).
+    # Torch CPU threads; null: all cores for training (an attack runs one a process, in attack.workers processes).
     threads: int | None = None
 
     def __post_init__(self) -> None:

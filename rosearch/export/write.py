@@ -68,7 +68,7 @@ def export_metrics(student, trial: optuna.trial.FrozenTrial, cfg: StudyConfig, p
                                splits=("dev", "test"), progress=False, calibrated=True)
     m = measured.metrics
     again = run_attack(pipeline, prep.attack_examples, cfg.attack.recipe, seed=cfg.attack.seed, batch_size=cfg.attack.batch_size,
-                       progress=False).metrics
+                       progress=False, workers=cfg.attack.workers).metrics
     teacher = prep.teacher_metrics
     return {
         "name": "", "study": cfg.name, "trial": trial.number, "baseline": record.baseline(trial), "kd_strategy": strategy, "retrain_epochs": retrain_epochs,

@@ -75,13 +75,15 @@ def measure_student(
 
     t0 = time.perf_counter()
     reports = {
-        spec.name: run_attack(pipeline, examples, spec, seed=cfg.attack.seed, batch_size=cfg.attack.batch_size, progress=progress)
+        spec.name: run_attack(pipeline, examples, spec, seed=cfg.attack.seed, batch_size=cfg.attack.batch_size, progress=progress,
+                              workers=cfg.attack.workers)
         for spec in recipes
     }
     again = {}
     if calibrated:
         scaled = pipeline.with_temperature(calibration["temperature"])
-        again = {spec.name: run_attack(scaled, examples, spec, seed=cfg.attack.seed, batch_size=cfg.attack.batch_size, progress=progress)
+        again = {spec.name: run_attack(scaled, examples, spec, seed=cfg.attack.seed, batch_size=cfg.attack.batch_size, progress=progress,
+                                       workers=cfg.attack.workers)
                  for spec in recipes}
     t_attack = time.perf_counter() - t0
 
