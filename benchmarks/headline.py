@@ -1,9 +1,9 @@
 """RoSearch's headline, end to end on a study — the commands a user runs, timed, then the table.
 
   1. rosearch-optuna optimize --study S                   (the search; baselines enqueued first)
-  2. rosearch-optuna attack --study S --baselines --trial <the front's searched trials> --shard I/2
-     (every evaluation recipe, evaluation set; two processes side by side, each attacking every
-     second model: the TextAttack attacks are single-threaded; OpenMP waits passively, see side_by_side)
+  2. rosearch-optuna attack --study S --baselines --trial <the front's searched trials>
+     (every evaluation recipe, evaluation set; one process: each attack shares its examples among
+     attack.workers forked processes, one a core, and each re-distilled student trains on all cores)
   3. rosearch-optuna export --study S --trial <the K best searched students by fitness> --retrain-epochs E
      [--retrain-strategy K] (with --retrain-epochs; `--select fitness` would also rank the baselines), then
      export --trial <the baselines those students are compared with> with the same retraining: the same budget
@@ -41,7 +41,6 @@ from rosearch.report import fronts
 TARGET = {"compression": 4.0, "accuracy_gap": 0.03, "under_search_recipe": 0.45, "n": 500, "margin": 0.15, "alpha": 0.05}
 START, END = "<!-- headline:start -->", "<!-- headline:end -->"
 SPAN = "search (trial timestamps)"  # a part of optimize's time, not a stage of its own: left out of the total
-SHARDS = 2  # attack processes side by side: one per core of the 2-core machine this was measured on
 
 
 def main() -> None:
@@ -93,8 +92,7 @@ def run_pipeline(args: argparse.Namespace, runs: Path, common: list[str]) -> dic
     timings[SPAN] = search_span(runs, args.study)
     front = [str(n) for n in front_trials(runs, args.study)]
     targets = ["--baselines", *(["--trial", *front] if front else []), *(["--model", "teacher"] if args.teacher else [])]
-    # one process a core (the attacks are single-threaded), each taking every second model still to attack
-    timings["attack"] = side_by_side([["attack", *common, *targets, "--shard", f"{i}/{SHARDS}"] for i in range(1, SHARDS + 1)])
+    timings["attack"] = cli("attack", *common, *targets)
     if args.retrain_epochs:
         retrain = ["--retrain-epochs", f"{args.retrain_epochs:g}"] + (["--retrain-strategy", args.retrain_strategy] if args.retrain_strategy else [])
         best = [str(n) for n in best_searched(runs, args.study, args.top)]  # `--select fitness` may pick a baseline
@@ -112,24 +110,6 @@ def cli(*argv: str) -> float:
     start = time.perf_counter()
     print("$ rosearch-optuna " + " ".join(argv), flush=True)
     subprocess.run([sys.executable, "-m", "rosearch.cli", *argv], check=True)
-    return time.perf_counter() - start
-
-
-def side_by_side(commands: list[list[str]]) -> float:
-    """Run the commands as processes side by side. Each re-distils its students with the study's
-    torch threads (the search's, so they are the search's own students) while the other attacks:
-    with OpenMP's default spin-waiting, two processes of 2 threads on 2 cores trained 12× slower
-    than one alone (measured: 1.3 against 16.8 steps/s); passive waiting, 9.8 (it costs one
-    process alone a quarter, so it is set only here)."""
-    start = time.perf_counter()
-    env = {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
-    procs = []
-    for argv in commands:
-        print("$ OMP_WAIT_POLICY=" + env["OMP_WAIT_POLICY"] + " rosearch-optuna " + " ".join(argv) + " &", flush=True)
-        procs.append(subprocess.Popen([sys.executable, "-m", "rosearch.cli", *argv], env=env))
-    codes = [p.wait() for p in procs]
-    if any(codes):
-        raise SystemExit(f"an attack command failed: exit codes {codes}")
     return time.perf_counter() - start
 
 
@@ -157,10 +137,12 @@ def search_span(runs: Path, study_name: str) -> float:
 
 
 def front_trials(runs: Path, study_name: str) -> list[int]:
-    """Pareto-optimal trials that are not baselines (those are attacked by `attack --baselines`)."""
+    """Pareto-optimal trials on their full figures (a multi-fidelity study's cheap estimates are
+    never on it: rosearch.search.front.pareto) that are not baselines (`attack --baselines` attacks those)."""
     from rosearch.search import record
+    from rosearch.search.front import pareto
 
-    return sorted(t.number for t in load(runs, study_name).best_trials if not record.is_baseline(t))
+    return sorted(t.number for t in pareto(load(runs, study_name)) if not record.is_baseline(t))
 
 
 def best_searched(runs: Path, study_name: str, top: int) -> list[int]:
