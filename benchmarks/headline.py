@@ -12,7 +12,7 @@ then the headline table of report.json, the issue's target checked row by row, a
 timings, written to --out (JSON) and, with --results, into benchmarks/RESULTS.md between the
 `<!-- headline -->` markers.
 
-    python benchmarks/headline.py [--study demo] [--runs-dir benchmarks/runs/headline] [--clean]
+    python benchmarks/headline.py [--study demo] [--runs-dir benchmarks/runs/headline] [--clean] [--recipes R ...]
                                   [--retrain-epochs 3 [--retrain-strategy augment] [--top 1] [--no-retrain-baselines]] [--teacher]
                                   [--table-only] [--results]
 
@@ -53,6 +53,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=1, help="students to export with --retrain-epochs")
     parser.add_argument("--retrain-baselines", action=argparse.BooleanOptionalAction, default=True,
                         help="re-distil the baselines the exported students are compared with, with the same --retrain-epochs")
+    parser.add_argument("--recipes", nargs="+", help="attack with these recipes only (default: the study's search and evaluation recipes)")
     parser.add_argument("--teacher", action="store_true", help="attack the teacher on the evaluation set too (slow on a CPU)")
     parser.add_argument("--table-only", action="store_true", help="run nothing: the table and target check from the existing report")
     parser.add_argument("--out", default="benchmarks/headline.json")
@@ -92,7 +93,7 @@ def run_pipeline(args: argparse.Namespace, runs: Path, common: list[str]) -> dic
     timings[SPAN] = search_span(runs, args.study)
     front = [str(n) for n in front_trials(runs, args.study)]
     targets = ["--baselines", *(["--trial", *front] if front else []), *(["--model", "teacher"] if args.teacher else [])]
-    timings["attack"] = cli("attack", *common, *targets)
+    timings["attack"] = cli("attack", *common, *targets, *(["--recipe", *args.recipes] if args.recipes else []))
     if args.retrain_epochs:
         retrain = ["--retrain-epochs", f"{args.retrain_epochs:g}"] + (["--retrain-strategy", args.retrain_strategy] if args.retrain_strategy else [])
         best = [str(n) for n in best_searched(runs, args.study, args.top)]  # `--select fitness` may pick a baseline
