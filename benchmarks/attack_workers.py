@@ -81,7 +81,7 @@ def main() -> None:
               "rows": rows}
     Path(args.out).write_text(json.dumps(record, indent=1) + "\n")
     print(format_table(["input stage", "held", "attack, 1 worker (s)", "2 workers (s)", "speed-up", "vote's dev eval, dev order (s)", "by length (s)"],
-                       [[r["input_stage"], r["held"], f"{r['attack_seconds'][1]:.1f}", f"{r['attack_seconds'][2]:.1f}",
+                       [[r["input_stage"], str(r["held"]), f"{r['attack_seconds'][1]:.1f}", f"{r['attack_seconds'][2]:.1f}",
                          f"{r['attack_seconds'][1] / r['attack_seconds'][2]:.2f}×",
                          f"{r['eval_dev_order_seconds']:.1f}" if "eval_dev_order_seconds" in r else "–",
                          f"{r['eval_by_length_seconds']:.1f}" if "eval_by_length_seconds" in r else "–"] for r in rows], style="markdown"))
