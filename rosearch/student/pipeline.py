@@ -93,8 +93,9 @@ class StudentPipeline:
     def predict_logits(self, texts: Sequence[str], *, batch_size: int = 64) -> torch.Tensor:
         """`logits` of many texts in their order, `batch_size` texts at a time, batched by length
         (shortest first) so that a batch pads to little more than its own texts: a vote's batch is
-        `batch_size` × copies rows, and padded to the longest text of dev order it cost about twice
-        as much. The students are padding-invariant: the same predictions."""
+        `batch_size` × copies rows, and padded to the longest text of dev order the demo's dev split
+        cost 1.4–1.8× as much (benchmarks/RESULTS.md). The students are padding-invariant: the same
+        predictions."""
         if not texts:
             return torch.zeros(0)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
