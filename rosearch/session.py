@@ -36,9 +36,15 @@ def make_accelerator(cfg: Any | None) -> Any:
     return _make(cfg.kd.mixed_precision if cfg is not None else "no")
 
 
+def study_cache(cfg: Any, out: Any = print) -> Any:
+    """The prepare cache of the study's runs folder (`rosearch.cache.DiskCache`)."""
+    from rosearch.cache import DiskCache
+
+    return DiskCache(Path(cfg.runs_dir) / "cache", log=out)
+
+
 def prepare_study(cfg: Any, accelerator: Any, *, progress: bool, out: Any = print) -> Any:
     """The study's cached preparation (`rosearch.prepare`)."""
-    from rosearch.cache import DiskCache
     from rosearch.prepare import prepare
 
-    return prepare(cfg, cache=DiskCache(Path(cfg.runs_dir) / "cache", log=out), accelerator=accelerator, log=out, progress=progress)
+    return prepare(cfg, cache=study_cache(cfg, out), accelerator=accelerator, log=out, progress=progress)

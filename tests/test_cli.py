@@ -23,7 +23,8 @@ from conftest import run_cli as _cli
 
 def _warm_runs(tiny_study, tmp_path: Path) -> Path:
     """A new runs folder holding a copy of the tiny study's prepare cache (data, teacher, its
-    logits): a fresh study that skips the teacher's fine-tuning, which tiny_study already tested."""
+    logits, the reference baselines): a fresh study that skips the teacher's fine-tuning, which
+    tiny_study already tested."""
     runs = tmp_path / "runs"
     shutil.copytree(tiny_study[0] / "cache", runs / "cache")
     return runs
@@ -34,6 +35,8 @@ def test_optimize_resume_and_show_on_tiny(tiny_study, tmp_path: Path) -> None:
     first = _cli("optimize", "--study", "tiny", "--n-trials", "3", "--runs-dir", str(runs), "--no-progress", cwd=tmp_path)
     assert first.returncode == 0, first.stderr[-3000:]
     assert "Pareto front" in first.stdout and "trial #2" in first.stdout
+    # a new study of the same teacher, data, KD and attack: its reference BERT comes from the prepare cache
+    assert "baseline bert-1x32: from the prepare cache" in first.stdout and "distilling a Bert" not in first.stdout
 
     storage = f"sqlite:///{runs / 'tiny' / 'study.db'}"
     study = optuna.load_study(study_name="tiny", storage=storage)

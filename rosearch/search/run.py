@@ -51,7 +51,7 @@ def optimize(cfg: Any, *, n_trials: int, out: Out = print, progress: bool = True
     from rosearch.search.objective import Objective
     from rosearch.search.storage import fail_stale
     from rosearch.search.study import completed, open_study, record_study_attrs
-    from rosearch.session import make_accelerator, prepare_study
+    from rosearch.session import make_accelerator, prepare_study, study_cache
 
     chash = config_hash(cfg)
     out(describe_study(cfg))
@@ -72,7 +72,7 @@ def optimize(cfg: Any, *, n_trials: int, out: Out = print, progress: bool = True
     enqueued = enqueue_baselines(study, cfg)
     if enqueued:
         out(f"baselines enqueued as the first trials: {', '.join(enqueued)}")
-    evaluate_references(study, cfg, prep, accelerator=accelerator, progress=progress, out=out)
+    evaluate_references(study, cfg, prep, accelerator=accelerator, progress=progress, out=out, cache=study_cache(cfg, out))
     for spec in cfg.attack.evaluation:
         lacking = missing_for(spec.name)
         if lacking:
